@@ -1,0 +1,62 @@
+package leadwire
+
+import (
+	"regexp"
+	"time"
+)
+
+// Actions recorded by the tracker helpers. Custom actions are allowed too.
+const (
+	ActionViewedListing          = "ContactViewedListing"
+	ActionSharedListing          = "ContactSharedListing"
+	ActionFavoritedListing       = "ContactFavoritedListing"
+	ActionRemovedFavoriteListing = "ContactRemovedFavoriteListing"
+	ActionValuedListing          = "ContactValuedListing"
+	ActionSearchedListings       = "ContactSearchedListings"
+	ActionCreatedSearch          = "ContactCreatedSearch"
+	ActionRemovedSearch          = "ContactRemovedSearch"
+	ActionSignedUp               = "ContactSignedUp"
+	ActionLoggedIn               = "ContactLoggedIn"
+)
+
+var actionPattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+
+// Activity is one entry of a lead's timeline: something the visitor did
+// after the lead was captured.
+type Activity struct {
+	ID        string    `json:"id"`
+	LeadID    string    `json:"lead"`
+	Action    string    `json:"action"`
+	Listing   *Listing  `json:"listing,omitempty"`
+	Search    *Search   `json:"search,omitempty"`
+	Notes     string    `json:"notes,omitempty"`
+	CreatedAt time.Time `json:"-"`
+}
+
+// Search is a listing search a visitor ran or saved.
+type Search struct {
+	URL              string   `json:"url,omitempty"`
+	Title            string   `json:"title,omitempty"`
+	Search           string   `json:"search,omitempty"`
+	MinimumPrice     float64  `json:"minimum_price,omitempty"`
+	MaximumPrice     float64  `json:"maximum_price,omitempty"`
+	MinimumBedrooms  float64  `json:"minimum_bedrooms,omitempty"`
+	MaximumBedrooms  float64  `json:"maximum_bedrooms,omitempty"`
+	MinimumBathrooms float64  `json:"minimum_bathrooms,omitempty"`
+	MaximumBathrooms float64  `json:"maximum_bathrooms,omitempty"`
+	PropertyTypes    []string `json:"property_types,omitempty"`
+	PostalCodes      []string `json:"postal_codes,omitempty"`
+	Pool             *bool    `json:"pool,omitempty"`
+}
+
+// Validate reports an EINVALID error when the action is missing or not
+// made of letters, digits and _ (at most 64 characters).
+func (a *Activity) Validate() error {
+	if a.Action == "" {
+		return Errorf(EINVALID, "action is required")
+	}
+	if !actionPattern.MatchString(a.Action) {
+		return Errorf(EINVALID, "action %q must be letters, digits or _ and at most 64 characters", a.Action)
+	}
+	return nil
+}

@@ -1,0 +1,183 @@
+// Package leadwire is the domain of a lead-capture CRM: leads captured from
+// website forms, the contacts they belong to, the channels they arrive on and
+// the activity timeline of each lead. It holds plain types, their validation
+// and normalization rules, and the service interfaces every store implements.
+// It does no I/O.
+package leadwire
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// DefaultSourceType is the source type of a lead that names none.
+const DefaultSourceType = "Website"
+
+// DefaultPhoneRegion is the region assumed for phone numbers written
+// without a country code.
+const DefaultPhoneRegion = "US"
+
+// Lead is one person who asked to be contacted, as captured from one form
+// submission (or one <Lead> of an XML lead list).
+type Lead struct {
+	ID        string    // UUID, time-ordered
+	ChannelID string    // the channel the lead arrived on
+	ContactID string    // the contact the lead was matched to or created as
+	CreatedAt time.Time // when the lead was stored
+
+	// Payload holds the normalized fields, as returned in parsed_payload.
+	Payload Payload
+	// Raw is the lead as received, as one JSON object (raw_payload).
+	Raw json.RawMessage
+
+	// Timeline is the lead's activity, oldest first. Filled only by
+	// queries that ask for it.
+	Timeline []*Activity
+}
+
+// Attribution says who and what brought a lead: the user and brand it is
+// attributed to and the campaigns it came from.
+type Attribution struct {
+	UserID               string `json:"user_id,omitempty"`
+	BrandID              string `json:"brand_id,omitempty"`
+	AdCampaignID         string `json:"ad_campaign_id,omitempty"`
+	EmailCampaignID      string `json:"email_campaign_id,omitempty"`
+	EmailCampaignEmailID string `json:"email_campaign_email_id,omitempty"`
+}
+
+// Payload is the content of a lead: every documented field, the attribution
+// and anything else the form sent (Extra).
+type Payload struct {
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Email     string `json:"email,omitempty"`
+	// PhoneNumber is in E.164 form when it could be parsed, else as sent.
+	PhoneNumber string `json:"phone_number,omitempty"`
+	// PhoneNumberOriginal is the phone number as sent, when it differs.
+	PhoneNumberOriginal string     `json:"phone_number_original,omitempty"`
+	Tag                 []string   `json:"tag,omitempty"`
+	LeadSource          string     `json:"lead_source,omitempty"`
+	Note                string     `json:"note,omitempty"`
+	Address             string     `json:"address,omitempty"`
+	RefererURL          string     `json:"referer_url,omitempty"`
+	MLSID               string     `json:"mlsid,omitempty"`
+	ListingID           string     `json:"listing_id,omitempty"`
+	AgentMLSID          string     `json:"agent_mlsid,omitempty"`
+	SourceType          string     `json:"source_type,omitempty"`
+	Assignees           []Assignee `json:"assignees,omitempty"`
+	Listing             *Listing   `json:"listing,omitempty"`
+	Attribution
+	// Extra holds the fields nobody documented (message, budget, ...),
+	// keyed by the name the form used.
+	Extra map[string]any `json:"extra,omitempty"`
+}
+
+// Assignee names an agent the lead should be assigned to.
+type Assignee struct {
+	Email       string `json:"email,omitempty"`
+	PhoneNumber string `json:"phone_number,omitempty"`
+	FirstName   string `json:"first_name,omitempty"`
+	LastName    string `json:"last_name,omitempty"`
+	MLSID       string `json:"mlsid,omitempty"`
+	MLS         string `json:"mls,omitempty"`
+}
+
+// Listing is a property listing a lead asked about or a visitor acted on.
+// Property is free-form (address, beds, baths, ...).
+type Listing struct {
+	ID            string         `json:"id,omitempty"`
+	URL           string         `json:"url,omitempty"`
+	MLS           string         `json:"mls,omitempty"`
+	MLSNumber     string         `json:"mls_number,omitempty"`
+	Price         float64        `json:"price,omitempty"`
+	CoverImageURL string         `json:"cover_image_url,omitempty"`
+	Property      map[string]any `json:"property,omitempty"`
+}
+
+// Normalize trims every text field, puts phone numbers in E.164 form
+// (keeping the original), drops empty tags and assignees and sets the
+// default source type.
+func (p *Payload) Normalize() {
+	for _, s := range []*string{&p.FirstName, &p.LastName, &p.Email, &p.LeadSource,
+		&p.Note, &p.Address, &p.RefererURL, &p.MLSID, &p.ListingID, &p.AgentMLSID,
+		&p.SourceType, &p.UserID, &p.BrandID, &p.AdCampaignID, &p.EmailCampaignID,
+		&p.EmailCampaignEmailID} {
+		*s = strings.TrimSpace(*s)
+	}
+	p.PhoneNumber, p.PhoneNumberOriginal = normalizePhone(p.PhoneNumber)
+	if p.SourceType == "" {
+		p.SourceType = DefaultSourceType
+	}
+	tags := p.Tag[:0]
+	for _, t := range p.Tag {
+		if t = strings.TrimSpace(t); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	p.Tag = tags
+	if len(p.Tag) == 0 {
+		p.Tag = nil
+	}
+	assignees := p.Assignees[:0]
+	for _, a := range p.Assignees {
+		for _, s := range []*string{&a.Email, &a.FirstName, &a.LastName, &a.MLSID, &a.MLS} {
+			*s = strings.TrimSpace(*s)
+		}
+		a.PhoneNumber, _ = normalizePhone(a.PhoneNumber)
+		if a != (Assignee{}) {
+			assignees = append(assignees, a)
+		}
+	}
+	p.Assignees = assignees
+	if len(p.Assignees) == 0 {
+		p.Assignees = nil
+	}
+	if len(p.Extra) == 0 {
+		p.Extra = nil
+	}
+}
+
+// EmailKey is the form of an email address used to match contacts:
+// trimmed and lower-cased.
+func EmailKey(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// PhoneKey is the E.164 form of a phone number used to match contacts, or
+// "" when the number cannot be parsed.
+func PhoneKey(phone string) string {
+	e164, _ := parsePhone(strings.TrimSpace(phone))
+	return e164
+}
+
+// normalizePhone returns the E.164 form of phone and, when that differs from
+// what was sent, the trimmed original. A number that cannot be parsed is
+// returned trimmed, with no original.
+func normalizePhone(phone string) (number, original string) {
+	phone = strings.TrimSpace(phone)
+	e164, ok := parsePhone(phone)
+	switch {
+	case !ok:
+		return phone, ""
+	case e164 == phone:
+		return e164, ""
+	default:
+		return e164, phone
+	}
+}
+
+// parsePhone parses phone (default region US) and reports whether it is a
+// possible number.
+func parsePhone(phone string) (e164 string, ok bool) {
+	if phone == "" {
+		return "", false
+	}
+	n, err := phonenumbers.Parse(phone, DefaultPhoneRegion)
+	if err != nil || !phonenumbers.IsPossibleNumber(n) {
+		return "", false
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), true
+}

@@ -1,0 +1,72 @@
+package leadwire
+
+import (
+	"context"
+	"time"
+)
+
+// IdempotencyWindow is how long an Idempotency-Key is remembered.
+const IdempotencyWindow = 24 * time.Hour
+
+// Capture is what one webhook request asks to store: one or more leads
+// (an XML lead list may hold several) for one channel.
+type Capture struct {
+	ChannelID string
+	// Leads carry Payload and Raw; the store sets ID, ChannelID, ContactID
+	// and CreatedAt.
+	Leads []*Lead
+	// IdempotencyKey, when set, makes a repeat of the request within
+	// IdempotencyWindow return the original leads instead of new ones.
+	IdempotencyKey string
+	// RequestHash identifies the request's content type and body; a repeat
+	// with the same key and another hash is a conflict.
+	RequestHash string
+}
+
+// LeadService stores leads, matches them to contacts and keeps their
+// timelines.
+type LeadService interface {
+	// CaptureLeads stores the leads of c and returns them once they are
+	// durable on disk. Each lead joins the contact of its brand with the
+	// same email (compared with EmailKey) or, failing that, the same phone
+	// (PhoneKey); otherwise a new contact is created. Newer non-empty
+	// values update the contact.
+	//
+	// When c.IdempotencyKey was used on the channel within
+	// IdempotencyWindow with the same RequestHash, it returns the leads
+	// stored then and replayed true. Errors: ENOTFOUND for an unknown
+	// channel, ECONFLICT for a key used with another RequestHash.
+	CaptureLeads(ctx context.Context, c *Capture) (leads []*Lead, replayed bool, err error)
+
+	// AddActivity appends a to the timeline of a.LeadID once it is durable,
+	// setting its ID and CreatedAt. Errors: EINVALID for an invalid
+	// activity, ENOTFOUND for an unknown lead.
+	AddActivity(ctx context.Context, a *Activity) error
+
+	// FindLeads returns leads newest first, each with its timeline.
+	FindLeads(ctx context.Context, f LeadFilter) ([]*Lead, error)
+}
+
+// LeadFilter selects leads. Zero values select everything.
+type LeadFilter struct {
+	ChannelID string
+	Limit     int // at most this many; 0 means no limit
+}
+
+// ChannelService manages channels.
+type ChannelService interface {
+	// CreateChannel validates c, gives it an ID and CreatedAt and stores it.
+	// Errors: EINVALID.
+	CreateChannel(ctx context.Context, c *Channel) error
+	// FindChannelByID returns the channel. Errors: ENOTFOUND, also for an
+	// id that is not a UUID.
+	FindChannelByID(ctx context.Context, id string) (*Channel, error)
+	// FindChannels returns every channel, oldest first.
+	FindChannels(ctx context.Context) ([]*Channel, error)
+}
+
+// ContactService reads contacts.
+type ContactService interface {
+	// FindContactByID returns the contact. Errors: ENOTFOUND.
+	FindContactByID(ctx context.Context, id string) (*Contact, error)
+}
