@@ -1,6 +1,7 @@
 package leadwire
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"time"
@@ -62,4 +63,21 @@ func (c *Channel) Brand() string {
 		return c.BrandID
 	}
 	return "channel:" + c.ID
+}
+
+// EnsureDefaultChannel returns the oldest channel, creating one named
+// DefaultChannelName when there is none; created says which happened.
+func EnsureDefaultChannel(ctx context.Context, s ChannelService) (c *Channel, created bool, err error) {
+	channels, err := s.FindChannels(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(channels) > 0 {
+		return channels[0], false, nil
+	}
+	c = &Channel{Name: DefaultChannelName}
+	if err := s.CreateChannel(ctx, c); err != nil {
+		return nil, false, err
+	}
+	return c, true, nil
 }
