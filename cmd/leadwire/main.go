@@ -1,0 +1,105 @@
+// Command leadwire runs the lead-capture server and manages its database.
+//
+//	leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536]
+//	leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
+//	leadwire channel list --db PATH [--json]
+//	leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+const usage = `leadwire captures leads from website forms into a CRM database.
+
+Usage:
+  leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536]
+  leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
+  leadwire channel list --db PATH [--json]
+  leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
+
+Run "leadwire COMMAND --help" for the flags of a command.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "leadwire:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches to the command named by args.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"serve":          serve,
+		"channel create": channelCreate,
+		"channel list":   channelList,
+		"leads list":     leadsList,
+	}
+	for n := 2; n >= 1; n-- {
+		if len(args) >= n {
+			if cmd, ok := commands[strings.Join(args[:n], " ")]; ok {
+				return cmd(ctx, args[n:], stdout, stderr)
+			}
+		}
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return flag.ErrHelp
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", strings.Join(args, " "))
+}
+
+// newFlags returns a flag set for a command; its errors go to stderr.
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: leadwire %s\n\n%s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args, sending --help to stdout. Flags not given on the
+// command line take the value of their environment variable in env
+// (flag name -> variable), when it is set.
+func parse(fs *flag.FlagSet, args []string, stdout io.Writer, env map[string]string) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return flag.ErrHelp
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for name, variable := range env {
+		if v, ok := os.LookupEnv(variable); ok && !given[name] {
+			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("%s=%q: %v", variable, v, err)
+			}
+		}
+	}
+	return nil
+}

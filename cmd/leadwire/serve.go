@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/server"
+	"github.com/leadwire/leadwire/sqlite"
+)
+
+// shutdownGrace is how long in-flight requests may take to finish after
+// SIGINT or SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "Runs the lead-capture HTTP API on a SQLite database, creating it when missing.", stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (env LEADWIRE_ADDR)")
+	dbPath := fs.String("db", "./leadwire.db", "SQLite database file (env LEADWIRE_DB)")
+	maxBody := fs.Int64("max-body", server.DefaultMaxBody, "largest accepted request body in bytes (env LEADWIRE_MAX_BODY)")
+	if err := parse(fs, args, stdout, map[string]string{
+		"addr": "LEADWIRE_ADDR", "db": "LEADWIRE_DB", "max-body": "LEADWIRE_MAX_BODY",
+	}); err != nil {
+		return err
+	}
+	if *maxBody <= 0 {
+		return errors.New("--max-body must be a positive number of bytes")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+
+	store, err := sqlite.Open(*dbPath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ch, created, err := leadwire.EnsureDefaultChannel(ctx, store)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	if created {
+		log.Info("created the default channel", "name", ch.Name, "id", ch.ID)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "db", *dbPath, "demo", base+"/",
+		"channel", ch.ID, "capture_url", base+"/leads/channels/"+ch.ID+"/webhook")
+
+	srv := &http.Server{
+		Handler: server.New(server.Config{
+			Leads: store, Channels: store, DemoChannelID: ch.ID, MaxBody: *maxBody, Logger: log,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

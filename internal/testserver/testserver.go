@@ -1,0 +1,98 @@
+// Package testserver runs a real leadwire server, the real HTTP handler
+// over a real SQLite file, on loopback for the tests of every package.
+package testserver
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"path/filepath"
+	"testing"
+
+	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/server"
+	"github.com/leadwire/leadwire/sqlite"
+)
+
+// Server is a running leadwire server.
+type Server struct {
+	URL       string        // base URL of the API, without a trailing slash
+	ChannelID string        // the "Website" channel every new database starts with
+	Store     *sqlite.Store // the store behind it
+	Handler   http.Handler  // the real handler, to mount behind another listener
+
+	addr string
+	http *http.Server
+}
+
+// Start starts a server on a new database in t.TempDir(); t.Cleanup
+// stops it.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "leadwire.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, _, err := leadwire.EnsureDefaultChannel(context.Background(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{
+		ChannelID: ch.ID,
+		Store:     store,
+		Handler:   server.New(server.Config{Leads: store, Channels: store, DemoChannelID: ch.ID}),
+		addr:      "127.0.0.1:0",
+	}
+	s.Up(t)
+	s.URL = "http://" + s.addr
+	t.Cleanup(func() {
+		if s.http != nil {
+			s.http.Close()
+		}
+		if err := store.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+// Up listens on the server's address (a free one the first time).
+func (s *Server) Up(t testing.TB) {
+	t.Helper()
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = ln.Addr().String()
+	s.http = &http.Server{Handler: s.Handler}
+	go s.http.Serve(ln)
+}
+
+// Down closes the listener and every connection: clients get "connection
+// refused" until Up.
+func (s *Server) Down(t testing.TB) {
+	t.Helper()
+	if err := s.http.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.http = nil
+}
+
+// Leads returns every lead, newest first, each with its timeline.
+func (s *Server) Leads(t testing.TB) []*leadwire.Lead {
+	t.Helper()
+	leads, err := s.Store.FindLeads(context.Background(), leadwire.LeadFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leads
+}
+
+// NewChannel creates a channel and returns its id.
+func (s *Server) NewChannel(t testing.TB, c leadwire.Channel) string {
+	t.Helper()
+	if err := s.Store.CreateChannel(context.Background(), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}

@@ -1,0 +1,151 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/wire"
+)
+
+// maxIdempotencyKey bounds the Idempotency-Key header; SDKs send UUIDs.
+const maxIdempotencyKey = 255
+
+// capture answers POST /leads/channels/{lead_channel}/webhook.
+func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
+	ch, ok := s.channelForCORS(w, r)
+	if !ok {
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > maxIdempotencyKey {
+		s.error(w, r, leadwire.Errorf(leadwire.EINVALID, "Idempotency-Key is longer than %d characters", maxIdempotencyKey))
+		return
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	contentType := r.Header.Get("Content-Type")
+	leads, err := wire.DecodeLeads(contentType, body)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	sum := sha256.Sum256(append([]byte(contentType+"\x00"), body...))
+	leads, _, err = s.cfg.Leads.CaptureLeads(r.Context(), &leadwire.Capture{
+		ChannelID:      ch.ID,
+		Leads:          leads,
+		IdempotencyKey: key,
+		RequestHash:    hex.EncodeToString(sum[:]),
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	docs := make([]wire.LeadDoc, len(leads))
+	for i, l := range leads {
+		docs[i] = wire.NewLeadDoc(l)
+	}
+	// One lead is the documented object; an XML lead list of several
+	// answers with all of them.
+	var data any = docs
+	if len(docs) == 1 {
+		data = docs[0]
+	}
+	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: data})
+}
+
+// capturePreflight answers the CORS preflight of a capture.
+func (s *Server) capturePreflight(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.channelForCORS(w, r); ok {
+		preflight(w)
+	}
+}
+
+// channelForCORS finds the request's channel and checks the page's origin
+// against it. It answers the request itself and returns false when the
+// channel is unknown or the origin refused. The origin is echoed even on a
+// refusal, so a page's script can read why it was refused rather than
+// seeing a network failure it would retry.
+func (s *Server) channelForCORS(w http.ResponseWriter, r *http.Request) (*leadwire.Channel, bool) {
+	origin := r.Header.Get("Origin")
+	w.Header().Add("Vary", "Origin")
+	allowOrigin(w, origin)
+	ch, err := s.cfg.Channels.FindChannelByID(r.Context(), r.PathValue("lead_channel"))
+	if err != nil {
+		s.error(w, r, err)
+		return nil, false
+	}
+	if !ch.AllowsOrigin(origin) {
+		s.error(w, r, leadwire.Errorf(leadwire.EFORBIDDEN, "origin %s may not post to this channel", origin))
+		return nil, false
+	}
+	return ch, true
+}
+
+// timeline answers POST /leads/{lead_id}/timeline.
+func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
+	allowOrigin(w, r.Header.Get("Origin"))
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	a, err := wire.DecodeActivity(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	a.LeadID = r.PathValue("lead_id")
+	if err := s.cfg.Leads.AddActivity(r.Context(), a); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: wire.NewActivityDoc(a)})
+}
+
+func (s *Server) timelinePreflight(w http.ResponseWriter, r *http.Request) {
+	allowOrigin(w, r.Header.Get("Origin"))
+	preflight(w)
+}
+
+func allowOrigin(w http.ResponseWriter, origin string) {
+	if origin == "" {
+		return
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origin)
+}
+
+func preflight(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, Idempotency-Key")
+	h.Set("Access-Control-Max-Age", corsMaxAge)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// readBody reads the whole body, refusing one over the limit with
+// ETOOLARGE before reading it when its length is announced.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > s.cfg.MaxBody {
+		return nil, tooLarge(s.cfg.MaxBody)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return nil, tooLarge(s.cfg.MaxBody)
+	case err != nil:
+		return nil, leadwire.Errorf(leadwire.EINVALID, "reading the body: %v", err)
+	}
+	return body, nil
+}
+
+func tooLarge(limit int64) error {
+	return leadwire.Errorf(leadwire.ETOOLARGE, "body is larger than the limit of %d bytes", limit)
+}

@@ -1,0 +1,174 @@
+// Package server is leadwire's HTTP layer: the lead-capture API the browser
+// and Go SDKs call, the SDK assets and the demo page. It turns requests into
+// calls on the root package's services and their errors into statuses.
+package server
+
+import (
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/sdk"
+)
+
+// DefaultMaxBody is the largest request body accepted, in bytes.
+const DefaultMaxBody = 64 << 10
+
+// corsMaxAge is how long browsers may cache a preflight answer, in seconds.
+const corsMaxAge = "86400"
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+// Config is what the server needs.
+type Config struct {
+	Leads    leadwire.LeadService
+	Channels leadwire.ChannelService
+	// DemoChannelID is the channel the demo page at / posts to.
+	DemoChannelID string
+	// MaxBody limits request bodies; 0 means DefaultMaxBody.
+	MaxBody int64
+	Logger  *slog.Logger // nil means slog.Default()
+}
+
+// Server serves the lead-capture API.
+type Server struct {
+	cfg Config
+	mux *http.ServeMux
+}
+
+// route is one entry of the API. The same table builds the mux and is
+// checked against openapi.yaml, so the document cannot miss a route.
+type route struct {
+	pattern string
+	methods map[string]http.HandlerFunc
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	for _, r := range s.routes() {
+		s.mux.Handle(r.pattern, r)
+	}
+	s.mux.Handle("/sdk/", sdk.Handler())
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.error(w, r, leadwire.Errorf(leadwire.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
+	})
+	return s
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"/leads/channels/{lead_channel}/webhook", map[string]http.HandlerFunc{
+			http.MethodPost: s.capture, http.MethodOptions: s.capturePreflight}},
+		{"/leads/{lead_id}/timeline", map[string]http.HandlerFunc{
+			http.MethodPost: s.timeline, http.MethodOptions: s.timelinePreflight}},
+		{"/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz}},
+		{"/openapi.yaml", map[string]http.HandlerFunc{http.MethodGet: s.openAPI}},
+		{"/{$}", map[string]http.HandlerFunc{http.MethodGet: sdk.Demo(s.cfg.DemoChannelID).ServeHTTP}},
+	}
+}
+
+// ServeHTTP answers a route's methods; any other method is a 405 that
+// lists the allowed ones.
+func (rt route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	if h, ok := rt.methods[method]; ok {
+		h(w, r)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(slices.Sorted(maps.Keys(rt.methods)), ", "))
+	writeJSON(w, http.StatusMethodNotAllowed, errorBody{"method_not_allowed",
+		r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + w.Header().Get("Allow")})
+}
+
+// ServeHTTP recovers from panics so a bug answers 500 instead of
+// dropping the connection, and logs it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.error(w, r, leadwire.Errorf(leadwire.EINTERNAL, "panic: %v", v))
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: map[string]string{"status": "ok"}})
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Write(openAPI)
+}
+
+type okBody struct {
+	Code string `json:"code"`
+	Data any    `json:"data"`
+}
+
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// statusOf maps error codes to HTTP statuses, in one place.
+var statusOf = map[string]int{
+	leadwire.EINVALID:     http.StatusBadRequest,
+	leadwire.EFORBIDDEN:   http.StatusForbidden,
+	leadwire.ENOTFOUND:    http.StatusNotFound,
+	leadwire.ECONFLICT:    http.StatusConflict,
+	leadwire.ETOOLARGE:    http.StatusRequestEntityTooLarge,
+	leadwire.EUNSUPPORTED: http.StatusUnsupportedMediaType,
+	leadwire.EINTERNAL:    http.StatusInternalServerError,
+}
+
+// error writes err as a JSON error. Internal errors are logged with a
+// request id and the client sees only that id.
+func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
+	code := leadwire.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status, code = http.StatusInternalServerError, leadwire.EINTERNAL
+	}
+	msg := leadwire.ErrorMessage(err)
+	if code == leadwire.EINTERNAL {
+		id := requestID()
+		s.cfg.Logger.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = "internal error; request id " + id
+	}
+	writeJSON(w, status, errorBody{code, msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func requestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
