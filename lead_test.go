@@ -1,0 +1,105 @@
+package leadwire
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestNormalize(t *testing.T) {
+	p := Payload{
+		FirstName: "  Jane ", Email: " Jane@Example.com ", PhoneNumber: "(214) 555-0199",
+		Tag:       []string{" buyer ", "", "  "},
+		Assignees: []Assignee{{Email: " a@example.com ", PhoneNumber: "214.555.0100"}, {FirstName: "  "}},
+		Extra:     map[string]any{},
+	}
+	p.Normalize()
+	if p.FirstName != "Jane" || p.Email != "Jane@Example.com" || p.SourceType != DefaultSourceType {
+		t.Errorf("text fields: %+v", p)
+	}
+	if p.PhoneNumber != "+12145550199" || p.PhoneNumberOriginal != "(214) 555-0199" {
+		t.Errorf("phone = %q (original %q)", p.PhoneNumber, p.PhoneNumberOriginal)
+	}
+	if !slices.Equal(p.Tag, []string{"buyer"}) {
+		t.Errorf("tags = %q", p.Tag)
+	}
+	if len(p.Assignees) != 1 || p.Assignees[0] != (Assignee{Email: "a@example.com", PhoneNumber: "+12145550100"}) {
+		t.Errorf("assignees = %+v", p.Assignees)
+	}
+	if p.Extra != nil {
+		t.Errorf("empty extra should be nil: %v", p.Extra)
+	}
+}
+
+func TestPhoneKey(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"+18189191212", "+18189191212"},
+		{"(818) 919-1212", "+18189191212"},
+		{"818.919.1212", "+18189191212"},
+		{"+44 20 7946 0958", "+442079460958"},
+		{"call me", ""},
+		{"12", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := PhoneKey(tt.in); got != tt.want {
+			t.Errorf("PhoneKey(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	var p Payload
+	p.PhoneNumber = "call me maybe"
+	p.Normalize()
+	if p.PhoneNumber != "call me maybe" || p.PhoneNumberOriginal != "" {
+		t.Errorf("an unparseable phone is kept as sent: %q %q", p.PhoneNumber, p.PhoneNumberOriginal)
+	}
+}
+
+func TestEmailKey(t *testing.T) {
+	if EmailKey(" John-Doe@Gmail.COM ") != "john-doe@gmail.com" {
+		t.Error("EmailKey should trim and lower-case")
+	}
+}
+
+func TestChannel(t *testing.T) {
+	c := Channel{Name: " Site ", AllowedOrigins: []string{"https://Example.com/", "http://localhost:3000"}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "Site" || !slices.Equal(c.AllowedOrigins, []string{"https://Example.com", "http://localhost:3000"}) {
+		t.Errorf("validated channel = %+v", c)
+	}
+	for origin, want := range map[string]bool{"https://example.com": true, "http://localhost:3000": true, "": true,
+		"https://evil.example": false, "http://example.com": false} {
+		if got := c.AllowsOrigin(origin); got != want {
+			t.Errorf("AllowsOrigin(%q) = %v, want %v", origin, got, want)
+		}
+	}
+	for _, bad := range []Channel{{}, {Name: "x", AllowedOrigins: []string{"example.com"}},
+		{Name: "x", AllowedOrigins: []string{"https://example.com/path"}}, {Name: "x", AllowedOrigins: []string{"ftp://x"}}} {
+		if err := bad.Validate(); ErrorCode(err) != EINVALID {
+			t.Errorf("Validate(%+v) = %v, want EINVALID", bad, err)
+		}
+	}
+	if (&Channel{ID: "c1"}).Brand() != "channel:c1" || (&Channel{ID: "c1", BrandID: "b"}).Brand() != "b" {
+		t.Error("Brand: the brand id, or the channel itself")
+	}
+}
+
+func TestActivityValidate(t *testing.T) {
+	for action, ok := range map[string]bool{ActionViewedListing: true, "custom_1": true, "": false,
+		"with space": false, "x;drop": false, string(make([]byte, 65)): false} {
+		err := (&Activity{Action: action}).Validate()
+		if (err == nil) != ok {
+			t.Errorf("Validate(%q) = %v", action, err)
+		}
+	}
+}
+
+func TestContactApply(t *testing.T) {
+	c := Contact{FirstName: "Jane", Email: "jane@example.com"}
+	if !c.Apply(&Payload{LastName: "Roe", Email: ""}) || c.LastName != "Roe" || c.Email != "jane@example.com" {
+		t.Errorf("Apply = %+v", c)
+	}
+	if c.Apply(&Payload{FirstName: "Jane"}) {
+		t.Error("Apply with nothing new should report no change")
+	}
+}
