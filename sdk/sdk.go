@@ -1,0 +1,146 @@
+// Package sdk ships the browser SDK (the Rechat global a website loads):
+// the built bundles and their TypeScript declarations, embedded, and the
+// HTTP handlers that serve them and a demo page.
+package sdk
+
+//go:generate go run ./internal/bundlegen
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/leadwire/leadwire"
+)
+
+//go:embed dist/rechat.min.js dist/rechat.js dist/rechat.esm.js rechat.d.ts
+var files embed.FS
+
+// asset is one served file, prepared once: both encodings and their tags.
+type asset struct {
+	contentType string
+	plain, gz   []byte
+	etag, gzTag string
+}
+
+// assets are keyed by the request path the handler answers.
+var assets = map[string]*asset{}
+
+func init() {
+	for name, contentType := range map[string]string{
+		"dist/rechat.min.js": "text/javascript; charset=utf-8",
+		"dist/rechat.js":     "text/javascript; charset=utf-8",
+		"dist/rechat.esm.js": "text/javascript; charset=utf-8",
+		"rechat.d.ts":        "application/typescript; charset=utf-8",
+	} {
+		b, err := files.ReadFile(name)
+		if err != nil {
+			panic(err) // the embed directive guarantees the file
+		}
+		sum := sha256.Sum256(b)
+		tag := base64.RawURLEncoding.EncodeToString(sum[:12])
+		assets["/sdk/"+strings.TrimPrefix(name, "dist/")] = &asset{
+			contentType: contentType,
+			plain:       b,
+			gz:          gzipBest(b),
+			etag:        `"` + tag + `"`,
+			// Each encoding is its own representation, so its own strong tag.
+			gzTag: `"` + tag + `-gzip"`,
+		}
+	}
+}
+
+func gzipBest(b []byte) []byte {
+	var buf bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // the level is valid
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// Handler serves GET and HEAD of /sdk/rechat.min.js, /sdk/rechat.js,
+// /sdk/rechat.esm.js and /sdk/rechat.d.ts; mount it at "/sdk/" without
+// stripping the prefix. Responses carry a strong ETag (304 on a matching
+// If-None-Match), a five-minute public cache lifetime, gzip when the client
+// accepts it, and Access-Control-Allow-Origin: * so that any website may
+// load the script. Other paths get a 404 JSON error.
+func Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := assets[r.URL.Path]
+		if a == nil {
+			writeError(w, http.StatusNotFound, leadwire.ENOTFOUND, "no SDK file at "+r.URL.Path)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed; use GET")
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", a.contentType)
+		// A short lifetime: a new release reaches every website within
+		// minutes, and the ETag makes revalidation cheap.
+		h.Set("Cache-Control", "public, max-age=300")
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Vary", "Accept-Encoding")
+		body, tag := a.plain, a.etag
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			body, tag = a.gz, a.gzTag
+			h.Set("Content-Encoding", "gzip")
+		}
+		h.Set("ETag", tag)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	})
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip: listed
+// (or matched by *) with a quality above zero.
+func acceptsGzip(header string) bool {
+	star, gz := false, -1
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		coding = strings.ToLower(strings.TrimSpace(coding))
+		if coding != "gzip" && coding != "x-gzip" && coding != "*" {
+			continue
+		}
+		ok := !zeroQuality(params)
+		if coding == "*" {
+			star = ok
+			continue
+		}
+		if ok {
+			gz = 1
+		} else if gz < 0 {
+			gz = 0
+		}
+	}
+	if gz >= 0 {
+		return gz == 1
+	}
+	return star
+}
+
+// zeroQuality reports whether the parameters of one coding hold q=0.
+func zeroQuality(params string) bool {
+	for _, p := range strings.Split(params, ";") {
+		k, v, _ := strings.Cut(p, "=")
+		if strings.EqualFold(strings.TrimSpace(k), "q") {
+			v = strings.TrimRight(strings.TrimSpace(v), "0")
+			return v == "" || v == "0." || v == "0"
+		}
+	}
+	return false
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"code": code, "message": message})
+}
