@@ -1,0 +1,313 @@
+package rechat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Payload is a submitted form: each named field's value, a string, or a
+// []string when the field was repeated (checkboxes, multiple selects).
+type Payload map[string]any
+
+// Get returns the first value of the field, or "".
+func (p Payload) Get(name string) string {
+	if v := p.Values(name); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Values returns every value of the field.
+func (p Payload) Values(name string) []string {
+	switch v := p[name].(type) {
+	case string:
+		return []string{v}
+	case []string:
+		return v
+	}
+	return nil
+}
+
+// FormEvents customize a form handler. All fields are optional.
+type FormEvents struct {
+	// Validate is called before the capture; returning false sends nothing
+	// and fails the submission with ErrFormRejected.
+	Validate func(r *http.Request, p Payload) bool
+	// OnSuccess writes the answer after the lead was created or queued
+	// (res.Queued). The tracker cookie is already set when it was created.
+	OnSuccess func(w http.ResponseWriter, r *http.Request, res *CaptureResult)
+	// OnError writes the answer when the submission failed.
+	OnError func(w http.ResponseWriter, r *http.Request, err error)
+
+	// SuccessURL and ErrorURL are where a browser is sent (303) without
+	// OnSuccess / OnError. SuccessURL defaults to the page of the form;
+	// without ErrorURL the error is answered as a short text page.
+	SuccessURL, ErrorURL string
+}
+
+// ErrFormRejected is the error of a submission FormEvents.Validate refused.
+var ErrFormRejected = errors.New("rechat: form rejected by validation")
+
+// FormError is a submission that could not be read: not a form body, too
+// large or malformed.
+type FormError struct {
+	Status int // 400, 413 or 415
+	Err    error
+}
+
+func (e *FormError) Error() string { return "rechat: form body: " + e.Err.Error() }
+func (e *FormError) Unwrap() error { return e.Err }
+
+// maxFormBody bounds a submission. File parts count too, though they are
+// never collected.
+const maxFormBody = 10 << 20
+
+// maxFormMemory is how much of a multipart body is held in memory; file
+// parts beyond it go to temporary files removed after the request.
+const maxFormMemory = 1 << 20
+
+// Form returns the handler for an HTML form's action: the server-side
+// counterpart of the browser SDK's form(). On POST it collects every named
+// field of the body (URL-encoded or multipart; repeated fields become
+// lists), except passwords, files and payment-card fields, which are never
+// collected. It adds the rechat_* attribution parameters of the request
+// URL and of the Referer page's query string to ch (values set in ch win,
+// then the request URL's), sets referer_url from Referer, runs Validate
+// and then Capture. On success it sets the tracker cookie.
+//
+// Without OnSuccess/OnError it answers as a form endpoint should: when the
+// request accepts JSON, {"code":"OK","data":{...lead...}} or
+// {"code","message"} with the status (422 for a rejected form, 502 when
+// the API failed); otherwise a 303 redirect to SuccessURL (default: back to
+// the form's page) or ErrorURL.
+//
+// The visitor closing the page does not cancel the capture: the lead is
+// worth more than the request.
+func (s *LeadsService) Form(ch Channel, ev FormEvents) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			formError(w, r, ev, &FormError{Status: http.StatusMethodNotAllowed, Err: errors.New("only POST is allowed")})
+			return
+		}
+		p, err := readForm(w, r)
+		if err != nil {
+			formError(w, r, ev, err)
+			return
+		}
+		referer := r.Referer()
+		if p.Get("referer_url") == "" && referer != "" {
+			p["referer_url"] = referer
+		}
+		if ev.Validate != nil && !ev.Validate(r, p) {
+			formError(w, r, ev, ErrFormRejected)
+			return
+		}
+		res, err := s.Capture(context.WithoutCancel(r.Context()), attribution(ch, r.URL, referer), p.lead())
+		if err != nil {
+			formError(w, r, ev, err)
+			return
+		}
+		if res.ID != "" {
+			s.Tracker.Identify(w, res.ID)
+		}
+		if ev.OnSuccess != nil {
+			ev.OnSuccess(w, r, res)
+			return
+		}
+		if wantsJSON(r) {
+			writeJSON(w, http.StatusOK, map[string]any{"code": "OK", "data": res})
+			return
+		}
+		target := ev.SuccessURL
+		if target == "" {
+			target = backURL(r)
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+	})
+}
+
+// readForm collects the named fields of a URL-encoded or multipart body.
+func readForm(w http.ResponseWriter, r *http.Request) (Payload, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var values url.Values
+	var err error
+	switch mediaType {
+	case "multipart/form-data":
+		err = r.ParseMultipartForm(maxFormMemory)
+		if r.MultipartForm != nil {
+			defer r.MultipartForm.RemoveAll()
+			values = r.MultipartForm.Value // files are in MultipartForm.File, never read
+		}
+	case "application/x-www-form-urlencoded":
+		err = r.ParseForm()
+		values = r.PostForm
+	default:
+		return nil, &FormError{Status: http.StatusUnsupportedMediaType, Err: errors.New("content type must be a form (URL-encoded or multipart)")}
+	}
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, &FormError{Status: http.StatusRequestEntityTooLarge, Err: err}
+		}
+		return nil, &FormError{Status: http.StatusBadRequest, Err: err}
+	}
+	return collect(values), nil
+}
+
+// collect turns form values into a payload, leaving out sensitive fields.
+func collect(values url.Values) Payload {
+	p := make(Payload, len(values))
+	for name, vs := range values {
+		if name == "" || len(vs) == 0 || sensitiveField(name) {
+			continue
+		}
+		if len(vs) == 1 {
+			p[name] = vs[0]
+		} else {
+			p[name] = slices.Clone(vs)
+		}
+	}
+	return p
+}
+
+// sensitiveField reports whether a field name looks like a password or a
+// payment-card field, which a lead must never carry.
+func sensitiveField(name string) bool {
+	n := strings.Map(func(r rune) rune {
+		switch r {
+		case '-', ' ', '.', '[', ']':
+			return '_'
+		}
+		return r
+	}, strings.ToLower(name))
+	if strings.HasPrefix(n, "cc_") {
+		return true
+	}
+	for _, part := range []string{"password", "passwd", "passcode", "card_number", "cardnumber", "card_num", "expiry", "expiration", "exp_date", "exp_month", "exp_year", "cvc", "cvv", "security_code"} {
+		if strings.Contains(n, part) {
+			return true
+		}
+	}
+	switch n {
+	case "pass", "pwd", "pin", "csc", "pan", "ccn", "exp":
+		return true
+	}
+	return false
+}
+
+// attribution fills the attribution ch leaves empty from rechat_*
+// parameters: first of the request URL (the form's action), then of the
+// page the form was on.
+func attribution(ch Channel, action *url.URL, referer string) Channel {
+	sources := []url.Values{action.Query()}
+	if u, err := url.Parse(referer); err == nil && referer != "" {
+		sources = append(sources, u.Query())
+	}
+	for _, f := range ch.attributionFields() {
+		for _, q := range sources {
+			if *f.value != "" {
+				break
+			}
+			*f.value = strings.TrimSpace(q.Get("rechat_" + f.name))
+		}
+	}
+	return ch
+}
+
+// lead maps a payload to a lead: documented fields to typed fields, the
+// rest to Extra. A form names agents with "assignees" fields holding
+// their email addresses.
+func (p Payload) lead() Lead {
+	l := Lead{Extra: map[string]any{}, Tag: slices.Concat(p.Values("tag"), p.Values("tags"))}
+	for name, v := range p {
+		switch name {
+		case "first_name":
+			l.FirstName = p.Get(name)
+		case "last_name":
+			l.LastName = p.Get(name)
+		case "email":
+			l.Email = p.Get(name)
+		case "phone_number":
+			l.PhoneNumber = p.Get(name)
+		case "tag", "tags":
+			// set above, in a fixed order
+		case "lead_source":
+			l.LeadSource = p.Get(name)
+		case "note":
+			l.Note = p.Get(name)
+		case "address":
+			l.Address = p.Get(name)
+		case "referer_url":
+			l.RefererURL = p.Get(name)
+		case "mlsid":
+			l.MLSID = p.Get(name)
+		case "listing_id":
+			l.ListingID = p.Get(name)
+		case "agent_mlsid":
+			l.AgentMLSID = p.Get(name)
+		case "source_type":
+			l.SourceType = p.Get(name)
+		case "assignees":
+			for _, email := range p.Values(name) {
+				if email = strings.TrimSpace(email); email != "" {
+					l.Assignees = append(l.Assignees, Assignee{Email: email})
+				}
+			}
+		default:
+			l.Extra[name] = v
+		}
+	}
+	return l
+}
+
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+// backURL is the page the form was on when the browser said so and it is
+// on this site, else the site's root: never a redirect to another site.
+func backURL(r *http.Request) string {
+	if u, err := url.Parse(r.Referer()); err == nil && u.Host == r.Host && (u.Scheme == "http" || u.Scheme == "https") {
+		return u.String()
+	}
+	return "/"
+}
+
+// formError answers a failed submission.
+func formError(w http.ResponseWriter, r *http.Request, ev FormEvents, err error) {
+	if ev.OnError != nil {
+		ev.OnError(w, r, err)
+		return
+	}
+	status, code := http.StatusBadGateway, "unavailable"
+	var fe *FormError
+	switch {
+	case errors.Is(err, ErrFormRejected):
+		status, code = http.StatusUnprocessableEntity, "invalid"
+	case errors.As(err, &fe):
+		status, code = fe.Status, "invalid"
+	}
+	if wantsJSON(r) {
+		writeJSON(w, status, map[string]string{"code": code, "message": err.Error()})
+		return
+	}
+	if ev.ErrorURL != "" {
+		http.Redirect(w, r, ev.ErrorURL, http.StatusSeeOther)
+		return
+	}
+	http.Error(w, err.Error(), status)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,199 @@
+package rechat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// sender delivers the outbox in the background: one pass at start, then a
+// pass after each backoff delay while the API is unreachable, and one per
+// poll interval while it is idle (to pick up items other processes left).
+type sender struct {
+	client *client
+	box    *outbox
+	min    time.Duration
+	max    time.Duration
+	poll   time.Duration
+
+	queued chan struct{} // an item was added; buffered 1
+
+	stopOnce sync.Once
+	stop     context.CancelFunc // cancels the running pass
+	ctx      context.Context
+	done     chan struct{} // closed when run returns
+}
+
+func newSender(c *client, base string, s OfflineSyncSettings) (*sender, error) {
+	dir := s.Dir
+	if dir == "" {
+		var err error
+		if dir, err = defaultOutboxDir(base); err != nil {
+			return nil, err
+		}
+	}
+	if s.MaxQueueSize <= 0 {
+		s.MaxQueueSize = 500
+	}
+	if s.MinRetryDelay <= 0 {
+		s.MinRetryDelay = time.Second
+	}
+	if s.MaxRetryDelay < s.MinRetryDelay {
+		s.MaxRetryDelay = max(5*time.Minute, s.MinRetryDelay)
+	}
+	if s.PollInterval <= 0 {
+		s.PollInterval = time.Minute
+	}
+	box, err := openOutbox(dir, s.MaxQueueSize)
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	return &sender{
+		client: c, box: box,
+		min: s.MinRetryDelay, max: s.MaxRetryDelay, poll: s.PollInterval,
+		queued: make(chan struct{}, 1),
+		ctx:    ctx, stop: stop, done: make(chan struct{}),
+	}, nil
+}
+
+func (s *sender) run() {
+	defer close(s.done)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	attempt := 0 // failed passes in a row
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.queued:
+			if attempt > 0 {
+				continue // already retrying on its own schedule
+			}
+			// The API just failed the caller: try again soon, not at once.
+			timer.Reset(backoff(1, 0, s.min, s.max))
+			continue
+		case <-timer.C:
+		}
+		err := s.flush(s.ctx)
+		if s.ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			attempt++
+			timer.Reset(backoff(attempt, retryAfter(err), s.min, s.max))
+		} else {
+			attempt = 0
+			timer.Reset(s.poll)
+		}
+	}
+}
+
+// backoff is the wait before retry number attempt (1, 2, ...): an
+// exponential delay from min capped at max, with jitter between half and
+// all of it so that many senders do not retry in step, and never shorter
+// than what the server asked for with Retry-After.
+func backoff(attempt int, retryAfter, min, max time.Duration) time.Duration {
+	d := min
+	for i := 1; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	d = minDuration(d, max)
+	d = d/2 + rand.N(d/2+1)
+	if d < retryAfter {
+		d = retryAfter
+	}
+	return d
+}
+
+func minDuration(a, b time.Duration) time.Duration {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+// notify wakes the background loop after an item was added.
+func (s *sender) notify() {
+	select {
+	case s.queued <- struct{}{}:
+	default:
+	}
+}
+
+// close stops the loop and makes one last pass bounded by ctx.
+func (s *sender) close(ctx context.Context) error {
+	first := false
+	s.stopOnce.Do(func() { first = true; s.stop() })
+	if !first {
+		return errClosed
+	}
+	<-s.done
+	return s.flush(ctx)
+}
+
+// flush delivers queued items oldest first. It skips items another sender
+// holds and stops at the first failure that may pass (the API is still
+// unreachable), returning it; refused items go to dead letters.
+func (s *sender) flush(ctx context.Context) error {
+	names, err := s.box.names()
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c, err := s.box.claim(name)
+		if err != nil {
+			return err
+		}
+		if c == nil {
+			continue
+		}
+		if err := s.deliver(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deliver sends one claimed item with its own idempotency key, so that a
+// replay of a request whose answer was lost returns the original lead.
+func (s *sender) deliver(ctx context.Context, c *claim) error {
+	if c.item == nil {
+		return c.bury(0, "unreadable", c.err.Error())
+	}
+	err := s.client.post(ctx, &c.item.request, nil)
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		return c.done()
+	case retryable(err) || ctx.Err() != nil:
+		c.release()
+		return err
+	case errors.As(err, &apiErr):
+		return c.bury(apiErr.Status, apiErr.Code, apiErr.Message)
+	default:
+		return c.bury(0, "", err.Error())
+	}
+}
+
+// send posts r and, when the API cannot be reached or answers 429/5xx,
+// queues it in the outbox (when s is not nil). queueID is set when it was
+// queued.
+func send(ctx context.Context, c *client, s *sender, kind string, r *request, out any) (queueID string, err error) {
+	err = c.post(ctx, r, out)
+	if err == nil || s == nil || !retryable(err) {
+		return "", err
+	}
+	queueID, qerr := s.box.add(kind, *r)
+	if qerr != nil {
+		return "", fmt.Errorf("%w; not queued: %w", err, qerr)
+	}
+	s.notify()
+	return queueID, nil
+}
