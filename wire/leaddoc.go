@@ -1,0 +1,133 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leadwire/leadwire"
+)
+
+// LeadDoc is the API's JSON shape of a lead: the "data" of a capture
+// answer and the elements of `leadwire leads list --json`.
+type LeadDoc struct {
+	ID            string           `json:"id"`
+	Contact       string           `json:"contact"`
+	LeadChannel   string           `json:"lead_channel"`
+	SourceType    string           `json:"source_type"`
+	CreatedAt     UnixTime         `json:"created_at"`
+	RawPayload    json.RawMessage  `json:"raw_payload"`
+	ParsedPayload leadwire.Payload `json:"parsed_payload"`
+	Timeline      []ActivityDoc    `json:"timeline,omitempty"`
+}
+
+// NewLeadDoc returns the API document of l, with its timeline when l has
+// one.
+func NewLeadDoc(l *leadwire.Lead) LeadDoc {
+	d := LeadDoc{
+		ID:            l.ID,
+		Contact:       l.ContactID,
+		LeadChannel:   l.ChannelID,
+		SourceType:    l.Payload.SourceType,
+		CreatedAt:     UnixTime(l.CreatedAt),
+		RawPayload:    l.Raw,
+		ParsedPayload: l.Payload,
+	}
+	for _, a := range l.Timeline {
+		d.Timeline = append(d.Timeline, NewActivityDoc(a))
+	}
+	return d
+}
+
+// ActivityDoc is the API's JSON shape of a timeline activity.
+type ActivityDoc struct {
+	ID        string            `json:"id"`
+	LeadID    string            `json:"lead"`
+	Action    string            `json:"action"`
+	Listing   *leadwire.Listing `json:"listing,omitempty"`
+	Search    *leadwire.Search  `json:"search,omitempty"`
+	Notes     string            `json:"notes,omitempty"`
+	CreatedAt UnixTime          `json:"created_at"`
+}
+
+// NewActivityDoc returns the API document of a.
+func NewActivityDoc(a *leadwire.Activity) ActivityDoc {
+	return ActivityDoc{
+		ID:        a.ID,
+		LeadID:    a.LeadID,
+		Action:    a.Action,
+		Listing:   a.Listing,
+		Search:    a.Search,
+		Notes:     a.Notes,
+		CreatedAt: UnixTime(a.CreatedAt),
+	}
+}
+
+// UnixTime is a time that marshals as Unix seconds with a millisecond
+// fraction, e.g. 1752247298.819, as the API has always sent created_at.
+type UnixTime time.Time
+
+// MarshalJSON writes the time as seconds with exactly three decimals.
+func (t UnixTime) MarshalJSON() ([]byte, error) {
+	ms := time.Time(t).UnixMilli()
+	sign := ""
+	if ms < 0 {
+		sign, ms = "-", -ms
+	}
+	return fmt.Appendf(nil, "%s%d.%03d", sign, ms/1000, ms%1000), nil
+}
+
+// UnmarshalJSON reads seconds with an optional fraction, keeping up to
+// nanosecond precision; null leaves the time unchanged.
+func (t *UnixTime) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		return nil
+	}
+	tm, ok := parseUnixSeconds(string(b))
+	if !ok {
+		return fmt.Errorf("time %s is not Unix seconds", b)
+	}
+	*t = UnixTime(tm)
+	return nil
+}
+
+// parseUnixSeconds parses a JSON number of seconds. Plain decimals are
+// read digit by digit, because a float64 cannot hold today's seconds to
+// the nanosecond; exponent forms fall back to float64.
+func parseUnixSeconds(s string) (time.Time, bool) {
+	if strings.ContainsAny(s, "eE") {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.Abs(f) > 1e15 {
+			return time.Time{}, false
+		}
+		sec := math.Floor(f)
+		return time.Unix(int64(sec), int64(math.Round((f-sec)*1e9))), true
+	}
+	neg := strings.HasPrefix(s, "-")
+	whole, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	if whole == "" || !digits(whole) || !digits(frac) || len(whole) > 15 {
+		return time.Time{}, false
+	}
+	sec, _ := strconv.ParseInt(whole, 10, 64)
+	frac = (frac + "000000000")[:9]
+	nsec, _ := strconv.ParseInt(frac, 10, 64)
+	if neg {
+		sec, nsec = -sec, -nsec
+	}
+	return time.Unix(sec, nsec), true
+}
+
+// digits reports whether s is made of ASCII digits only.
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
