@@ -1,0 +1,103 @@
+package rechat_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/internal/testserver"
+	"github.com/leadwire/leadwire/rechat"
+)
+
+// newSdk returns an Sdk for apiURL with its outbox in dir (a new temp
+// folder when empty), closed at the end of the test. Retries are slow so
+// that only the test's own Flush and Close deliver the outbox.
+func newSdk(t *testing.T, apiURL, dir string, edit ...func(*rechat.Settings)) *rechat.Sdk {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	s := rechat.Settings{
+		APIURL: apiURL,
+		OfflineSync: rechat.OfflineSyncSettings{
+			Dir: dir, MinRetryDelay: time.Hour, PollInterval: time.Hour,
+		},
+	}
+	for _, e := range edit {
+		e(&s)
+	}
+	sdk, err := rechat.NewSdk(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		sdk.Close(ctx)
+	})
+	return sdk
+}
+
+// deadURL is the address of a port nothing listens on: connections are
+// refused.
+func deadURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr
+}
+
+// recorder is a proxy in front of the real server's handler that records
+// the Idempotency-Key of every request it passes on.
+type recorder struct {
+	mu   sync.Mutex
+	keys []string
+	next http.Handler
+}
+
+func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc.mu.Lock()
+	rc.keys = append(rc.keys, r.Header.Get("Idempotency-Key"))
+	rc.mu.Unlock()
+	rc.next.ServeHTTP(w, r)
+}
+
+func (rc *recorder) Keys() []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]string(nil), rc.keys...)
+}
+
+// startRecorder starts a recorder in front of s on its own listener.
+func startRecorder(t *testing.T, s *testserver.Server) (*recorder, string) {
+	t.Helper()
+	rc := &recorder{next: s.Handler}
+	hs := httptest.NewServer(rc)
+	t.Cleanup(hs.Close)
+	return rc, hs.URL
+}
+
+// leadByEmail returns the only stored lead with email, failing when there
+// is none or more than one.
+func leadByEmail(t *testing.T, s *testserver.Server, email string) *leadwire.Lead {
+	t.Helper()
+	var found []*leadwire.Lead
+	for _, l := range s.Leads(t) {
+		if l.Payload.Email == email {
+			found = append(found, l)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d leads with email %s, want 1", len(found), email)
+	}
+	return found[0]
+}
