@@ -59,6 +59,10 @@ func decodeMultipartLead(boundary string, body []byte) ([]*leadwire.Lead, error)
 	if boundary == "" {
 		return nil, invalid("multipart/form-data content type has no boundary parameter")
 	}
+	if !bytes.Contains(body, []byte("--"+boundary)) {
+		// Even a form without fields ends with a closing delimiter.
+		return nil, invalid("malformed multipart body: no delimiter for boundary %q", boundary)
+	}
 	mr := multipart.NewReader(bytes.NewReader(body), boundary)
 	var fields []formField
 	for n := 0; ; n++ {

@@ -52,8 +52,12 @@ func DecodeLeads(mediaType string, body []byte) ([]*leadwire.Lead, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkUTF8(body); err != nil {
-		return nil, err
+	// A multipart body may carry binary files; its text parts are
+	// checked one by one instead.
+	if f != formatMultipart {
+		if err := checkUTF8(body); err != nil {
+			return nil, err
+		}
 	}
 	var leads []*leadwire.Lead
 	switch f {
