@@ -1,0 +1,200 @@
+package wire
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/leadwire/leadwire"
+)
+
+const leadListXML = `<?xml version="1.0" encoding="UTF-8"?>
+<LeadList>
+  <Lead>
+    <Contact>
+      <Name><First>John</First><Last>Doe</Last></Name>
+      <Email>john@example.com</Email>
+      <PhoneList>
+        <Phone><Type>Mobile</Type><Number>(818) 919-1212</Number></Phone>
+        <Phone><Type>Work</Type><Number>214-555-0100</Number></Phone>
+      </PhoneList>
+      <Company>Acme</Company>
+    </Contact>
+    <Note>Wants a tour</Note>
+    <Address><Street>1 Main St</Street><City>Dallas</City><State>TX</State><Zip>75201</Zip><Country>US</Country></Address>
+    <LeadSource>Realtor.com</LeadSource>
+    <ListingNumber>MLS123</ListingNumber>
+    <ListingAgentMLSID>AG7</ListingAgentMLSID>
+    <Tag>buyer</Tag>
+    <Tag>hot</Tag>
+    <ReferrerURL>https://example.com/listing/1</ReferrerURL>
+    <SourceType>IDX</SourceType>
+    <Budget currency="USD">500000</Budget>
+    <Preferences><Beds>3</Beds><Baths>2</Baths></Preferences>
+  </Lead>
+  <Lead id="2">
+    <Contact>
+      <Name><First>Ann</First></Name>
+      <EmailList><Email>ann@example.com</Email><Email>ann@work.example</Email></EmailList>
+    </Contact>
+    <Comments><![CDATA[Prefers <email> & text]]></Comments>
+    <RefererURL>https://example.com/r</RefererURL>
+    <Tags><Tag>seller</Tag><Tag>cold</Tag></Tags>
+  </Lead>
+</LeadList>`
+
+func TestDecodeLeadsXML(t *testing.T) {
+	leads, err := DecodeLeads("application/xml", []byte(leadListXML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(leads) != 2 {
+		t.Fatalf("got %d leads, want 2", len(leads))
+	}
+	assertJSON(t, "payload 1", leads[0].Payload, `{
+		"first_name": "John", "last_name": "Doe", "email": "john@example.com",
+		"phone_number": "+18189191212", "phone_number_original": "(818) 919-1212",
+		"tag": ["buyer", "hot"], "lead_source": "Realtor.com", "note": "Wants a tour",
+		"address": "1 Main St, Dallas, TX 75201", "referer_url": "https://example.com/listing/1",
+		"mlsid": "MLS123", "listing_id": "MLS123", "agent_mlsid": "AG7", "source_type": "IDX",
+		"extra": {
+			"Contact": {"PhoneList": {"Phone": [{"Type": "Mobile"}, {"Type": "Work", "Number": "214-555-0100"}]}, "Company": "Acme"},
+			"Address": {"Country": "US"},
+			"Budget": {"@currency": "USD", "#text": "500000"},
+			"Preferences": {"Beds": "3", "Baths": "2"}
+		}}`)
+	assertSameJSON(t, "raw 1", leads[0].Raw, `{
+		"Contact": {"Name": {"First": "John", "Last": "Doe"}, "Email": "john@example.com",
+			"PhoneList": {"Phone": [{"Type": "Mobile", "Number": "(818) 919-1212"}, {"Type": "Work", "Number": "214-555-0100"}]},
+			"Company": "Acme"},
+		"Note": "Wants a tour",
+		"Address": {"Street": "1 Main St", "City": "Dallas", "State": "TX", "Zip": "75201", "Country": "US"},
+		"LeadSource": "Realtor.com", "ListingNumber": "MLS123", "ListingAgentMLSID": "AG7",
+		"Tag": ["buyer", "hot"], "ReferrerURL": "https://example.com/listing/1", "SourceType": "IDX",
+		"Budget": {"@currency": "USD", "#text": "500000"},
+		"Preferences": {"Beds": "3", "Baths": "2"}}`)
+	assertJSON(t, "payload 2", leads[1].Payload, `{
+		"first_name": "Ann", "email": "ann@example.com", "note": "Prefers <email> & text",
+		"tag": ["seller", "cold"], "referer_url": "https://example.com/r", "source_type": "Website",
+		"extra": {"@id": "2", "Contact": {"EmailList": {"Email": "ann@work.example"}}}}`)
+	assertSameJSON(t, "raw 2", leads[1].Raw, `{"@id": "2",
+		"Contact": {"Name": {"First": "Ann"}, "EmailList": {"Email": ["ann@example.com", "ann@work.example"]}},
+		"Comments": "Prefers <email> & text", "RefererURL": "https://example.com/r",
+		"Tags": {"Tag": ["seller", "cold"]}}`)
+}
+
+func TestDecodeLeadsXMLShapes(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		wantPayload string
+		wantRaw     string
+	}{
+		{
+			name:        "a bare Lead root",
+			contentType: "text/xml; charset=utf-8",
+			body:        `<Lead><Contact><Email>a@b.co</Email></Contact></Lead>`,
+			wantPayload: `{"email": "a@b.co", "source_type": "Website"}`,
+			wantRaw:     `{"Contact": {"Email": "a@b.co"}}`,
+		},
+		{
+			name:        "an empty lead",
+			contentType: "application/xml",
+			body:        `<LeadList><Lead/></LeadList>`,
+			wantPayload: `{"source_type": "Website"}`,
+			wantRaw:     `{}`,
+		},
+		{
+			name:        "a lead of only text keeps it in extra",
+			contentType: "application/xml",
+			body:        `<Lead>call me</Lead>`,
+			wantPayload: `{"source_type": "Website", "extra": {"#text": "call me"}}`,
+			wantRaw:     `{"#text": "call me"}`,
+		},
+		{
+			name:        "phones as plain text, note beats comments, partial address",
+			contentType: "application/xml",
+			body: `<Lead><Contact><PhoneList><Phone>+12145550100</Phone><Phone>+12145550101</Phone></PhoneList></Contact>
+				<Note>n</Note><Comments>c</Comments><Address><City>Austin</City><Zip>78701</Zip></Address>
+				<Tags>solo</Tags></Lead>`,
+			wantPayload: `{"phone_number": "+12145550100", "note": "n", "address": "Austin, 78701",
+				"tag": ["solo"], "source_type": "Website",
+				"extra": {"Contact": {"PhoneList": {"Phone": "+12145550101"}}, "Comments": "c"}}`,
+		},
+		{
+			name:        "namespaces and declarations are not data",
+			contentType: "application/xml",
+			body:        `<?xml version="1.0"?><!-- forwarded --><l:LeadList xmlns:l="urn:x"><l:Lead xmlns="urn:y"><LeadSource>Z</LeadSource></l:Lead></l:LeadList>`,
+			wantPayload: `{"lead_source": "Z", "source_type": "Website"}`,
+			wantRaw:     `{"LeadSource": "Z"}`,
+		},
+		{
+			name:        "other elements of the list are not leads",
+			contentType: "application/xml",
+			body:        `<LeadList><Source>IDX</Source><Lead><Note>x</Note></Lead></LeadList>`,
+			wantPayload: `{"note": "x", "source_type": "Website"}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := decodeOne(t, tt.contentType, tt.body)
+			assertJSON(t, "payload", l.Payload, tt.wantPayload)
+			if tt.wantRaw != "" {
+				assertSameJSON(t, "raw", l.Raw, tt.wantRaw)
+			}
+		})
+	}
+}
+
+const billionLaughs = `<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<Lead><Note>&lol3;</Note></Lead>`
+
+func TestDecodeLeadsXMLErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		body  string
+		parts []string
+	}{
+		{"billion laughs", billionLaughs, []string{"document type declarations", "not accepted"}},
+		{"external entity", `<!DOCTYPE Lead [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><Lead><Note>&xxe;</Note></Lead>`, []string{"document type declarations"}},
+		{"undeclared entity", `<Lead><Note>&lol;</Note></Lead>`, []string{"malformed XML at byte", "line 1", "entity"}},
+		{"mismatched tags", "<Lead>\n<Note>x</Lead>", []string{"malformed XML at byte", "line 2"}},
+		{"unclosed", `<LeadList><Lead>`, []string{"malformed XML at byte 16"}},
+		{"empty document", ``, []string{"empty XML document"}},
+		{"only a declaration", `<?xml version="1.0"?>`, []string{"empty XML document"}},
+		{"wrong root", `<Leads><Lead/></Leads>`, []string{"expected a <LeadList> or <Lead> root element, got <Leads>"}},
+		{"no leads", `<LeadList></LeadList>`, []string{"holds no <Lead>"}},
+		{"two roots", `<Lead/><Lead/>`, []string{"more than one root element"}},
+		{"text outside the root", `<Lead/>junk`, []string{"text outside the root"}},
+		{"nested too deep", "<Lead>" + strings.Repeat("<a>", MaxDepth) + strings.Repeat("</a>", MaxDepth) + "</Lead>", []string{"nested deeper than 32"}},
+		{"too many leads", "<LeadList>" + strings.Repeat("<Lead/>", MaxLeads+1) + "</LeadList>", []string{"1001 leads", "at most 1000"}},
+		{"elements where text belongs", `<Lead><Contact><Name><First><b>J</b></First></Name></Contact></Lead>`, []string{"lead 1", "<Contact/Name/First> must hold text"}},
+		{"error names the lead", `<LeadList><Lead/><Lead><Note><p>x</p></Note></Lead></LeadList>`, []string{"lead 2", "<Note>"}},
+		{"other encoding declared", `<?xml version="1.0" encoding="ISO-8859-1"?><Lead/>`, []string{"malformed XML", "ISO-8859-1"}},
+		{"invalid UTF-8", "<Lead><Note>\xc3\x28</Note></Lead>", []string{"not valid UTF-8", "byte 12"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeLeads("application/xml", []byte(tt.body))
+			assertError(t, err, leadwire.EINVALID, tt.parts...)
+		})
+	}
+}
+
+func TestDecodeLeadsXMLLimits(t *testing.T) {
+	body := "<LeadList>" + strings.Repeat("<Lead><Note>n</Note></Lead>", MaxLeads) + "</LeadList>"
+	leads, err := DecodeLeads("application/xml", []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(leads) != MaxLeads {
+		t.Errorf("got %d leads, want %d", len(leads), MaxLeads)
+	}
+	deep := "<Lead>" + strings.Repeat("<a>", MaxDepth-1) + "x" + strings.Repeat("</a>", MaxDepth-1) + "</Lead>"
+	decodeOne(t, "application/xml", deep)
+}
