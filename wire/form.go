@@ -35,14 +35,14 @@ func decodeFormLead(body []byte) ([]*leadwire.Lead, error) {
 		k, v, _ := strings.Cut(pair, "=")
 		key, err := url.QueryUnescape(k)
 		if err != nil {
-			return nil, invalid("malformed form data at byte %d: %v", start, err)
+			return nil, invalid("malformed form data at byte %d: %v", start+1, err)
 		}
 		value, err := url.QueryUnescape(v)
 		if err != nil {
-			return nil, invalid("malformed form data at byte %d: %v", start+len(k)+1, err)
+			return nil, invalid("malformed form data at byte %d: %v", start+len(k)+2, err)
 		}
 		if !utf8.ValidString(key) || !utf8.ValidString(value) {
-			return nil, invalid("malformed form data at byte %d: field %q is not valid UTF-8 once unescaped", start, key)
+			return nil, invalid("malformed form data at byte %d: field %q is not valid UTF-8 once unescaped", start+1, key)
 		}
 		if len(fields) == maxFormFields {
 			return nil, invalid("form has more than %d fields", maxFormFields)

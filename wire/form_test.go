@@ -116,8 +116,8 @@ func TestDecodeLeadsFormErrors(t *testing.T) {
 		body  string
 		parts []string
 	}{
-		{"bad escape in a key", "first_name=A&la%zzst=B", []string{"malformed form data at byte 13", `"%zz"`}},
-		{"bad escape in a value", "first_name=A&last=%g1", []string{"malformed form data at byte 18"}},
+		{"bad escape in a key", "first_name=A&la%zzst=B", []string{"malformed form data at byte 14", `"%zz"`}},
+		{"bad escape in a value", "first_name=A&last=%g1", []string{"malformed form data at byte 19"}},
 		{"escaped invalid UTF-8", "first_name=%ff", []string{"not valid UTF-8", "first_name"}},
 		{"repeated text field", "first_name=A&first_name=B", []string{`field "first_name": expected a string, got array`}},
 		{"object for a text field", "email[x]=a", []string{`field "email": expected a string, got object`}},

@@ -88,7 +88,7 @@ func jsonTooDeep(body []byte) (offset int, tooDeep bool) {
 		case c == '{' || c == '[':
 			depth++
 			if depth > MaxDepth {
-				return i, true
+				return i + 1, true
 			}
 		case (c == '}' || c == ']') && depth > 0:
 			depth--

@@ -178,8 +178,8 @@ func TestDecodeLeadsJSONErrors(t *testing.T) {
 		{"listing price overflow", `{"listing": {"price": 1e999}}`, []string{`field "listing.price"`}},
 		{"listing price bool", `{"listing": {"price": true}}`, []string{`field "listing.price": expected a number, got boolean`}},
 		{"listing property array", `{"listing": {"property": []}}`, []string{`field "listing.property": expected an object, got array`}},
-		{"invalid UTF-8", "{\"first_name\": \"J\xffn\"}", []string{"not valid UTF-8", "byte 17"}},
-		{"nested too deep", `{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`, []string{"nested deeper than 32", "byte 36"}},
+		{"invalid UTF-8", "{\"first_name\": \"J\xffn\"}", []string{"not valid UTF-8", "byte 18"}},
+		{"nested too deep", `{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`, []string{"nested deeper than 32", "byte 37"}},
 		{"deep attack", strings.Repeat(`{"a":`, 100000), []string{"nested deeper than"}},
 	}
 	for _, tt := range tests {

@@ -5,7 +5,8 @@
 //
 // Every error it returns is a *leadwire.Error: EUNSUPPORTED when the content
 // type cannot be decoded, EINVALID when the body is malformed, and the
-// message says what and where.
+// message says what and where. "at byte N" counts from 1: the Nth byte of
+// the body is the first one found wrong.
 package wire
 
 import (
@@ -144,7 +145,7 @@ func checkUTF8(body []byte) error {
 	for i := 0; i < len(body); {
 		r, size := utf8.DecodeRune(body[i:])
 		if r == utf8.RuneError && size == 1 {
-			return leadwire.Errorf(leadwire.EINVALID, "body is not valid UTF-8: bad byte 0x%02x at byte %d", body[i], i)
+			return leadwire.Errorf(leadwire.EINVALID, "body is not valid UTF-8: bad byte 0x%02x at byte %d", body[i], i+1)
 		}
 		i += size
 	}

@@ -176,7 +176,7 @@ func TestDecodeLeadsXMLErrors(t *testing.T) {
 		{"elements where text belongs", `<Lead><Contact><Name><First><b>J</b></First></Name></Contact></Lead>`, []string{"lead 1", "<Contact/Name/First> must hold text"}},
 		{"error names the lead", `<LeadList><Lead/><Lead><Note><p>x</p></Note></Lead></LeadList>`, []string{"lead 2", "<Note>"}},
 		{"other encoding declared", `<?xml version="1.0" encoding="ISO-8859-1"?><Lead/>`, []string{"malformed XML", "ISO-8859-1"}},
-		{"invalid UTF-8", "<Lead><Note>\xc3\x28</Note></Lead>", []string{"not valid UTF-8", "byte 12"}},
+		{"invalid UTF-8", "<Lead><Note>\xc3\x28</Note></Lead>", []string{"not valid UTF-8", "byte 13"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
