@@ -1,0 +1,127 @@
+package wire
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/leadwire/leadwire"
+)
+
+func TestNewLeadDoc(t *testing.T) {
+	created := time.Date(2025, 7, 11, 15, 21, 38, 819_000_000, time.UTC)
+	l := &leadwire.Lead{
+		ID:        "0197f6a2-0000-7000-8000-000000000001",
+		ChannelID: "2c55e69d-adbe-42d9-97a5-bedb43783b80",
+		ContactID: "0197f6a2-0000-7000-8000-000000000002",
+		CreatedAt: created,
+		Payload:   leadwire.Payload{FirstName: "John", SourceType: "Website", Extra: map[string]any{"budget": json.Number("5")}},
+		Raw:       json.RawMessage(`{"first_name":"John","budget":5}`),
+		Timeline: []*leadwire.Activity{{
+			ID: "a1", LeadID: "0197f6a2-0000-7000-8000-000000000001", Action: leadwire.ActionViewedListing,
+			Listing: &leadwire.Listing{MLSNumber: "123"}, Notes: "n", CreatedAt: created.Add(1500 * time.Millisecond),
+		}},
+	}
+	assertJSON(t, "lead doc", NewLeadDoc(l), `{
+		"id": "0197f6a2-0000-7000-8000-000000000001",
+		"contact": "0197f6a2-0000-7000-8000-000000000002",
+		"lead_channel": "2c55e69d-adbe-42d9-97a5-bedb43783b80",
+		"source_type": "Website",
+		"created_at": 1752247298.819,
+		"raw_payload": {"first_name": "John", "budget": 5},
+		"parsed_payload": {"first_name": "John", "source_type": "Website", "extra": {"budget": 5}},
+		"timeline": [{"id": "a1", "lead": "0197f6a2-0000-7000-8000-000000000001",
+			"action": "ContactViewedListing", "listing": {"mls_number": "123"}, "notes": "n",
+			"created_at": 1752247300.319}]}`)
+
+	l.Timeline = nil
+	b, err := json.Marshal(NewLeadDoc(l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := doc["timeline"]; ok {
+		t.Errorf("a lead without timeline has a timeline key: %s", b)
+	}
+}
+
+func TestUnixTimeMarshal(t *testing.T) {
+	tests := []struct {
+		time time.Time
+		want string
+	}{
+		{time.Unix(1752247298, 819_000_000), "1752247298.819"},
+		{time.Unix(1752247298, 819_999_999), "1752247298.819"},
+		{time.Unix(1752247298, 0), "1752247298.000"},
+		{time.Unix(0, 5_000_000), "0.005"},
+		{time.Unix(-2, 500_000_000), "-1.500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			b, err := json.Marshal(UnixTime(tt.time))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != tt.want {
+				t.Errorf("got %s, want %s", b, tt.want)
+			}
+			var back UnixTime
+			if err := json.Unmarshal(b, &back); err != nil {
+				t.Fatal(err)
+			}
+			if want := tt.time.Truncate(time.Millisecond); !time.Time(back).Equal(want) {
+				t.Errorf("round trip: got %v, want %v", time.Time(back), want)
+			}
+		})
+	}
+}
+
+func TestUnixTimeUnmarshal(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Time
+		ok   bool
+	}{
+		{"1752247298.819", time.Unix(1752247298, 819_000_000), true},
+		{"1752247298", time.Unix(1752247298, 0), true},
+		{"1752247298.123456789123", time.Unix(1752247298, 123_456_789), true},
+		{"-1.5", time.Unix(-2, 500_000_000), true},
+		{"1.752247298819e9", time.Unix(1752247298, 819_000_000), true},
+		{"0", time.Unix(0, 0), true},
+		{`"1752247298.819"`, time.Time{}, false},
+		{"true", time.Time{}, false},
+		{"1e300", time.Time{}, false},
+		{"1234567890123456789", time.Time{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			var got UnixTime
+			err := json.Unmarshal([]byte(tt.in), &got)
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok %v", err, tt.ok)
+			}
+			if !tt.ok {
+				return
+			}
+			// Exponent forms pass through float64 and keep about a microsecond.
+			if d := time.Time(got).Sub(tt.want); d < -time.Microsecond || d > time.Microsecond {
+				t.Errorf("got %v, want %v", time.Time(got), tt.want)
+			}
+		})
+	}
+
+	t.Run("null leaves the time unchanged", func(t *testing.T) {
+		v := struct {
+			At UnixTime `json:"at"`
+		}{UnixTime(time.Unix(7, 0))}
+		if err := json.Unmarshal([]byte(`{"at": null}`), &v); err != nil {
+			t.Fatal(err)
+		}
+		if !time.Time(v.At).Equal(time.Unix(7, 0)) {
+			t.Errorf("got %v", time.Time(v.At))
+		}
+	})
+}
