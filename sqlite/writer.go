@@ -1,0 +1,226 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/leadwire/leadwire"
+)
+
+// maxBatch caps how many requests share one transaction, so one commit
+// never holds its first waiter for long.
+const maxBatch = 256
+
+// errClosed answers requests made after Close.
+var errClosed = errors.New("sqlite: store is closed")
+
+// op is one write request. apply runs inside the writer's open transaction.
+// When the request itself is refused (unknown lead, idempotency conflict)
+// apply returns a *leadwire.Error and has written nothing, so the rest of
+// the batch goes on; any other error aborts the whole batch.
+type op interface {
+	apply(w *writer, now time.Time) error
+}
+
+type request struct {
+	ctx  context.Context
+	op   op
+	done chan error // buffered: the writer never waits for a waiter
+}
+
+// writer owns the write connection and everything kept in memory to write
+// without reading: the statements, the contact index and the recent
+// idempotency keys.
+type writer struct {
+	conn     *sql.Conn
+	now      func() time.Time
+	maxBatch int
+
+	requests chan *request
+	stopping chan struct{}
+	stopped  chan struct{}
+
+	insertChannel  *sql.Stmt
+	insertContact  *sql.Stmt
+	updateContact  *sql.Stmt
+	insertLead     *sql.Stmt
+	insertActivity *sql.Stmt
+
+	// mem is loaded from the database by the first capture and dropped
+	// whenever a batch fails, since it may then hold rolled-back changes.
+	// Processes that never capture (the CLI) never load it.
+	mem *memory
+}
+
+func newWriter(ctx context.Context, conn *sql.Conn, now func() time.Time) (*writer, error) {
+	w := &writer{
+		conn:     conn,
+		now:      now,
+		maxBatch: maxBatch,
+		requests: make(chan *request),
+		stopping: make(chan struct{}),
+		stopped:  make(chan struct{}),
+	}
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&w.insertChannel, `INSERT INTO channels (id, name, brand_id, user_id, allowed_origins, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`},
+		{&w.insertContact, `INSERT INTO contacts (id, brand, first_name, last_name, email, phone_number,
+			email_key, phone_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.updateContact, `UPDATE contacts SET first_name = ?, last_name = ?, email = ?, phone_number = ?,
+			email_key = ?, phone_key = ?, updated_at = ? WHERE id = ?`},
+		{&w.insertLead, `INSERT INTO leads (id, channel_id, contact_id, created_at, idempotency_key,
+			request_hash, parsed_payload, raw_payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
+		// The existence check rides along with the insert: no row inserted
+		// means no such lead, decided without a failed statement.
+		{&w.insertActivity, `INSERT INTO activities (id, lead_id, action, details, created_at)
+			SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM leads WHERE id = ?2)`},
+	} {
+		stmt, err := conn.PrepareContext(ctx, p.query)
+		if err != nil {
+			return nil, err
+		}
+		*p.stmt = stmt
+	}
+	return w, nil
+}
+
+// do hands o to the writer and waits until it is committed or refused.
+// When ctx ends first do returns at once; the write may still happen, as
+// with a response lost on the network.
+func (w *writer) do(ctx context.Context, o op) error {
+	r := &request{ctx: ctx, op: o, done: make(chan error, 1)}
+	select {
+	case w.requests <- r:
+	case <-w.stopping:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *writer) loop() {
+	defer close(w.stopped)
+	batch := make([]*request, 0, w.maxBatch)
+	for {
+		select {
+		case r := <-w.requests:
+			w.run(w.collect(append(batch[:0], r)))
+		case <-w.stopping:
+			// Whoever is already waiting still gets written.
+			for {
+				batch = w.collect(batch[:0])
+				if len(batch) == 0 {
+					return
+				}
+				w.run(batch)
+			}
+		}
+	}
+}
+
+// collect appends the requests waiting right now, up to the batch cap:
+// those that arrived while the previous batch was committing share the
+// next commit.
+func (w *writer) collect(batch []*request) []*request {
+	for len(batch) < w.maxBatch {
+		select {
+		case r := <-w.requests:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// stop makes new requests fail and waits for the batch in progress.
+func (w *writer) stop() {
+	close(w.stopping)
+	<-w.stopped
+}
+
+// run applies the batch in one transaction and answers every request.
+func (w *writer) run(batch []*request) {
+	ctx := context.Background() // a waiter's cancellation must not interrupt the others' commit
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err // its caller is gone: do not write on its behalf
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	results := make([]error, len(live))
+	err := w.transact(ctx, func(now time.Time) error {
+		for i, r := range live {
+			err := r.op.apply(w, now)
+			var refused *leadwire.Error
+			if err != nil && !errors.As(err, &refused) {
+				return err
+			}
+			results[i] = err
+		}
+		return nil
+	})
+	for i, r := range live {
+		if err != nil {
+			r.done <- err
+		} else {
+			r.done <- results[i]
+		}
+	}
+}
+
+// transact runs fn in one IMMEDIATE transaction and commits it. On any
+// failure it rolls back and forgets the memory, which may hold changes of
+// the rolled-back batch.
+func (w *writer) transact(ctx context.Context, fn func(now time.Time) error) error {
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	err := fn(w.now())
+	if err == nil {
+		_, err = w.conn.ExecContext(ctx, "COMMIT")
+	}
+	if err != nil {
+		// After a failed COMMIT SQLite may already have rolled back; the
+		// error of this ROLLBACK then says so and tells nothing new.
+		w.conn.ExecContext(ctx, "ROLLBACK")
+		w.mem = nil
+	}
+	return err
+}
+
+// memory returns the in-memory indexes, loading them on first use inside
+// the current transaction.
+func (w *writer) memory(now time.Time) (*memory, error) {
+	if w.mem == nil {
+		m, err := loadMemory(context.Background(), w.conn, now)
+		if err != nil {
+			return nil, err
+		}
+		w.mem = m
+	}
+	return w.mem, nil
+}
+
+// newID returns a time-ordered UUID, so rows keyed by it append to the
+// B-tree instead of landing on random pages.
+func newID() string {
+	return uuid.Must(uuid.NewV7()).String()
+}
