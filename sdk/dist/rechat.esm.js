@@ -71,12 +71,12 @@ function bindForm(capture, form, channel, { validate, onSuccess, onError } = {})
   const submit = async (event) => {
     event.preventDefault();
     if (sending) return;
-    const payload = collect(form);
-    if (validate && await validate(payload) === false) return;
     sending = true;
     const buttons = [...form.elements].filter((b) => /^(submit|image)$/.test(b.type) && !b.disabled);
     buttons.forEach((b) => b.disabled = true);
     try {
+      const payload = collect(form);
+      if (validate && await validate(payload) === false) return;
       const lead = await capture(channel, payload);
       onSuccess && onSuccess(lead);
     } catch (e) {

@@ -55,14 +55,14 @@ export function bindForm(capture, form, channel, { validate, onSuccess, onError 
   const submit = async (event) => {
     event.preventDefault()
     if (sending) return
-    const payload = collect(form)
-    if (validate && (await validate(payload)) === false) return
     sending = true
     // Disabled buttons show the visitor the form is busy and stop a second
     // click from submitting the same lead again.
     const buttons = [...form.elements].filter((b) => /^(submit|image)$/.test(b.type) && !b.disabled)
     buttons.forEach((b) => (b.disabled = true))
     try {
+      const payload = collect(form)
+      if (validate && (await validate(payload)) === false) return
       const lead = await capture(channel, payload)
       onSuccess && onSuccess(lead)
     } catch (e) {
