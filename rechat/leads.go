@@ -79,12 +79,15 @@ func (s *LeadsService) DeadLetters() ([]DeadLetter, error) {
 }
 
 // Flush delivers the outbox now, oldest first, and returns the failure
-// that stopped it while the API is still unreachable. Items another
-// process is delivering at the same moment are left to it. The background
-// sender does the same on its own; Flush is for callers that want to wait.
+// that stopped it while the API is still unreachable. An item another
+// sender (this Sdk's background sender, another process) is delivering at
+// that moment is waited for, so that when Flush returns nil everything
+// queued before the call has been delivered or dead-lettered. The
+// background sender does the same on its own; Flush is for callers that
+// want to wait.
 func (s *LeadsService) Flush(ctx context.Context) error {
 	if s.sender == nil {
 		return nil
 	}
-	return s.sender.flush(ctx)
+	return s.sender.flush(ctx, true)
 }

@@ -1,6 +1,7 @@
 package rechat
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -276,9 +277,14 @@ type claim struct {
 	file *os.File
 }
 
-// claim locks the named item. It returns nil when another sender holds it
-// or it was delivered since it was listed.
-func (o *outbox) claim(name string) (*claim, error) {
+// claimPoll is how often a waiting claim looks whether the other sender
+// is done with an item.
+const claimPoll = 10 * time.Millisecond
+
+// claim locks the named item. It returns nil when the item was delivered
+// since it was listed, or, unless wait is set, when another sender holds
+// it. With wait it waits for the other sender (until ctx is done).
+func (o *outbox) claim(ctx context.Context, name string, wait bool) (*claim, error) {
 	path := filepath.Join(o.dir, "queue", name)
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -287,10 +293,21 @@ func (o *outbox) claim(name string) (*claim, error) {
 	if err != nil {
 		return nil, err
 	}
-	locked, err := tryLock(f)
-	if err != nil || !locked {
-		f.Close()
-		return nil, err
+	for {
+		locked, err := tryLock(f)
+		if err != nil || (!locked && !wait) {
+			f.Close()
+			return nil, err
+		}
+		if locked {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(claimPoll):
+		}
 	}
 	// The previous holder may have delivered and removed the file between
 	// our open and our lock: only the file still at path is the item.

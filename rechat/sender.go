@@ -78,7 +78,7 @@ func (s *sender) run() {
 			continue
 		case <-timer.C:
 		}
-		err := s.flush(s.ctx)
+		err := s.flush(s.ctx, false)
 		if s.ctx.Err() != nil {
 			return
 		}
@@ -132,13 +132,14 @@ func (s *sender) close(ctx context.Context) error {
 		return errClosed
 	}
 	<-s.done
-	return s.flush(ctx)
+	return s.flush(ctx, true)
 }
 
-// flush delivers queued items oldest first. It skips items another sender
-// holds and stops at the first failure that may pass (the API is still
-// unreachable), returning it; refused items go to dead letters.
-func (s *sender) flush(ctx context.Context) error {
+// flush delivers queued items oldest first and stops at the first failure
+// that may pass (the API is still unreachable), returning it; refused
+// items go to dead letters. An item another sender holds is skipped, or
+// with wait, left to that sender to finish (or give back) first.
+func (s *sender) flush(ctx context.Context, wait bool) error {
 	names, err := s.box.names()
 	if err != nil {
 		return err
@@ -147,7 +148,7 @@ func (s *sender) flush(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		c, err := s.box.claim(name)
+		c, err := s.box.claim(ctx, name, wait)
 		if err != nil {
 			return err
 		}

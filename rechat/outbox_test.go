@@ -1,0 +1,421 @@
+package rechat_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/leadwire/leadwire/internal/testserver"
+	"github.com/leadwire/leadwire/rechat"
+)
+
+// The test binary doubles as a second process sharing an outbox: with
+// RECHAT_CHILD set it runs that role instead of the tests.
+func TestMain(m *testing.M) {
+	if role := os.Getenv("RECHAT_CHILD"); role != "" {
+		os.Exit(child(role))
+	}
+	os.Exit(m.Run())
+}
+
+// child runs one role against RECHAT_API with its outbox in RECHAT_OUTBOX.
+//
+//	capture: capture leads forever, printing each email once Capture
+//	         returned (the parent kills it)
+//	flush:   deliver the outbox and exit
+func child(role string) int {
+	sdk, err := rechat.NewSdk(rechat.Settings{
+		APIURL: os.Getenv("RECHAT_API"),
+		OfflineSync: rechat.OfflineSyncSettings{
+			Dir: os.Getenv("RECHAT_OUTBOX"), MaxQueueSize: 100000,
+			MinRetryDelay: time.Hour, PollInterval: time.Hour,
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	ctx := context.Background()
+	switch role {
+	case "capture":
+		for i := 0; ; i++ {
+			email := fmt.Sprintf("child-%d@example.com", i)
+			res, err := sdk.Leads.Capture(ctx, rechat.Channel{LeadChannel: os.Getenv("RECHAT_CHANNEL")}, rechat.Lead{Email: email})
+			if err != nil || !res.Queued {
+				fmt.Fprintln(os.Stderr, "capture:", res, err)
+				return 1
+			}
+			fmt.Println(email)
+		}
+	case "flush":
+		if err := sdk.Close(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "flush:", err)
+			return 1
+		}
+		return 0
+	}
+	return 2
+}
+
+func startChild(t *testing.T, role, api, dir, channel string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "RECHAT_CHILD="+role, "RECHAT_API="+api, "RECHAT_OUTBOX="+dir, "RECHAT_CHANNEL="+channel)
+	cmd.Stderr = os.Stderr
+	return cmd
+}
+
+func TestOutboxDeliversAfterOutage(t *testing.T) {
+	s := testserver.Start(t)
+	dir := t.TempDir()
+	sdk := newSdk(t, s.URL, dir)
+	ctx := context.Background()
+	ch := rechat.Channel{LeadChannel: s.ChannelID}
+
+	s.Down(t)
+	var queued []string
+	for i := range 3 {
+		res, err := sdk.Leads.Capture(ctx, ch, rechat.Lead{Email: fmt.Sprintf("down-%d@example.com", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Queued || res.QueueID == "" || res.ID != "" {
+			t.Fatalf("capture while down = %+v, want queued", res)
+		}
+		queued = append(queued, res.QueueID)
+	}
+	pending, err := sdk.Leads.Pending()
+	if err != nil || len(pending) != 3 {
+		t.Fatalf("pending = %v, %v", pending, err)
+	}
+	for i, p := range pending {
+		if p.ID != queued[i] || p.Kind != rechat.KindLead || p.IdempotencyKey == "" {
+			t.Errorf("pending[%d] = %+v, want queue id %s in order", i, p, queued[i])
+		}
+	}
+	if err := sdk.Leads.Flush(ctx); err == nil {
+		t.Error("Flush while the API is down returned nil")
+	}
+
+	s.Up(t)
+	if err := sdk.Leads.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := sdk.Leads.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		leadByEmail(t, s, fmt.Sprintf("down-%d@example.com", i))
+	}
+	leads := s.Leads(t)
+	if len(leads) != 3 {
+		t.Errorf("%d leads, want 3", len(leads))
+	}
+	// Newest first: the outbox kept the order of capture.
+	if leads[0].Payload.Email != "down-2@example.com" || leads[2].Payload.Email != "down-0@example.com" {
+		t.Errorf("delivery order: %s, %s, %s", leads[0].Payload.Email, leads[1].Payload.Email, leads[2].Payload.Email)
+	}
+	if p, _ := sdk.Leads.Pending(); len(p) != 0 {
+		t.Errorf("pending after delivery: %v", p)
+	}
+}
+
+func TestOutboxQueuesTrackingEvents(t *testing.T) {
+	s := testserver.Start(t)
+	sdk := newSdk(t, s.URL, "")
+	ctx := context.Background()
+	res, err := sdk.Leads.Capture(ctx, rechat.Channel{LeadChannel: s.ChannelID}, rechat.Lead{Email: "t@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Down(t)
+	if err := sdk.Leads.Tracker.ForLead(res.ID).ViewedListing(ctx, rechat.Listing{MLSNumber: "9"}, ""); err != nil {
+		t.Fatalf("tracking while down: %v", err)
+	}
+	if p, _ := sdk.Leads.Pending(); len(p) != 1 || p[0].Kind != rechat.KindActivity {
+		t.Fatalf("pending = %+v", p)
+	}
+	s.Up(t)
+	if err := sdk.Leads.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tl := leadByEmail(t, s, "t@example.com").Timeline; len(tl) != 1 || tl[0].Listing.MLSNumber != "9" {
+		t.Errorf("timeline = %+v", tl)
+	}
+}
+
+func TestOutboxQueuesOnServerErrors(t *testing.T) {
+	s := testserver.Start(t)
+	var failing sync.Map // path -> remaining failures
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n, _ := failing.Load("fail"); n.(int) > 0 {
+			failing.Store("fail", n.(int)-1)
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		s.Handler.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	failing.Store("fail", 2)
+	sdk := newSdk(t, front.URL, "")
+	ctx := context.Background()
+	res, err := sdk.Leads.Capture(ctx, rechat.Channel{LeadChannel: s.ChannelID}, rechat.Lead{Email: "503@example.com"})
+	if err != nil || !res.Queued {
+		t.Fatalf("capture on 503 = %+v, %v", res, err)
+	}
+	err = sdk.Leads.Flush(ctx)
+	var apiErr *rechat.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != 503 || apiErr.RetryAfter != time.Second {
+		t.Fatalf("flush on 503 = %v", err)
+	}
+	if err := sdk.Leads.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	leadByEmail(t, s, "503@example.com")
+}
+
+// TestOutboxLostResponse loses the answer of a capture the server
+// committed: the replay with the same key must not create a second lead.
+func TestOutboxLostResponse(t *testing.T) {
+	s := testserver.Start(t)
+	var lost sync.Once
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		dropped := false
+		lost.Do(func() {
+			s.Handler.ServeHTTP(httptest.NewRecorder(), r) // the lead is committed
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			conn.Close() // ...and the answer never leaves
+			dropped = true
+		})
+		if !dropped {
+			s.Handler.ServeHTTP(w, r)
+		}
+	}))
+	defer front.Close()
+	sdk := newSdk(t, front.URL, "")
+	ctx := context.Background()
+	res, err := sdk.Leads.Capture(ctx, rechat.Channel{LeadChannel: s.ChannelID}, rechat.Lead{Email: "lost@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Queued {
+		if err := sdk.Leads.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leadByEmail(t, s, "lost@example.com")
+	if n := len(s.Leads(t)); n != 1 {
+		t.Errorf("%d leads after a lost answer, want 1", n)
+	}
+}
+
+func TestOutboxFull(t *testing.T) {
+	sdk := newSdk(t, deadURL(t), "", func(s *rechat.Settings) { s.OfflineSync.MaxQueueSize = 2 })
+	ctx := context.Background()
+	ch := rechat.Channel{LeadChannel: "c"}
+	for i := range 2 {
+		if res, err := sdk.Leads.Capture(ctx, ch, rechat.Lead{Email: strconv.Itoa(i)}); err != nil || !res.Queued {
+			t.Fatalf("capture %d = %+v, %v", i, res, err)
+		}
+	}
+	res, err := sdk.Leads.Capture(ctx, ch, rechat.Lead{Email: "one too many"})
+	if !errors.Is(err, rechat.ErrQueueFull) || res != nil {
+		t.Fatalf("capture into a full outbox = %+v, %v; want ErrQueueFull", res, err)
+	}
+	if p, _ := sdk.Leads.Pending(); len(p) != 2 {
+		t.Errorf("%d pending, want 2", len(p))
+	}
+}
+
+func TestOutboxDeadLetters(t *testing.T) {
+	s := testserver.Start(t)
+	sdk := newSdk(t, s.URL, "")
+	ctx := context.Background()
+	s.Down(t)
+	unknown := rechat.Channel{LeadChannel: "0193a6f0-0000-7000-8000-000000000000"}
+	if res, err := sdk.Leads.Capture(ctx, unknown, rechat.Lead{Email: "nowhere@example.com"}); err != nil || !res.Queued {
+		t.Fatalf("capture = %+v, %v", res, err)
+	}
+	if res, err := sdk.Leads.Capture(ctx, rechat.Channel{LeadChannel: s.ChannelID}, rechat.Lead{Email: "fine@example.com"}); err != nil || !res.Queued {
+		t.Fatalf("capture = %+v, %v", res, err)
+	}
+	s.Up(t)
+	if err := sdk.Leads.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	leadByEmail(t, s, "fine@example.com")
+	dead, err := sdk.Leads.DeadLetters()
+	if err != nil || len(dead) != 1 {
+		t.Fatalf("dead letters = %+v, %v", dead, err)
+	}
+	if d := dead[0]; d.Status != 404 || d.Code != "not_found" || d.Message == "" || d.Kind != rechat.KindLead || d.IdempotencyKey == "" {
+		t.Errorf("dead letter = %+v", d)
+	}
+	if p, _ := sdk.Leads.Pending(); len(p) != 0 {
+		t.Errorf("pending = %v", p)
+	}
+}
+
+func TestOutboxBackgroundSender(t *testing.T) {
+	s := testserver.Start(t)
+	sdk := newSdk(t, s.URL, "", func(st *rechat.Settings) {
+		st.OfflineSync.MinRetryDelay = 20 * time.Millisecond
+		st.OfflineSync.MaxRetryDelay = 100 * time.Millisecond
+	})
+	s.Down(t)
+	if res, err := sdk.Leads.Capture(context.Background(), rechat.Channel{LeadChannel: s.ChannelID}, rechat.Lead{Email: "bg@example.com"}); err != nil || !res.Queued {
+		t.Fatalf("capture = %+v, %v", res, err)
+	}
+	s.Up(t)
+	for deadline := time.Now().Add(20 * time.Second); len(s.Leads(t)) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the background sender did not deliver the queued lead")
+		}
+	}
+	leadByEmail(t, s, "bg@example.com")
+}
+
+func TestCloseMakesLastAttempt(t *testing.T) {
+	s := testserver.Start(t)
+	sdk, err := rechat.NewSdk(rechat.Settings{APIURL: s.URL, OfflineSync: rechat.OfflineSyncSettings{
+		Dir: t.TempDir(), MinRetryDelay: time.Hour, PollInterval: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Down(t)
+	if res, err := sdk.Leads.Capture(context.Background(), rechat.Channel{LeadChannel: s.ChannelID}, rechat.Lead{Email: "close@example.com"}); err != nil || !res.Queued {
+		t.Fatalf("capture = %+v, %v", res, err)
+	}
+	s.Up(t)
+	if err := sdk.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	leadByEmail(t, s, "close@example.com")
+}
+
+// TestOutboxSurvivesKill kills a process while it writes leads into the
+// outbox; a new process delivers every lead the dead one had queued,
+// exactly once, and nothing half-written.
+func TestOutboxSurvivesKill(t *testing.T) {
+	s := testserver.Start(t)
+	dir := t.TempDir()
+	s.Down(t)
+	cmd := startChild(t, "capture", s.URL, dir, s.ChannelID)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	var queued []string
+	for lines.Scan() {
+		queued = append(queued, lines.Text())
+		if len(queued) == 40 {
+			cmd.Process.Signal(syscall.SIGKILL)
+		}
+	}
+	cmd.Wait()
+	if len(queued) < 40 {
+		t.Fatalf("the child queued only %d leads", len(queued))
+	}
+
+	s.Up(t)
+	sdk := newSdk(t, s.URL, dir)
+	if err := sdk.Leads.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := sdk.Leads.Pending(); len(p) != 0 {
+		t.Errorf("%d items still pending", len(p))
+	}
+	leads := s.Leads(t)
+	seen := map[string]int{}
+	for _, l := range leads {
+		seen[l.Payload.Email]++
+	}
+	for _, email := range queued {
+		if seen[email] != 1 {
+			t.Errorf("%s delivered %d times, want once", email, seen[email])
+		}
+	}
+	// The capture in progress at the kill may have been written whole
+	// before its email was printed; nothing else may appear.
+	if len(leads) > len(queued)+1 {
+		t.Errorf("%d leads delivered, %d queued", len(leads), len(queued))
+	}
+	if dead, _ := sdk.Leads.DeadLetters(); len(dead) != 0 {
+		t.Errorf("dead letters after a kill: %+v", dead)
+	}
+}
+
+// TestOutboxSharedBySenders lets two Sdks and a second process deliver one
+// outbox at once: each item must reach the API once, not merely end up
+// as one lead thanks to the idempotency key.
+func TestOutboxSharedBySenders(t *testing.T) {
+	s := testserver.Start(t)
+	rc, url := startRecorder(t, s)
+	dir := t.TempDir()
+	const n = 60
+	offline := newSdk(t, deadURL(t), dir)
+	for i := range n {
+		if res, err := offline.Leads.Capture(context.Background(), rechat.Channel{LeadChannel: s.ChannelID},
+			rechat.Lead{Email: fmt.Sprintf("shared-%d@example.com", i)}); err != nil || !res.Queued {
+			t.Fatalf("capture = %+v, %v", res, err)
+		}
+	}
+
+	cmd := startChild(t, "flush", url, dir, s.ChannelID)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 2 {
+		sdk := newSdk(t, url, dir)
+		wg.Go(func() {
+			if err := sdk.Leads.Flush(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("child: %v", err)
+	}
+
+	keys := rc.Keys()
+	count := map[string]int{}
+	for _, k := range keys {
+		count[k]++
+	}
+	for k, c := range count {
+		if c != 1 {
+			t.Errorf("key %s sent %d times", k, c)
+		}
+	}
+	if len(keys) != n || len(s.Leads(t)) != n {
+		t.Errorf("%d requests, %d leads; want %d of each", len(keys), len(s.Leads(t)), n)
+	}
+	if p, _ := offline.Leads.Pending(); len(p) != 0 {
+		t.Errorf("%d pending", len(p))
+	}
+	if strings.Contains(fmt.Sprint(count), "\"\"") {
+		t.Error("a request without an Idempotency-Key")
+	}
+}
