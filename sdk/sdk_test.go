@@ -212,7 +212,7 @@ func FuzzAcceptsGzip(f *testing.F) {
 			t.Errorf("acceptsGzip(%q) = true without gzip or *", header)
 		}
 		// Refusing gzip explicitly always wins over anything else listed.
-		if acceptsGzip(header + ", gzip;q=0") && !strings.Contains(lower, "gzip") {
+		if acceptsGzip(header+", gzip;q=0") && !strings.Contains(lower, "gzip") {
 			t.Errorf("acceptsGzip(%q + gzip;q=0) = true", header)
 		}
 	})
