@@ -17,12 +17,31 @@ const leadColumns = "id, channel_id, contact_id, created_at, parsed_payload, raw
 // CaptureLeads stores the leads of c once they are durable on disk; see
 // leadwire.LeadService.
 func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadwire.Lead, bool, error) {
+	o, err := s.prepareCapture(ctx, c)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.w.do(ctx, o); err != nil {
+		return nil, false, err
+	}
+	if o.replayed {
+		leads, err := s.leadsByID(ctx, o.leadIDs)
+		return leads, true, err
+	}
+	for i, l := range c.Leads {
+		l.ID, l.ChannelID, l.ContactID, l.CreatedAt = o.leadIDs[i], o.channel.ID, o.contactIDs[i], o.createdAt
+	}
+	return c.Leads, false, nil
+}
+
+// prepareCapture turns c into an op for the writer.
+func (s *Store) prepareCapture(ctx context.Context, c *leadwire.Capture) (*captureOp, error) {
 	if len(c.Leads) == 0 {
-		return nil, false, leadwire.Errorf(leadwire.EINVALID, "a capture needs at least one lead")
+		return nil, leadwire.Errorf(leadwire.EINVALID, "a capture needs at least one lead")
 	}
 	ch, err := s.channel(ctx, c.ChannelID)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	// Everything that costs CPU (JSON, phone parsing) happens here, on the
 	// caller's goroutine, so the single writer only decides and inserts.
@@ -30,7 +49,7 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 	for i, l := range c.Leads {
 		parsed, err := json.Marshal(&l.Payload)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		o.leads[i] = pendingLead{
 			parsed:   string(parsed),
@@ -41,17 +60,7 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 				Email: l.Payload.Email, PhoneNumber: l.Payload.PhoneNumber},
 		}
 	}
-	if err := s.w.do(ctx, o); err != nil {
-		return nil, false, err
-	}
-	if o.replayed {
-		leads, err := s.leadsByID(ctx, o.leadIDs)
-		return leads, true, err
-	}
-	for i, l := range c.Leads {
-		l.ID, l.ChannelID, l.ContactID, l.CreatedAt = o.leadIDs[i], ch.ID, o.contactIDs[i], o.createdAt
-	}
-	return c.Leads, false, nil
+	return o, nil
 }
 
 // pendingLead is a lead ready for the writer.
@@ -147,23 +156,31 @@ func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (*co
 // AddActivity appends a to its lead's timeline once it is durable; see
 // leadwire.LeadService.
 func (s *Store) AddActivity(ctx context.Context, a *leadwire.Activity) error {
-	if err := a.Validate(); err != nil {
-		return err
-	}
-	leadID, err := uuid.Parse(a.LeadID)
-	if err != nil {
-		return leadwire.Errorf(leadwire.ENOTFOUND, "lead %q not found", a.LeadID)
-	}
-	details, err := json.Marshal(activityDetails{Listing: a.Listing, Search: a.Search, Notes: a.Notes})
+	o, err := prepareActivity(a)
 	if err != nil {
 		return err
 	}
-	o := &activityOp{leadID: leadID.String(), action: a.Action, details: string(details)}
 	if err := s.w.do(ctx, o); err != nil {
 		return err
 	}
 	a.ID, a.LeadID, a.CreatedAt = o.id, o.leadID, o.createdAt
 	return nil
+}
+
+// prepareActivity turns a into an op for the writer.
+func prepareActivity(a *leadwire.Activity) (*activityOp, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	leadID, err := uuid.Parse(a.LeadID)
+	if err != nil {
+		return nil, leadwire.Errorf(leadwire.ENOTFOUND, "lead %q not found", a.LeadID)
+	}
+	details, err := json.Marshal(activityDetails{Listing: a.Listing, Search: a.Search, Notes: a.Notes})
+	if err != nil {
+		return nil, err
+	}
+	return &activityOp{leadID: leadID.String(), action: a.Action, details: string(details)}, nil
 }
 
 // activityDetails is the JSON of activities.details.

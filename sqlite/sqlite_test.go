@@ -2,11 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/internal/storetest"
 )
 
@@ -42,4 +44,129 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) (storetest.Store, func(time.Time)) {
 		return openTest(t)
 	})
+}
+
+func mustCapture(t *testing.T, s *Store, c *leadwire.Capture) []*leadwire.Lead {
+	t.Helper()
+	leads, _, err := s.CaptureLeads(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leads
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "leadwire.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := &leadwire.Channel{Name: "Site", BrandID: "brand-1"}
+	if err := s.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	request := func() *leadwire.Capture {
+		return &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: "k", RequestHash: "h",
+			Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "a@example.com", PhoneNumber: "+12145550100"}}}}
+	}
+	first := mustCapture(t, s, request())
+	if err := s.AddActivity(ctx, &leadwire.Activity{LeadID: first[0].ID, Action: leadwire.ActionSignedUp}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, _ = openTestAt(t, path)
+	channels, err := s.FindChannels(ctx)
+	if err != nil || len(channels) != 2 {
+		t.Fatalf("after reopening: %d channels, error %v; want the default one and %s", len(channels), err, ch.ID)
+	}
+	leads, err := s.FindLeads(ctx, leadwire.LeadFilter{})
+	if err != nil || len(leads) != 1 || leads[0].ID != first[0].ID || len(leads[0].Timeline) != 1 {
+		t.Fatalf("after reopening: FindLeads = %d leads, error %v; want lead %s with its activity", len(leads), err, first[0].ID)
+	}
+	// The writer's memory is rebuilt from the file: the key still replays
+	// and the contact is still found by email and by phone.
+	s.Now = time.Now
+	again, replayed, err := s.CaptureLeads(ctx, request())
+	if err != nil || !replayed || again[0].ID != first[0].ID {
+		t.Errorf("repeat after reopening: replayed %v, error %v; want the first lead", replayed, err)
+	}
+	for _, p := range []leadwire.Payload{{Email: "A@example.com"}, {PhoneNumber: "214 555 0100"}} {
+		l := mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: p}}})
+		if l[0].ContactID != first[0].ContactID {
+			t.Errorf("after reopening %+v joined contact %s, want %s", p, l[0].ContactID, first[0].ContactID)
+		}
+	}
+}
+
+func TestWriteConnectionPragmas(t *testing.T) {
+	s, _ := openTest(t)
+	for _, tc := range []struct {
+		pragma, want string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"foreign_keys", "1"},
+		{"busy_timeout", "10000"},
+	} {
+		t.Run(tc.pragma, func(t *testing.T) {
+			var got string
+			if err := s.w.conn.QueryRowContext(context.Background(), "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("PRAGMA %s = %s, want %s", tc.pragma, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "leadwire.db")
+	s, _ := openTestAt(t, path)
+	if err := s.Check(ctx); err != nil {
+		t.Fatalf("Check of a new database: %v", err)
+	}
+	// A lead pointing at no channel, written around the store with foreign
+	// keys off, is what Check is there to find.
+	db, err := sql.Open("sqlite", path+"?_pragma=foreign_keys(0)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO leads (id, channel_id, contact_id, created_at, parsed_payload)
+		VALUES ('x', 'no-channel', 'no-contact', 0, '{}')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(ctx); err == nil {
+		t.Error("Check passed a lead whose channel does not exist")
+	}
+	if _, err := db.Exec("DELETE FROM leads WHERE id = 'x'"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSecondStoreOnSameFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "leadwire.db")
+	server, _ := openTestAt(t, path)
+	cli, _ := openTestAt(t, path)
+
+	ch := &leadwire.Channel{Name: "Created by the CLI"}
+	if err := cli.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	found, err := server.FindChannelByID(ctx, ch.ID)
+	if err != nil || found.Name != ch.Name {
+		t.Fatalf("server FindChannelByID = %+v, %v; want the CLI's channel", found, err)
+	}
+	lead := mustCapture(t, server, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "x@example.com"}}}})
+	leads, err := cli.FindLeads(ctx, leadwire.LeadFilter{ChannelID: ch.ID})
+	if err != nil || len(leads) != 1 || leads[0].ID != lead[0].ID {
+		t.Fatalf("CLI FindLeads = %d leads, %v; want the server's lead", len(leads), err)
+	}
 }

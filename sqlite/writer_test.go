@@ -1,0 +1,224 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/leadwire/leadwire"
+)
+
+// openStopped opens a store, lets setup write through the running writer,
+// then stops the writer's goroutine so the test can hand batches of its
+// choosing to writer.run, one at a time.
+func openStopped(t *testing.T, setup func(s *Store)) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "leadwire.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup(s)
+	s.w.stop()
+	t.Cleanup(func() {
+		if err := s.Check(context.Background()); err != nil {
+			t.Error(err)
+		}
+		if err := s.closeDBs(s.w.conn); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+// runBatch runs ops as one batch and returns each op's answer.
+func runBatch(s *Store, ctx context.Context, ops ...op) []error {
+	batch := make([]*request, len(ops))
+	for i, o := range ops {
+		batch[i] = &request{ctx: ctx, op: o, done: make(chan error, 1)}
+	}
+	s.w.run(batch)
+	errs := make([]error, len(ops))
+	for i, r := range batch {
+		errs[i] = <-r.done
+	}
+	return errs
+}
+
+func prepare(t *testing.T, s *Store, c *leadwire.Capture) *captureOp {
+	t.Helper()
+	o, err := s.prepareCapture(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func oneLead(channelID, key, hash, email string) *leadwire.Capture {
+	return &leadwire.Capture{ChannelID: channelID, IdempotencyKey: key, RequestHash: hash,
+		Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: email}}}}
+}
+
+func countLeads(t *testing.T, s *Store) int {
+	t.Helper()
+	leads, err := s.FindLeads(context.Background(), leadwire.LeadFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(leads)
+}
+
+func TestBatchRefusalsDoNotFailOthers(t *testing.T) {
+	ctx := context.Background()
+	var ch leadwire.Channel
+	var earlier []*leadwire.Lead
+	s := openStopped(t, func(s *Store) {
+		ch = leadwire.Channel{Name: "Site"}
+		if err := s.CreateChannel(ctx, &ch); err != nil {
+			t.Fatal(err)
+		}
+		earlier = mustCapture(t, s, oneLead(ch.ID, "used", "h1", "early@example.com"))
+	})
+
+	newPerson := prepare(t, s, oneLead(ch.ID, "", "", "new@example.com"))
+	conflict := prepare(t, s, oneLead(ch.ID, "used", "h2", "early@example.com"))
+	unknownLead, err := prepareActivity(&leadwire.Activity{LeadID: uuid.NewString(), Action: leadwire.ActionLoggedIn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	activity, err := prepareActivity(&leadwire.Activity{LeadID: earlier[0].ID, Action: leadwire.ActionLoggedIn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePerson := prepare(t, s, oneLead(ch.ID, "", "", "NEW@example.com"))
+	first := prepare(t, s, oneLead(ch.ID, "twice", "h", "twice@example.com"))
+	repeat := prepare(t, s, oneLead(ch.ID, "twice", "h", "twice@example.com"))
+
+	errs := runBatch(s, ctx, newPerson, conflict, unknownLead, activity, samePerson, first, repeat)
+	for i, want := range []string{"", leadwire.ECONFLICT, leadwire.ENOTFOUND, "", "", "", ""} {
+		if got := errs[i]; (want == "" && got != nil) || (want != "" && leadwire.ErrorCode(got) != want) {
+			t.Errorf("op %d answered %v, want code %q", i, got, want)
+		}
+	}
+	if newPerson.contactIDs[0] != samePerson.contactIDs[0] {
+		t.Errorf("one new person in one batch got contacts %s and %s", newPerson.contactIDs[0], samePerson.contactIDs[0])
+	}
+	if first.replayed || !repeat.replayed || repeat.leadIDs[0] != first.leadIDs[0] {
+		t.Errorf("a key used twice in one batch: replayed %v then %v, leads %v and %v",
+			first.replayed, repeat.replayed, first.leadIDs, repeat.leadIDs)
+	}
+	if n := countLeads(t, s); n != 4 {
+		t.Errorf("%d leads stored, want 4 (1 earlier + 3 in the batch)", n)
+	}
+}
+
+var errBroken = errors.New("broken op")
+
+// brokenOp fails the way a failing statement would.
+type brokenOp struct{}
+
+func (brokenOp) apply(*writer, time.Time) error { return errBroken }
+
+func TestFailedBatchFailsEveryWaiterAndWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	var ch leadwire.Channel
+	s := openStopped(t, func(s *Store) {
+		ch = leadwire.Channel{Name: "Site"}
+		if err := s.CreateChannel(ctx, &ch); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	lost := prepare(t, s, oneLead(ch.ID, "k", "h", "lost@example.com"))
+	for i, err := range runBatch(s, ctx, lost, brokenOp{}) {
+		if !errors.Is(err, errBroken) {
+			t.Errorf("op %d answered %v, want the batch's error", i, err)
+		}
+	}
+	if n := countLeads(t, s); n != 0 {
+		t.Fatalf("a failed batch stored %d leads", n)
+	}
+	// What the failed batch put in memory is gone with it: the key is free
+	// and the contact it created does not exist.
+	retry := prepare(t, s, oneLead(ch.ID, "k", "h", "lost@example.com"))
+	if err := runBatch(s, ctx, retry)[0]; err != nil || retry.replayed {
+		t.Fatalf("retry after a failed batch: replayed %v, error %v; want new leads", retry.replayed, err)
+	}
+	if _, err := s.FindContactByID(ctx, retry.contactIDs[0]); err != nil {
+		t.Errorf("contact of the retried lead: %v", err)
+	}
+}
+
+func TestCancelledRequestIsNotWritten(t *testing.T) {
+	var ch leadwire.Channel
+	s := openStopped(t, func(s *Store) {
+		ch = leadwire.Channel{Name: "Site"}
+		if err := s.CreateChannel(context.Background(), &ch); err != nil {
+			t.Fatal(err)
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	o := prepare(t, s, oneLead(ch.ID, "", "", "gone@example.com"))
+	if err := runBatch(s, ctx, o)[0]; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled request answered %v, want context.Canceled", err)
+	}
+	if n := countLeads(t, s); n != 0 {
+		t.Errorf("a cancelled request stored %d leads", n)
+	}
+}
+
+func TestCloseFinishesAcceptedWrites(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "leadwire.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := leadwire.Channel{Name: "Site"}
+	if err := s.CreateChannel(ctx, &ch); err != nil {
+		t.Fatal(err)
+	}
+	const n = 100
+	var mu sync.Mutex
+	accepted := make(map[string]bool)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			leads, _, err := s.CaptureLeads(ctx, oneLead(ch.ID, "", "", fmt.Sprintf("v%d@example.com", i)))
+			switch {
+			case err == nil:
+				mu.Lock()
+				accepted[leads[0].ID] = true
+				mu.Unlock()
+			case !errors.Is(err, errClosed):
+				t.Error(err)
+			}
+		})
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if _, _, err := s.CaptureLeads(ctx, oneLead(ch.ID, "", "", "late@example.com")); !errors.Is(err, errClosed) {
+		t.Errorf("capture after Close: %v, want %v", err, errClosed)
+	}
+
+	s, _ = openTestAt(t, path)
+	leads, err := s.FindLeads(ctx, leadwire.LeadFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(leads) != len(accepted) {
+		t.Errorf("reopened file has %d leads, %d captures succeeded", len(leads), len(accepted))
+	}
+	for _, l := range leads {
+		if !accepted[l.ID] {
+			t.Errorf("lead %s is stored but its capture failed", l.ID)
+		}
+	}
+}
