@@ -96,13 +96,17 @@ func (t *UnixTime) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// maxUnixSeconds bounds the times read (about 31 million years), so that
+// their milliseconds fit an int64.
+const maxUnixSeconds = 1e15
+
 // parseUnixSeconds parses a JSON number of seconds. Plain decimals are
 // read digit by digit, because a float64 cannot hold today's seconds to
 // the nanosecond; exponent forms fall back to float64.
 func parseUnixSeconds(s string) (time.Time, bool) {
 	if strings.ContainsAny(s, "eE") {
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsNaN(f) || math.Abs(f) > 1e15 {
+		if err != nil || math.IsNaN(f) || math.Abs(f) >= maxUnixSeconds {
 			return time.Time{}, false
 		}
 		sec := math.Floor(f)
@@ -110,7 +114,7 @@ func parseUnixSeconds(s string) (time.Time, bool) {
 	}
 	neg := strings.HasPrefix(s, "-")
 	whole, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
-	if whole == "" || !digits(whole) || !digits(frac) || len(whole) > 15 {
+	if whole == "" || !digits(whole) || !digits(frac) || len(whole) > 15 { // 15 digits stay below maxUnixSeconds
 		return time.Time{}, false
 	}
 	sec, _ := strconv.ParseInt(whole, 10, 64)
