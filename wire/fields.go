@@ -52,10 +52,7 @@ func (r *fieldReader) texts(path string, v any, idLike bool) []string {
 	case nil:
 		return nil
 	case string, json.Number:
-		if s := r.text(path, v, idLike); r.err == nil {
-			return []string{s}
-		}
-		return nil
+		return []string{r.text(path, v, idLike)}
 	case []any:
 		out := make([]string, 0, len(v))
 		for i, e := range v {

@@ -77,8 +77,8 @@ func TestDecodeLeadsForm(t *testing.T) {
 			wantPayload: `{"assignees": [{"email": "a@x.com", "first_name": "Ann"}, {"email": "b@x.com"}], "source_type": "Website"}`,
 		},
 		{
-			name:        "unknown keys go to extra as strings or arrays of strings",
-			body:        "message=Hello&budget=1&budget=2&utm[source]=fb&utm[campaign]=x&empty=",
+			name: "unknown keys go to extra as strings or arrays of strings",
+			body: "message=Hello&budget=1&budget=2&utm[source]=fb&utm[campaign]=x&empty=",
 			wantPayload: `{"source_type": "Website", "extra": {"message": "Hello", "budget": ["1", "2"],
 				"utm": {"source": "fb", "campaign": "x"}, "empty": ""}}`,
 			wantRaw: `{"message": "Hello", "budget": ["1", "2"], "utm[source]": "fb", "utm[campaign]": "x", "empty": ""}`,
@@ -138,18 +138,20 @@ func TestDecodeLeadsFormErrors(t *testing.T) {
 	}
 }
 
-// multipartBody is one part of a multipart test body.
+// multipartPart is one part of a multipart test body.
 type multipartPart struct {
 	header textproto.MIMEHeader
 	body   string
 }
 
+// field returns a text part.
 func field(name, value string) multipartPart {
 	h := textproto.MIMEHeader{}
 	h.Set("Content-Disposition", `form-data; name="`+name+`"`)
 	return multipartPart{h, value}
 }
 
+// filePart returns a file part.
 func filePart(name, filename, contentType, body string) multipartPart {
 	h := textproto.MIMEHeader{}
 	h.Set("Content-Disposition", `form-data; name="`+name+`"; filename="`+filename+`"`)

@@ -28,7 +28,9 @@ type xmlElement struct {
 	children []*xmlElement
 }
 
-// decodeXMLLeads decodes a lead list into its leads.
+// decodeXMLLeads decodes a lead list into its leads. Elements of the list
+// other than <Lead> (a sender's header, say) describe no lead and are
+// skipped.
 func decodeXMLLeads(body []byte) ([]*leadwire.Lead, error) {
 	root, err := parseXML(body)
 	if err != nil {
