@@ -299,7 +299,7 @@ func kindOf(v any) string {
 		return "null"
 	case string:
 		return "string"
-	case json.Number, float64:
+	case json.Number:
 		return "number"
 	case bool:
 		return "boolean"

@@ -72,6 +72,11 @@ func TestDecodeLeadsForm(t *testing.T) {
 			wantPayload: `{"assignees": [{"email": "a@x.com"}, {"email": "b@x.com"}, {"email": "c@x.com"}], "source_type": "Website"}`,
 		},
 		{
+			name:        "keys that are not indexes keep an object",
+			body:        "rooms[01]=a&rooms[1]=b&floors[-1]=c&floors[0]=d",
+			wantPayload: `{"source_type": "Website", "extra": {"rooms": {"01": "a", "1": "b"}, "floors": {"-1": "c", "0": "d"}}}`,
+		},
+		{
 			name:        "[] objects: a new element when the key repeats",
 			body:        "assignees[][email]=a%40x.com&assignees[][first_name]=Ann&assignees[][email]=b%40x.com",
 			wantPayload: `{"assignees": [{"email": "a@x.com", "first_name": "Ann"}, {"email": "b@x.com"}], "source_type": "Website"}`,

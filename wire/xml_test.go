@@ -129,6 +129,17 @@ func TestDecodeLeadsXMLShapes(t *testing.T) {
 			wantRaw:     `{"LeadSource": "Z"}`,
 		},
 		{
+			name:        "attributes beside text, repeated elements, repeated containers",
+			contentType: "application/xml",
+			body: `<Lead><Tag kind="a">x</Tag><Tag>y</Tag><Tag>z</Tag>
+				<Contact><Email type="home">a@b.co</Email><Name><First>A</First><Middle>M</Middle></Name></Contact>
+				<Contact><Email>second@b.co</Email></Contact>
+				<LeadSource>one</LeadSource><LeadSource>two</LeadSource><LeadSource>three</LeadSource></Lead>`,
+			wantPayload: `{"first_name": "A", "email": "a@b.co", "tag": ["x", "y", "z"], "lead_source": "one",
+				"source_type": "Website", "extra": {"Contact": [{"Name": {"Middle": "M"}}, {"Email": "second@b.co"}],
+				"LeadSource": ["two", "three"]}}`,
+		},
+		{
 			name:        "other elements of the list are not leads",
 			contentType: "application/xml",
 			body:        `<LeadList><Source>IDX</Source><Lead><Note>x</Note></Lead></LeadList>`,
