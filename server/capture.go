@@ -60,18 +60,10 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: data})
 }
 
-// capturePreflight answers the CORS preflight of a capture.
-func (s *Server) capturePreflight(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.channelForCORS(w, r); ok {
-		preflight(w)
-	}
-}
-
 // channelForCORS finds the request's channel and checks the page's origin
 // against it. It answers the request itself and returns false when the
-// channel is unknown or the origin refused. The origin is echoed even on a
-// refusal, so a page's script can read why it was refused rather than
-// seeing a network failure it would retry.
+// channel is unknown or the origin refused; the origin is echoed even then
+// (see preflight).
 func (s *Server) channelForCORS(w http.ResponseWriter, r *http.Request) (*leadwire.Channel, bool) {
 	origin := r.Header.Get("Origin")
 	w.Header().Add("Vary", "Origin")
@@ -109,11 +101,6 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: wire.NewActivityDoc(a)})
 }
 
-func (s *Server) timelinePreflight(w http.ResponseWriter, r *http.Request) {
-	allowOrigin(w, r.Header.Get("Origin"))
-	preflight(w)
-}
-
 func allowOrigin(w http.ResponseWriter, origin string) {
 	if origin == "" {
 		return
@@ -121,8 +108,14 @@ func allowOrigin(w http.ResponseWriter, origin string) {
 	w.Header().Set("Access-Control-Allow-Origin", origin)
 }
 
-func preflight(w http.ResponseWriter) {
+// preflight answers the CORS preflight of any POST route. It lets every
+// origin through: a capture from a refused origin answers 403 with the
+// origin echoed, so the page's script reads why instead of seeing a
+// network failure it would queue and retry.
+func preflight(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
+	h.Add("Vary", "Origin")
+	allowOrigin(w, r.Header.Get("Origin"))
 	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
 	h.Set("Access-Control-Allow-Headers", "Content-Type, Idempotency-Key")
 	h.Set("Access-Control-Max-Age", corsMaxAge)

@@ -73,9 +73,9 @@ func New(cfg Config) *Server {
 func (s *Server) routes() []route {
 	return []route{
 		{"/leads/channels/{lead_channel}/webhook", map[string]http.HandlerFunc{
-			http.MethodPost: s.capture, http.MethodOptions: s.capturePreflight}},
+			http.MethodPost: s.capture, http.MethodOptions: preflight}},
 		{"/leads/{lead_id}/timeline", map[string]http.HandlerFunc{
-			http.MethodPost: s.timeline, http.MethodOptions: s.timelinePreflight}},
+			http.MethodPost: s.timeline, http.MethodOptions: preflight}},
 		{"/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz}},
 		{"/openapi.yaml", map[string]http.HandlerFunc{http.MethodGet: s.openAPI}},
 		{"/{$}", map[string]http.HandlerFunc{http.MethodGet: sdk.Demo(s.cfg.DemoChannelID).ServeHTTP}},

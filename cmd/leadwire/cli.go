@@ -66,6 +66,9 @@ func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if *asJSON {
+		if channels == nil {
+			channels = []*leadwire.Channel{} // an empty array, not null
+		}
 		return printJSON(stdout, channels)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)

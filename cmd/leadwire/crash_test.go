@@ -26,7 +26,7 @@ func TestCrashKeepsAcknowledgedLeads(t *testing.T) {
 		killAt   = 600  // acknowledged leads before the kill
 	)
 	db := filepath.Join(t.TempDir(), "crash.db")
-	s := serve(t, db)
+	s := startServe(t, db)
 	url := s.url + "/leads/channels/" + s.channel + "/webhook"
 
 	var (
@@ -80,8 +80,8 @@ func TestCrashKeepsAcknowledgedLeads(t *testing.T) {
 	t.Logf("%d of %d posted leads acknowledged before SIGKILL", len(emailOf), attempts)
 
 	// Restart on the same file: every acknowledged lead is there.
-	s = serve(t, db)
-	out, errOut, code := leadwire(t, "leads", "list", "--db", db, "--limit", "0", "--json")
+	s = startServe(t, db)
+	out, errOut, code := runCLI(t, "leads", "list", "--db", db, "--limit", "0", "--json")
 	if code != 0 {
 		t.Fatalf("leads list: %s", errOut)
 	}

@@ -34,8 +34,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// leadwire runs the binary and returns its stdout, stderr and exit code.
-func leadwire(t *testing.T, args ...string) (stdout, stderr string, code int) {
+// runCLI runs the binary and returns its stdout, stderr and exit code.
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd := exec.Command(binary, args...)
@@ -62,8 +62,8 @@ var (
 	listeningLine = regexp.MustCompile(`msg=listening addr=(\S+) .*channel=(\S+)`)
 )
 
-// serve starts `leadwire serve` on a free port and waits until it listens.
-func serve(t *testing.T, db string, args ...string) *served {
+// startServe starts `leadwire serve` on a free port and waits until it listens.
+func startServe(t *testing.T, db string, args ...string) *served {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, args...)...)
 	pipe, err := cmd.StderrPipe()
@@ -117,34 +117,34 @@ func TestHelp(t *testing.T) {
 		{"--help"}, {"serve", "--help"}, {"channel", "create", "--help"},
 		{"channel", "list", "--help"}, {"leads", "list", "--help"},
 	} {
-		out, errOut, code := leadwire(t, args...)
+		out, errOut, code := runCLI(t, args...)
 		if code != 0 || !strings.Contains(out, "Usage") {
 			t.Errorf("leadwire %v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 		}
 	}
-	if _, errOut, code := leadwire(t, "frobnicate"); code == 0 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+	if _, errOut, code := runCLI(t, "frobnicate"); code == 0 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: exit %d, %q", code, errOut)
 	}
 }
 
 func TestCLIWhileServing(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "leads.db")
-	s := serve(t, db)
+	s := startServe(t, db)
 	if !strings.Contains(s.log.String(), "created the default channel") {
 		t.Errorf("first start should log the default channel it created:\n%s", s.log)
 	}
 
-	out, errOut, code := leadwire(t, "channel", "create", "--db", db, "--name", "Open house", "--brand-id", "b1",
+	out, errOut, code := runCLI(t, "channel", "create", "--db", db, "--name", "Open house", "--brand-id", "b1",
 		"--allowed-origin", "https://a.example", "--allowed-origin", "https://b.example")
 	if code != 0 || !uuidLine.MatchString(out) {
 		t.Fatalf("channel create: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	created := strings.TrimSpace(out)
-	if _, errOut, code := leadwire(t, "channel", "create", "--db", db, "--name", "Bad", "--allowed-origin", "example.com"); code == 0 || !strings.Contains(errOut, "example.com") {
+	if _, errOut, code := runCLI(t, "channel", "create", "--db", db, "--name", "Bad", "--allowed-origin", "example.com"); code == 0 || !strings.Contains(errOut, "example.com") {
 		t.Errorf("bad origin: exit %d, %q", code, errOut)
 	}
 
-	out, _, _ = leadwire(t, "channel", "list", "--db", db, "--json")
+	out, _, _ = runCLI(t, "channel", "list", "--db", db, "--json")
 	var channels []struct {
 		ID, Name       string
 		AllowedOrigins []string `json:"allowed_origins"`
@@ -153,7 +153,7 @@ func TestCLIWhileServing(t *testing.T) {
 		channels[0].ID != s.channel || channels[1].ID != created || len(channels[1].AllowedOrigins) != 2 {
 		t.Fatalf("channel list --json: %v %s", err, out)
 	}
-	if out, _, _ := leadwire(t, "channel", "list", "--db", db); !strings.Contains(out, "Open house") || !strings.Contains(out, "https://b.example") {
+	if out, _, _ := runCLI(t, "channel", "list", "--db", db); !strings.Contains(out, "Open house") || !strings.Contains(out, "https://b.example") {
 		t.Errorf("channel list: %s", out)
 	}
 
@@ -167,7 +167,7 @@ func TestCLIWhileServing(t *testing.T) {
 	}
 	res.Body.Close()
 
-	out, _, code = leadwire(t, "leads", "list", "--db", db, "--json")
+	out, _, code = runCLI(t, "leads", "list", "--db", db, "--json")
 	var leads []struct {
 		ID            string
 		LeadChannel   string         `json:"lead_channel"`
@@ -183,15 +183,15 @@ func TestCLIWhileServing(t *testing.T) {
 	if len(leads[0].Timeline) != 1 || leads[0].Timeline[0].Action != "ContactViewedListing" {
 		t.Errorf("timeline missing: %+v", leads[0])
 	}
-	out, _, _ = leadwire(t, "leads", "list", "--db", db, "--channel", created, "--json")
+	out, _, _ = runCLI(t, "leads", "list", "--db", db, "--channel", created, "--json")
 	if err := json.Unmarshal([]byte(out), &leads); err != nil || len(leads) != 1 || leads[0].LeadChannel != created {
 		t.Errorf("leads list --channel: %s", out)
 	}
-	out, _, _ = leadwire(t, "leads", "list", "--db", db, "--limit", "1")
+	out, _, _ = runCLI(t, "leads", "list", "--db", db, "--limit", "1")
 	if !strings.Contains(out, "bob@example.com") || strings.Contains(out, "ada@example.com") {
 		t.Errorf("leads list --limit 1:\n%s", out)
 	}
-	if _, errOut, code := leadwire(t, "leads", "list", "--db", db, "--limit", "x"); code == 0 || !strings.Contains(errOut, "limit") {
+	if _, errOut, code := runCLI(t, "leads", "list", "--db", db, "--limit", "x"); code == 0 || !strings.Contains(errOut, "limit") {
 		t.Errorf("bad --limit: exit %d %q", code, errOut)
 	}
 
