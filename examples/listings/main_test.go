@@ -106,6 +106,9 @@ func TestSite(t *testing.T) {
 	if len(timeline) != 1 || timeline[0].Action != rechat.ContactViewedListing || timeline[0].Listing == nil || timeline[0].Listing.MLSNumber != "1841395177" {
 		t.Fatalf("timeline = %+v, want one view of 1841395177", timeline)
 	}
+	if got := timeline[0].Listing.URL; got != base+"/listings/1841395177" {
+		t.Errorf("viewed listing URL = %q", got)
+	}
 }
 
 func TestRunNeedsChannel(t *testing.T) {

@@ -77,7 +77,7 @@ func (s *site) listing(w http.ResponseWriter, r *http.Request) {
 	// A visitor who already left their details has the tracker cookie;
 	// anonymous visitors are simply not tracked.
 	err := s.sdk.Leads.Tracker.FromRequest(r).ViewedListing(r.Context(), rechat.Listing{
-		MLSNumber: l.MLSNumber, Price: l.Price, URL: r.URL.String(),
+		MLSNumber: l.MLSNumber, Price: l.Price, URL: pageURL(r),
 		Property: map[string]any{"address": map[string]any{"street_address": l.Address, "city": l.City}},
 	}, "")
 	if err != nil && !errors.Is(err, rechat.ErrNoTrackingID) {
@@ -87,6 +87,16 @@ func (s *site) listing(w http.ResponseWriter, r *http.Request) {
 		Listing listing
 		Error   string
 	}{l, formErrors[r.URL.Query().Get("error")]})
+}
+
+// pageURL is the absolute URL of the page r asked for, as the agent
+// reading the timeline would open it.
+func pageURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + r.URL.RequestURI()
 }
 
 func (s *site) thanks(w http.ResponseWriter, r *http.Request) {
