@@ -25,7 +25,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/leadwire/leadwire"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -157,8 +156,7 @@ func (s *Store) Check(ctx context.Context) error {
 }
 
 // migrate applies, in file name order and in one transaction, every
-// migration not yet recorded in schema_version. A new database also gets
-// its default channel.
+// migration not yet recorded in schema_version.
 func migrate(ctx context.Context, conn *sql.Conn) (err error) {
 	// IMMEDIATE takes the write lock at once, so two processes opening a new
 	// file together apply the migrations once instead of failing halfway.
@@ -174,10 +172,6 @@ func migrate(ctx context.Context, conn *sql.Conn) (err error) {
 		name       TEXT PRIMARY KEY,
 		applied_at INTEGER NOT NULL
 	) STRICT`); err != nil {
-		return err
-	}
-	var applied int
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM schema_version").Scan(&applied); err != nil {
 		return err
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -201,12 +195,6 @@ func migrate(ctx context.Context, conn *sql.Conn) (err error) {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		if _, err := conn.ExecContext(ctx, "INSERT INTO schema_version (name, applied_at) VALUES (?, ?)", name, now); err != nil {
-			return err
-		}
-	}
-	if applied == 0 {
-		if _, err := conn.ExecContext(ctx, "INSERT INTO channels (id, name, created_at) VALUES (?, ?, ?)",
-			newID(), leadwire.DefaultChannelName, now); err != nil {
 			return err
 		}
 	}

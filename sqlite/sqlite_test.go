@@ -80,8 +80,8 @@ func TestReopenKeepsData(t *testing.T) {
 
 	s, _ = openTestAt(t, path)
 	channels, err := s.FindChannels(ctx)
-	if err != nil || len(channels) != 2 {
-		t.Fatalf("after reopening: %d channels, error %v; want the default one and %s", len(channels), err, ch.ID)
+	if err != nil || len(channels) != 1 || channels[0].ID != ch.ID {
+		t.Fatalf("after reopening: %d channels, error %v; want %s", len(channels), err, ch.ID)
 	}
 	leads, err := s.FindLeads(ctx, leadwire.LeadFilter{})
 	if err != nil || len(leads) != 1 || leads[0].ID != first[0].ID || len(leads[0].Timeline) != 1 {
