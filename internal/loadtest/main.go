@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -45,7 +46,6 @@ const payload = `{"first_name":"Jordan","last_name":"Rivera","email":"%s",` +
 const repeatEvery = 5
 
 type result struct {
-	requests      int
 	perSecond     float64
 	p50, p99, max time.Duration
 }
@@ -53,6 +53,7 @@ type result struct {
 func main() {
 	conns := flag.Int("c", 64, "concurrent connections")
 	duration := flag.Duration("d", 10*time.Second, "measuring time for each target")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the capture run (b) to this file")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 
@@ -78,7 +79,15 @@ func main() {
 	fmt.Printf("leadwire load test: %d connections, %s per target, %d-byte JSON lead, GOMAXPROCS=%d\n",
 		*conns, *duration, len(fmt.Sprintf(payload, "x@example.com", 0)), runtime.GOMAXPROCS(0))
 	a := load(ceiling+path, *conns, *duration)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+	}
 	b := load(real+path, *conns, *duration)
+	pprof.StopCPUProfile()
 	fmt.Printf("%-34s %12s %10s %10s %10s\n", "target", "requests/s", "p50", "p99", "max")
 	for _, r := range []struct {
 		name string
@@ -172,7 +181,6 @@ func load(url string, conns int, d time.Duration) result {
 	slices.Sort(latencies)
 	at := func(q float64) time.Duration { return latencies[int(q*float64(len(latencies)-1))] }
 	return result{
-		requests:  len(latencies),
 		perSecond: float64(len(latencies)) / d.Seconds(),
 		p50:       at(0.50),
 		p99:       at(0.99),
