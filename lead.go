@@ -175,9 +175,53 @@ func parsePhone(phone string) (e164 string, ok bool) {
 	if phone == "" {
 		return "", false
 	}
+	if e164, ok := parseNANP(phone); ok {
+		return e164, true
+	}
 	n, err := phonenumbers.Parse(phone, DefaultPhoneRegion)
 	if err != nil || !phonenumbers.IsPossibleNumber(n) {
 		return "", false
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), true
+}
+
+// parseNANP parses the plain North American forms nearly every US lead
+// arrives in ("(214) 555-0101", "214.555.0101", "+1 214 555 0101") without
+// the phone library, whose general parser costs several microseconds a
+// number on the capture path. It accepts only digits, spaces, dots, dashes
+// and parentheses after an optional "+", and ten national digits whose
+// area code and exchange start with 2-9; everything else, or anything it
+// is unsure of, goes to the library. TestParseNANPAgreesWithLibrary holds
+// it to the library's answers.
+func parseNANP(phone string) (string, bool) {
+	if len(phone) > 32 {
+		return "", false
+	}
+	var digits [11]byte
+	n := 0
+	for i := 0; i < len(phone); i++ {
+		switch c := phone[i]; {
+		case c >= '0' && c <= '9':
+			if n == len(digits) {
+				return "", false
+			}
+			digits[n] = c
+			n++
+		case c == '+' && i == 0:
+		case c == ' ' || c == '.' || c == '-' || c == '(' || c == ')':
+		default:
+			return "", false
+		}
+	}
+	national := digits[:n]
+	switch {
+	case n == 11 && digits[0] == '1':
+		national = digits[1:n]
+	case n != 10 || phone[0] == '+':
+		return "", false
+	}
+	if national[0] < '2' || national[3] < '2' {
+		return "", false
+	}
+	return "+1" + string(national), true
 }

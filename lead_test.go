@@ -3,6 +3,8 @@ package leadwire
 import (
 	"slices"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 func TestNormalize(t *testing.T) {
@@ -102,4 +104,65 @@ func TestContactApply(t *testing.T) {
 	if c.Apply(&Payload{FirstName: "Jane"}) {
 		t.Error("Apply with nothing new should report no change")
 	}
+}
+
+// TestParseNANPAgreesWithLibrary checks the fast path against the phone
+// library on every shape of North American number it accepts, and on
+// shapes it must leave to the library.
+func TestParseNANPAgreesWithLibrary(t *testing.T) {
+	national := []string{"2145550101", "8189191212", "2125550000", "9995551234", "2002000000", "1145550101", "2141550101"}
+	shapes := []func(d string) string{
+		func(d string) string { return d },
+		func(d string) string { return "(" + d[:3] + ") " + d[3:6] + "-" + d[6:] },
+		func(d string) string { return d[:3] + "-" + d[3:6] + "-" + d[6:] },
+		func(d string) string { return d[:3] + "." + d[3:6] + "." + d[6:] },
+		func(d string) string { return "1" + d },
+		func(d string) string { return "1-" + d[:3] + "-" + d[3:6] + "-" + d[6:] },
+		func(d string) string { return "+1" + d },
+		func(d string) string { return "+1 (" + d[:3] + ") " + d[3:6] + " " + d[6:] },
+		func(d string) string { return "+" + d },
+		func(d string) string { return d[:9] },
+		func(d string) string { return d + "9" },
+		func(d string) string { return "2" + d },
+		func(d string) string { return "((" + d[:3] + "))" + d[3:] },
+		func(d string) string { return d[:3] + " - " + d[3:] + "." },
+	}
+	for _, d := range national {
+		for _, shape := range shapes {
+			in := shape(d)
+			fast, ok := parseNANP(in)
+			if !ok {
+				continue
+			}
+			n, err := phonenumbers.Parse(in, DefaultPhoneRegion)
+			if err != nil || !phonenumbers.IsPossibleNumber(n) {
+				t.Errorf("parseNANP(%q) = %q, but the library refuses it", in, fast)
+				continue
+			}
+			if lib := phonenumbers.Format(n, phonenumbers.E164); lib != fast {
+				t.Errorf("parseNANP(%q) = %q, library says %q", in, fast, lib)
+			}
+		}
+	}
+	for _, in := range []string{"+44 20 7946 0958", "214-555-0101 ext 7", "1145550101", "(214) 155-0101", "+2145550101", "21455501011"} {
+		if got, ok := parseNANP(in); ok {
+			t.Errorf("parseNANP(%q) = %q; it should leave this to the library", in, got)
+		}
+	}
+}
+
+func FuzzParseNANP(f *testing.F) {
+	for _, s := range []string{"(214) 555-0101", "+1 818 919 1212", "1-800-555-0199", "214.555.0101", "12"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		fast, ok := parseNANP(in)
+		if !ok {
+			return
+		}
+		n, err := phonenumbers.Parse(in, DefaultPhoneRegion)
+		if err != nil || !phonenumbers.IsPossibleNumber(n) || phonenumbers.Format(n, phonenumbers.E164) != fast {
+			t.Errorf("parseNANP(%q) = %q disagrees with the library (%v)", in, fast, err)
+		}
+	})
 }
