@@ -231,7 +231,9 @@ func (s *Store) FindLeads(ctx context.Context, f leadwire.LeadFilter) ([]*leadwi
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	query += " ORDER BY created_at DESC, id DESC"
+	// rowid is the order the writer stored the leads in: newest first
+	// without an index of its own.
+	query += " ORDER BY rowid DESC"
 	if f.Limit > 0 {
 		query, args = query+" LIMIT ?", append(args, f.Limit)
 	}

@@ -70,29 +70,48 @@ func loadMemory(ctx context.Context, conn *sql.Conn, now time.Time) (*memory, er
 		return nil, err
 	}
 
+	// The keys of the window are those of the newest leads: read back in
+	// rowid order, the order they were stored in, up to the first older
+	// lead, then remember them oldest first.
 	rows, err = conn.QueryContext(ctx, `SELECT channel_id, idempotency_key, request_hash, id, created_at
-		FROM leads WHERE created_at > ? AND idempotency_key != '' ORDER BY created_at, id`,
-		now.Add(-leadwire.IdempotencyWindow).UnixMilli())
+		FROM leads ORDER BY rowid DESC`)
 	if err != nil {
 		return nil, err
 	}
+	type keyed struct {
+		k        captureKey
+		hash, id string
+		at       int64
+	}
+	var recent []keyed
+	cutoff := now.Add(-leadwire.IdempotencyWindow).UnixMilli()
 	for rows.Next() {
-		var k captureKey
-		var hash, id string
-		var at int64
-		if err := rows.Scan(&k.channelID, &k.key, &hash, &id, &at); err != nil {
+		var r keyed
+		if err := rows.Scan(&r.k.channelID, &r.k.key, &r.hash, &r.id, &r.at); err != nil {
 			rows.Close()
 			return nil, err
 		}
+		if r.at <= cutoff {
+			break
+		}
+		if r.k.key != "" {
+			recent = append(recent, r)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	for i := len(recent) - 1; i >= 0; i-- {
+		r := recent[i]
 		// The leads of one capture share key, hash and time; a later
 		// capture with the same key (after the window) replaces it.
-		if p := m.captures[k]; p != nil && p.hash == hash && p.at.Equal(fromMillis(at)) {
-			p.leadIDs = append(p.leadIDs, id)
+		if p := m.captures[r.k]; p != nil && p.hash == r.hash && p.at.Equal(fromMillis(r.at)) {
+			p.leadIDs = append(p.leadIDs, r.id)
 			continue
 		}
-		m.remember(k, hash, []string{id}, fromMillis(at))
+		m.remember(r.k, r.hash, []string{r.id}, fromMillis(r.at))
 	}
-	return m, rows.Close()
+	return m, nil
 }
 
 // match returns the brand's contact with the email key or, failing that,

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -18,6 +19,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -53,10 +56,86 @@ type result struct {
 func main() {
 	conns := flag.Int("c", 64, "concurrent connections")
 	duration := flag.Duration("d", 10*time.Second, "measuring time for each target")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the capture run (b) to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the capture server (b) to this file")
+	serve := flag.String("serve", "", "internal: run one target server (ceiling or capture) instead of the load")
 	flag.Parse()
-	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if *serve != "" {
+		runTarget(*serve, *cpuProfile)
+		return
+	}
 
+	// Each target runs in a process of its own, as a server does, so the
+	// load client's goroutines and garbage do not share its scheduler.
+	ceiling := startTarget("ceiling", "")
+	capture := startTarget("capture", *cpuProfile)
+
+	fmt.Printf("leadwire load test: %d connections, %s per target, %d-byte JSON lead, GOMAXPROCS=%d, %d CPUs\n",
+		*conns, *duration, len(fmt.Sprintf(payload, "x@example.com", 0)), runtime.GOMAXPROCS(0), runtime.NumCPU())
+	a := load(ceiling.url, *conns, *duration)
+	b := load(capture.url, *conns, *duration)
+	ceiling.stop()
+	capture.stop()
+	fmt.Printf("%-34s %12s %10s %10s %10s\n", "target", "requests/s", "p50", "p99", "max")
+	for _, r := range []struct {
+		name string
+		res  result
+	}{{"(a) decode-only handler (ceiling)", a}, {"(b) capture, durable on SQLite", b}} {
+		fmt.Printf("%-34s %12.0f %10s %10s %10s\n", r.name, r.res.perSecond,
+			r.res.p50.Round(10*time.Microsecond), r.res.p99.Round(10*time.Microsecond), r.res.max.Round(10*time.Microsecond))
+	}
+	fmt.Printf("ratio (b)/(a): %.2f   (target >= 0.40, p99 of (b) <= 10ms)\n", b.perSecond/a.perSecond)
+}
+
+// target is a server process under load.
+type target struct {
+	cmd *exec.Cmd
+	url string // where to post leads
+}
+
+// startTarget runs this program again as the named server and waits for
+// the URL it prints.
+func startTarget(name, cpuProfile string) *target {
+	cmd := exec.Command(os.Args[0], "-serve", name, "-cpuprofile", cpuProfile)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		log.Fatal(err)
+	}
+	url, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		log.Fatalf("%s server: %v", name, err)
+	}
+	return &target{cmd: cmd, url: strings.TrimSpace(url)}
+}
+
+// stop asks the server to finish (it then checks and cleans up) and waits.
+func (t *target) stop() {
+	t.cmd.Process.Signal(os.Interrupt)
+	if err := t.cmd.Wait(); err != nil {
+		log.Fatalf("%s: %v", t.cmd.Args, err)
+	}
+}
+
+// runTarget serves one target until SIGINT and prints its capture URL.
+func runTarget(name, cpuProfile string) {
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt)
+
+	if name == "ceiling" {
+		go http.Serve(ln, http.HandlerFunc(decodeOnly))
+		fmt.Println(base + "/leads/channels/00000000-0000-0000-0000-000000000000/webhook")
+		<-stop
+		return
+	}
 	dir, err := os.MkdirTemp("", "leadwire-load")
 	if err != nil {
 		log.Fatal(err)
@@ -71,32 +150,17 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-
-	ceiling := listen(http.HandlerFunc(decodeOnly))
-	real := listen(server.New(server.Config{Leads: store, Channels: store, DemoChannelID: ch.ID}))
-	path := "/leads/channels/" + ch.ID + "/webhook"
-
-	fmt.Printf("leadwire load test: %d connections, %s per target, %d-byte JSON lead, GOMAXPROCS=%d\n",
-		*conns, *duration, len(fmt.Sprintf(payload, "x@example.com", 0)), runtime.GOMAXPROCS(0))
-	a := load(ceiling+path, *conns, *duration)
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
 		if err != nil {
 			log.Fatal(err)
 		}
 		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
-	b := load(real+path, *conns, *duration)
-	pprof.StopCPUProfile()
-	fmt.Printf("%-34s %12s %10s %10s %10s\n", "target", "requests/s", "p50", "p99", "max")
-	for _, r := range []struct {
-		name string
-		res  result
-	}{{"(a) decode-only handler (ceiling)", a}, {"(b) capture, durable on SQLite", b}} {
-		fmt.Printf("%-34s %12.0f %10s %10s %10s\n", r.name, r.res.perSecond,
-			r.res.p50.Round(10*time.Microsecond), r.res.p99.Round(10*time.Microsecond), r.res.max.Round(10*time.Microsecond))
-	}
-	fmt.Printf("ratio (b)/(a): %.2f   (target >= 0.40, p99 of (b) <= 10ms)\n", b.perSecond/a.perSecond)
+	go http.Serve(ln, server.New(server.Config{Leads: store, Channels: store, DemoChannelID: ch.ID}))
+	fmt.Println(base + "/leads/channels/" + ch.ID + "/webhook")
+	<-stop
 	if err := store.Check(context.Background()); err != nil {
 		log.Fatalf("integrity check after the load: %v", err)
 	}
@@ -112,15 +176,6 @@ func decodeOnly(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, `{"code":"OK","data":{"id":"00000000-0000-0000-0000-000000000000"}}`)
-}
-
-func listen(h http.Handler) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	go http.Serve(ln, h)
-	return "http://" + ln.Addr().String()
 }
 
 // load posts leads to url from conns connections for a warm-up second and
