@@ -36,12 +36,14 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	sum := sha256.Sum256(append([]byte(contentType+"\x00"), body...))
+	hash := sha256.New()
+	io.WriteString(hash, contentType+"\x00")
+	hash.Write(body)
 	leads, _, err = s.cfg.Leads.CaptureLeads(r.Context(), &leadwire.Capture{
 		ChannelID:      ch.ID,
 		Leads:          leads,
 		IdempotencyKey: key,
-		RequestHash:    hex.EncodeToString(sum[:]),
+		RequestHash:    hex.EncodeToString(hash.Sum(nil)),
 	})
 	if err != nil {
 		s.error(w, r, err)

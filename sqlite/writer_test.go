@@ -222,3 +222,48 @@ func TestCloseFinishesAcceptedWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestNewContactUpdatedInSameBatch runs, in one batch, a new person's
+// lead, a second lead of the same person with newer values, and an
+// activity on a lead of an earlier batch: the contact rows are written at
+// the end of the batch and must hold the newest values.
+func TestNewContactUpdatedInSameBatch(t *testing.T) {
+	var channelID string
+	var earlier *leadwire.Lead
+	s := openStopped(t, func(s *Store) {
+		ch, _, err := leadwire.EnsureDefaultChannel(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		channelID = ch.ID
+		earlier = mustCapture(t, s, oneLead(channelID, "", "", "earlier@example.com"))[0]
+	})
+	first := oneLead(channelID, "k1", "h1", "new@example.com")
+	first.Leads[0].Payload.FirstName = "Ann"
+	second := oneLead(channelID, "k2", "h2", "NEW@example.com")
+	second.Leads[0].Payload.LastName = "Lee"
+	second.Leads[0].Payload.PhoneNumber = "+12145550101"
+	o1, o2 := prepare(t, s, first), prepare(t, s, second)
+	act, err := prepareActivity(&leadwire.Activity{LeadID: earlier.ID, Action: leadwire.ActionSignedUp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range runBatch(s, context.Background(), o1, act, o2) {
+		if err != nil {
+			t.Fatalf("op %d: %v", i, err)
+		}
+	}
+	if o1.contactIDs[0] != o2.contactIDs[0] {
+		t.Fatalf("one person got two contacts: %s, %s", o1.contactIDs[0], o2.contactIDs[0])
+	}
+	c, err := s.FindContactByID(context.Background(), o1.contactIDs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.FirstName != "Ann" || c.LastName != "Lee" || c.Email != "NEW@example.com" || c.PhoneNumber != "+12145550101" {
+		t.Errorf("contact row = %+v, want the newest values of both leads", c)
+	}
+	if n := countLeads(t, s); n != 3 {
+		t.Errorf("%d leads stored, want 3", n)
+	}
+}

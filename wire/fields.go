@@ -131,12 +131,9 @@ func (r *fieldReader) readStrings(path string, obj map[string]any, fields []stri
 	}
 }
 
-// payloadFromObject reads a lead out of a decoded JSON object or form.
-// Undocumented keys go to Extra with their value as sent.
-func payloadFromObject(obj map[string]any) (leadwire.Payload, error) {
-	var p leadwire.Payload
-	var r fieldReader
-	fields := []stringField{
+// payloadStrings lists the text fields of p under their wire names.
+func payloadStrings(p *leadwire.Payload) []stringField {
+	return []stringField{
 		{"first_name", &p.FirstName, false},
 		{"last_name", &p.LastName, false},
 		{"email", &p.Email, false},
@@ -155,21 +152,35 @@ func payloadFromObject(obj map[string]any) (leadwire.Payload, error) {
 		{"email_campaign_id", &p.EmailCampaignID, true},
 		{"email_campaign_email_id", &p.EmailCampaignEmailID, true},
 	}
+}
+
+// documented holds the top-level keys that are not Extra, built once: a
+// lead is decoded on every capture.
+var documented = func() map[string]bool {
 	known := map[string]bool{
 		"tag": true, "tags": true, "assignees": true, "listing": true,
 		// The URL names the channel; a channel in the body must not move the lead.
 		"lead_channel": true,
 	}
-	for _, f := range fields {
+	for _, f := range payloadStrings(&leadwire.Payload{}) {
 		known[f.key] = true
 	}
+	return known
+}()
+
+// payloadFromObject reads a lead out of a decoded JSON object or form.
+// Undocumented keys go to Extra with their value as sent.
+func payloadFromObject(obj map[string]any) (leadwire.Payload, error) {
+	var p leadwire.Payload
+	var r fieldReader
+	fields := payloadStrings(&p)
 	r.readStrings("", obj, fields)
 	// "tags" is how one public client spells "tag"; both are kept.
 	p.Tag = append(r.texts("tag", obj["tag"], false), r.texts("tags", obj["tags"], false)...)
 	p.Assignees = r.assignees("assignees", obj["assignees"])
 	p.Listing = r.listing("listing", obj["listing"])
 	for k, v := range obj {
-		if !known[k] {
+		if !documented[k] {
 			if p.Extra == nil {
 				p.Extra = map[string]any{}
 			}

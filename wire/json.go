@@ -21,6 +21,7 @@ func decodeJSONLead(body []byte) ([]*leadwire.Lead, error) {
 		return nil, err
 	}
 	var raw bytes.Buffer
+	raw.Grow(len(body))
 	if err := json.Compact(&raw, body); err != nil {
 		// decodeJSONObject accepted the body, so it is valid JSON.
 		return nil, invalid("malformed JSON: %v", err)

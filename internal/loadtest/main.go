@@ -49,6 +49,8 @@ const payload = `{"first_name":"Jordan","last_name":"Rivera","email":"%s",` +
 const repeatEvery = 5
 
 type result struct {
+	served        int           // requests answered, warm-up included
+	serverCPU     time.Duration // the server's CPU time per request served
 	perSecond     float64
 	p50, p99, max time.Duration
 }
@@ -73,15 +75,16 @@ func main() {
 		*conns, *duration, len(fmt.Sprintf(payload, "x@example.com", 0)), runtime.GOMAXPROCS(0), runtime.NumCPU())
 	a := load(ceiling.url, *conns, *duration)
 	b := load(capture.url, *conns, *duration)
-	ceiling.stop()
-	capture.stop()
-	fmt.Printf("%-34s %12s %10s %10s %10s\n", "target", "requests/s", "p50", "p99", "max")
+	a.serverCPU = ceiling.stop() / time.Duration(a.served)
+	b.serverCPU = capture.stop() / time.Duration(b.served)
+	fmt.Printf("%-34s %12s %10s %10s %10s %16s\n", "target", "requests/s", "p50", "p99", "max", "server CPU/req")
 	for _, r := range []struct {
 		name string
 		res  result
 	}{{"(a) decode-only handler (ceiling)", a}, {"(b) capture, durable on SQLite", b}} {
-		fmt.Printf("%-34s %12.0f %10s %10s %10s\n", r.name, r.res.perSecond,
-			r.res.p50.Round(10*time.Microsecond), r.res.p99.Round(10*time.Microsecond), r.res.max.Round(10*time.Microsecond))
+		fmt.Printf("%-34s %12.0f %10s %10s %10s %16s\n", r.name, r.res.perSecond,
+			r.res.p50.Round(10*time.Microsecond), r.res.p99.Round(10*time.Microsecond),
+			r.res.max.Round(10*time.Microsecond), r.res.serverCPU.Round(100*time.Nanosecond))
 	}
 	fmt.Printf("ratio (b)/(a): %.2f   (target >= 0.40, p99 of (b) <= 10ms)\n", b.perSecond/a.perSecond)
 }
@@ -111,12 +114,14 @@ func startTarget(name, cpuProfile string) *target {
 	return &target{cmd: cmd, url: strings.TrimSpace(url)}
 }
 
-// stop asks the server to finish (it then checks and cleans up) and waits.
-func (t *target) stop() {
+// stop asks the server to finish (it then checks and cleans up), waits,
+// and returns the CPU time it used serving.
+func (t *target) stop() time.Duration {
 	t.cmd.Process.Signal(os.Interrupt)
 	if err := t.cmd.Wait(); err != nil {
 		log.Fatalf("%s: %v", t.cmd.Args, err)
 	}
+	return t.cmd.ProcessState.UserTime() + t.cmd.ProcessState.SystemTime()
 }
 
 // runTarget serves one target until SIGINT and prints its capture URL.
@@ -236,6 +241,7 @@ func load(url string, conns int, d time.Duration) result {
 	slices.Sort(latencies)
 	at := func(q float64) time.Duration { return latencies[int(q*float64(len(latencies)-1))] }
 	return result{
+		served:    int(seq.Load()),
 		perSecond: float64(len(latencies)) / d.Seconds(),
 		p50:       at(0.50),
 		p99:       at(0.99),

@@ -1,0 +1,38 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/leadwire/leadwire/internal/testserver"
+)
+
+// BenchmarkCapture runs captures through the real handler and store, in
+// parallel so that they share commits as they do under load; -benchmem
+// shows what one capture allocates.
+func BenchmarkCapture(b *testing.B) {
+	s := testserver.Start(b)
+	url := "/leads/channels/" + s.ChannelID + "/webhook"
+	var seq atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := seq.Add(1)
+			body := fmt.Sprintf(`{"first_name":"Jordan","last_name":"Rivera","email":"v%d@example.com",`+
+				`"phone_number":"(214) 555-%04d","tag":["buyer"],"note":"Open house on Saturday?",`+
+				`"referer_url":"https://homes.example.com/listings/1","message":"Call in the evening"}`, n, n%10000)
+			req := httptest.NewRequest("POST", url, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", fmt.Sprint("k", n))
+			rec := httptest.NewRecorder()
+			s.Handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("%d %s", rec.Code, rec.Body)
+			}
+		}
+	})
+}
