@@ -31,6 +31,9 @@ type Activity struct {
 	Search    *Search   `json:"search,omitempty"`
 	Notes     string    `json:"notes,omitempty"`
 	CreatedAt time.Time `json:"-"`
+	// IdempotencyKey, when set, makes a repeat of the same event (a retry
+	// after a lost answer) return the activity stored the first time.
+	IdempotencyKey string `json:"-"`
 }
 
 // Search is a listing search a visitor ran or saved.

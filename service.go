@@ -39,8 +39,10 @@ type LeadService interface {
 	CaptureLeads(ctx context.Context, c *Capture) (leads []*Lead, replayed bool, err error)
 
 	// AddActivity appends a to the timeline of a.LeadID once it is durable,
-	// setting its ID and CreatedAt. Errors: EINVALID for an invalid
-	// activity, ENOTFOUND for an unknown lead.
+	// setting its ID and CreatedAt. When the lead already has an activity
+	// with a.IdempotencyKey, it stores nothing and fills a with that
+	// activity instead. Errors: EINVALID for an invalid activity, ENOTFOUND
+	// for an unknown lead.
 	AddActivity(ctx context.Context, a *Activity) error
 
 	// FindLeads returns leads newest first, each with its timeline.

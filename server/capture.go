@@ -20,9 +20,9 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	key := r.Header.Get("Idempotency-Key")
-	if len(key) > maxIdempotencyKey {
-		s.error(w, r, leadwire.Errorf(leadwire.EINVALID, "Idempotency-Key is longer than %d characters", maxIdempotencyKey))
+	key, err := idempotencyKey(r)
+	if err != nil {
+		s.error(w, r, err)
 		return
 	}
 	body, err := s.readBody(w, r)
@@ -85,6 +85,11 @@ func (s *Server) channelForCORS(w http.ResponseWriter, r *http.Request) (*leadwi
 // timeline answers POST /leads/{lead_id}/timeline.
 func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 	allowOrigin(w, r.Header.Get("Origin"))
+	key, err := idempotencyKey(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	body, err := s.readBody(w, r)
 	if err != nil {
 		s.error(w, r, err)
@@ -95,12 +100,22 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	a.LeadID = r.PathValue("lead_id")
+	a.LeadID, a.IdempotencyKey = r.PathValue("lead_id"), key
 	if err := s.cfg.Leads.AddActivity(r.Context(), a); err != nil {
 		s.error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: wire.NewActivityDoc(a)})
+}
+
+// idempotencyKey returns the request's Idempotency-Key header: the SDKs
+// send one per capture or tracking event and reuse it on every retry.
+func idempotencyKey(r *http.Request) (string, error) {
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > maxIdempotencyKey {
+		return "", leadwire.Errorf(leadwire.EINVALID, "Idempotency-Key is longer than %d characters", maxIdempotencyKey)
+	}
+	return key, nil
 }
 
 func allowOrigin(w http.ResponseWriter, origin string) {

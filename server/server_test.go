@@ -350,7 +350,13 @@ func TestTimeline(t *testing.T) {
 	if a.header.Get("Access-Control-Allow-Origin") != "https://site.example" {
 		t.Errorf("timeline CORS header = %q", a.header.Get("Access-Control-Allow-Origin"))
 	}
-	do(t, "POST", s.URL+"/leads/"+id+"/timeline", "application/json", `{"action":"ContactCreatedSearch","search":{"title":"Dallas","minimum_bedrooms":3,"postal_codes":["75201"]}}`)
+	// A tracking event re-sent with its key (after a lost answer) is stored once.
+	search := `{"action":"ContactCreatedSearch","search":{"title":"Dallas","minimum_bedrooms":3,"postal_codes":["75201"]}}`
+	sent := do(t, "POST", s.URL+"/leads/"+id+"/timeline", "application/json", search, "Idempotency-Key", "event-7")
+	resent := do(t, "POST", s.URL+"/leads/"+id+"/timeline", "application/json", search, "Idempotency-Key", "event-7")
+	if sent.status != 200 || resent.status != 200 || sent.data()["id"] != resent.data()["id"] {
+		t.Errorf("re-sent event: %v then %v", sent.body, resent.body)
+	}
 	tl := s.Leads(t)[0].Timeline
 	if len(tl) != 2 || tl[0].Action != "ContactViewedListing" || tl[0].Listing.MLSNumber != "1841395151" ||
 		tl[0].Notes != "from the map" || tl[1].Search.Title != "Dallas" || tl[1].Search.MinimumBedrooms != 3 {

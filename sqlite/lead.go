@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -163,6 +164,10 @@ func (s *Store) AddActivity(ctx context.Context, a *leadwire.Activity) error {
 	if err := s.w.do(ctx, o); err != nil {
 		return err
 	}
+	if o.replayed != nil {
+		*a = *o.replayed
+		return nil
+	}
 	a.ID, a.LeadID, a.CreatedAt = o.id, o.leadID, o.createdAt
 	return nil
 }
@@ -180,7 +185,7 @@ func prepareActivity(a *leadwire.Activity) (*activityOp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &activityOp{leadID: leadID.String(), action: a.Action, details: string(details)}, nil
+	return &activityOp{leadID: leadID.String(), action: a.Action, details: string(details), key: a.IdempotencyKey}, nil
 }
 
 // activityDetails is the JSON of activities.details.
@@ -192,15 +197,26 @@ type activityDetails struct {
 
 // activityOp appends one activity to a lead's timeline.
 type activityOp struct {
-	leadID, action, details string
+	leadID, action, details, key string
 
 	id        string
 	createdAt time.Time
+	replayed  *leadwire.Activity // the activity stored before under key
 }
 
 func (o *activityOp) apply(w *writer, now time.Time) error {
+	if o.key != "" {
+		a, err := scanActivity(w.findActivity.QueryRow(o.leadID, o.key))
+		switch {
+		case err == nil:
+			a.LeadID, a.IdempotencyKey, o.replayed = o.leadID, o.key, a
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+	}
 	id, at := newID(), now.UnixMilli()
-	res, err := w.insertActivity.Exec(id, o.leadID, o.action, o.details, at)
+	res, err := w.insertActivity.Exec(id, o.leadID, o.action, o.details, at, o.key)
 	if err != nil {
 		return err
 	}
@@ -211,6 +227,23 @@ func (o *activityOp) apply(w *writer, now time.Time) error {
 	}
 	o.id, o.createdAt = id, fromMillis(at)
 	return nil
+}
+
+// scanActivity reads the columns id, action, details, created_at and then
+// into extra.
+func scanActivity(row interface{ Scan(...any) error }, extra ...any) (*leadwire.Activity, error) {
+	a := new(leadwire.Activity)
+	var details []byte
+	var created int64
+	if err := row.Scan(append([]any{&a.ID, &a.Action, &details, &created}, extra...)...); err != nil {
+		return nil, err
+	}
+	var d activityDetails
+	if err := json.Unmarshal(details, &d); err != nil {
+		return nil, err
+	}
+	a.Listing, a.Search, a.Notes, a.CreatedAt = d.Listing, d.Search, d.Notes, fromMillis(created)
+	return a, nil
 }
 
 // FindLeads returns leads newest first, each with its timeline.
@@ -258,25 +291,20 @@ func (s *Store) FindLeads(ctx context.Context, f leadwire.LeadFilter) ([]*leadwi
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, lead_id, action, details, created_at FROM activities
+	rows, err := tx.QueryContext(ctx, `SELECT id, action, details, created_at, lead_id FROM activities
 		WHERE lead_id IN (SELECT value FROM json_each(?)) ORDER BY created_at, id`, string(idsJSON))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		a := new(leadwire.Activity)
-		var details []byte
-		var created int64
-		if err := rows.Scan(&a.ID, &a.LeadID, &a.Action, &details, &created); err != nil {
+		var leadID string
+		a, err := scanActivity(rows, &leadID)
+		if err != nil {
 			return nil, err
 		}
-		var d activityDetails
-		if err := json.Unmarshal(details, &d); err != nil {
-			return nil, err
-		}
-		a.Listing, a.Search, a.Notes, a.CreatedAt = d.Listing, d.Search, d.Notes, fromMillis(created)
-		l := byID[a.LeadID]
+		a.LeadID = leadID
+		l := byID[leadID]
 		l.Timeline = append(l.Timeline, a)
 	}
 	return leads, rows.Err()

@@ -49,6 +49,7 @@ type writer struct {
 	updateContact  *sql.Stmt
 	insertLead     *sql.Stmt
 	insertActivity *sql.Stmt
+	findActivity   *sql.Stmt
 
 	// mem is loaded from the database by the first capture and dropped
 	// whenever a batch fails, since it may then hold rolled-back changes.
@@ -79,8 +80,10 @@ func newWriter(ctx context.Context, conn *sql.Conn, now func() time.Time) (*writ
 			request_hash, parsed_payload, raw_payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
 		// The existence check rides along with the insert: no row inserted
 		// means no such lead, decided without a failed statement.
-		{&w.insertActivity, `INSERT INTO activities (id, lead_id, action, details, created_at)
-			SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM leads WHERE id = ?2)`},
+		{&w.insertActivity, `INSERT INTO activities (id, lead_id, action, details, created_at, idempotency_key)
+			SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM leads WHERE id = ?2)`},
+		{&w.findActivity, `SELECT id, action, details, created_at FROM activities
+			WHERE lead_id = ? AND idempotency_key = ? AND idempotency_key != ''`},
 	} {
 		stmt, err := conn.PrepareContext(ctx, p.query)
 		if err != nil {

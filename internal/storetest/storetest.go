@@ -43,6 +43,7 @@ func Run(t *testing.T, open Open) {
 		{"ContactUpdates", testContactUpdates},
 		{"Idempotency", testIdempotency},
 		{"Activities", testActivities},
+		{"ActivityIdempotency", testActivityIdempotency},
 		{"FindLeads", testFindLeads},
 		{"ConcurrentCaptures", testConcurrentCaptures},
 	} {
@@ -647,6 +648,46 @@ func testActivities(t *testing.T, open Open) {
 		t.Run(tc.name, func(t *testing.T) {
 			wantCode(t, s.AddActivity(ctx, &tc.a), tc.code)
 		})
+	}
+}
+
+func testActivityIdempotency(t *testing.T, open Open) {
+	ctx := context.Background()
+	s := openClock(t, open)
+	ch := mustChannel(t, s, leadwire.Channel{Name: "Site"})
+	lead := capture(t, s, ch, leadwire.Payload{Email: "visitor@example.com"})
+	other := capture(t, s, ch, leadwire.Payload{Email: "other@example.com"})
+
+	first := leadwire.Activity{LeadID: lead.ID, Action: leadwire.ActionViewedListing,
+		Listing: &leadwire.Listing{MLSNumber: "42"}, IdempotencyKey: "event-1"}
+	if err := s.AddActivity(ctx, &first); err != nil {
+		t.Fatal(err)
+	}
+	s.advance(time.Minute)
+	retry := leadwire.Activity{LeadID: lead.ID, Action: leadwire.ActionViewedListing,
+		Listing: &leadwire.Listing{MLSNumber: "42"}, IdempotencyKey: "event-1"}
+	if err := s.AddActivity(ctx, &retry); err != nil {
+		t.Fatal(err)
+	}
+	if retry.ID != first.ID || !retry.CreatedAt.Equal(first.CreatedAt) || retry.Listing.MLSNumber != "42" {
+		t.Errorf("a retry with the same key stored %+v, want the first activity %+v", retry, first)
+	}
+	// Keys are scoped to the lead, and activities without a key never match.
+	for _, a := range []leadwire.Activity{
+		{LeadID: other.ID, Action: leadwire.ActionSignedUp, IdempotencyKey: "event-1"},
+		{LeadID: lead.ID, Action: leadwire.ActionSignedUp},
+		{LeadID: lead.ID, Action: leadwire.ActionSignedUp},
+	} {
+		if err := s.AddActivity(ctx, &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.ID == first.ID {
+			t.Errorf("%+v matched the keyed activity of another event", a)
+		}
+	}
+	found := findLeads(t, s, leadwire.LeadFilter{})
+	if n := len(found[1].Timeline); found[1].ID != lead.ID || n != 3 {
+		t.Errorf("the lead has %d activities, want 3", n)
 	}
 }
 

@@ -47,11 +47,15 @@ CREATE INDEX leads_channel ON leads (channel_id);
 
 -- details holds the listing, search and notes of the activity as JSON.
 CREATE TABLE activities (
-	id         TEXT PRIMARY KEY,
-	lead_id    TEXT NOT NULL REFERENCES leads (id),
-	action     TEXT NOT NULL,
-	details    TEXT NOT NULL,
-	created_at INTEGER NOT NULL
+	id              TEXT PRIMARY KEY,
+	lead_id         TEXT NOT NULL REFERENCES leads (id),
+	action          TEXT NOT NULL,
+	details         TEXT NOT NULL,
+	created_at      INTEGER NOT NULL,
+	idempotency_key TEXT NOT NULL DEFAULT ''
 ) STRICT;
 
 CREATE INDEX activities_lead ON activities (lead_id, created_at, id);
+-- A tracking event sent again with its key (a retry after a lost answer)
+-- finds the activity stored the first time.
+CREATE UNIQUE INDEX activities_idempotency ON activities (lead_id, idempotency_key) WHERE idempotency_key != '';
