@@ -9,6 +9,7 @@ import (
 const (
 	EINVALID     = "invalid"                // the request or one of its fields is malformed (400)
 	ENOTFOUND    = "not_found"              // the channel, lead or route does not exist (404)
+	EMETHOD      = "method_not_allowed"     // the route exists but not with this method (405)
 	ECONFLICT    = "conflict"               // an idempotency key was reused for another body (409)
 	ETOOLARGE    = "too_large"              // the body is over the size limit (413)
 	EUNSUPPORTED = "unsupported_media_type" // the content type cannot be decoded (415)

@@ -61,7 +61,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	for _, r := range s.routes() {
-		s.mux.Handle(r.pattern, r)
+		s.mux.HandleFunc(r.pattern, s.dispatch(r))
 	}
 	s.mux.Handle("/sdk/", sdk.Handler())
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -82,20 +82,22 @@ func (s *Server) routes() []route {
 	}
 }
 
-// ServeHTTP answers a route's methods; any other method is a 405 that
+// dispatch answers a route's methods; any other method is a 405 that
 // lists the allowed ones.
-func (rt route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	method := r.Method
-	if method == http.MethodHead {
-		method = http.MethodGet
+func (s *Server) dispatch(rt route) http.HandlerFunc {
+	allowed := strings.Join(slices.Sorted(maps.Keys(rt.methods)), ", ")
+	return func(w http.ResponseWriter, r *http.Request) {
+		method := r.Method
+		if method == http.MethodHead {
+			method = http.MethodGet
+		}
+		if h, ok := rt.methods[method]; ok {
+			h(w, r)
+			return
+		}
+		w.Header().Set("Allow", allowed)
+		s.error(w, r, leadwire.Errorf(leadwire.EMETHOD, "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allowed))
 	}
-	if h, ok := rt.methods[method]; ok {
-		h(w, r)
-		return
-	}
-	w.Header().Set("Allow", strings.Join(slices.Sorted(maps.Keys(rt.methods)), ", "))
-	writeJSON(w, http.StatusMethodNotAllowed, errorBody{"method_not_allowed",
-		r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + w.Header().Get("Allow")})
 }
 
 // ServeHTTP recovers from panics so a bug answers 500 instead of
@@ -137,6 +139,7 @@ var statusOf = map[string]int{
 	leadwire.EINVALID:     http.StatusBadRequest,
 	leadwire.EFORBIDDEN:   http.StatusForbidden,
 	leadwire.ENOTFOUND:    http.StatusNotFound,
+	leadwire.EMETHOD:      http.StatusMethodNotAllowed,
 	leadwire.ECONFLICT:    http.StatusConflict,
 	leadwire.ETOOLARGE:    http.StatusRequestEntityTooLarge,
 	leadwire.EUNSUPPORTED: http.StatusUnsupportedMediaType,
@@ -163,8 +166,11 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // messages quote XML; nothing here is HTML
+	enc.Encode(v)
 }
 
 func requestID() string {

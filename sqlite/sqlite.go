@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -48,6 +49,9 @@ type Store struct {
 
 	// channels caches channels by id: they never change once created.
 	channels sync.Map
+
+	path  string
+	claim *os.File // the lock ClaimWriter holds, if any
 
 	closeOnce sync.Once
 	closeErr  error
@@ -86,7 +90,7 @@ func Open(path string) (*Store, error) {
 	read.SetMaxOpenConns(poolSize)
 	read.SetMaxIdleConns(poolSize)
 
-	s := &Store{Now: time.Now, writeDB: writeDB, read: read}
+	s := &Store{Now: time.Now, writeDB: writeDB, read: read, path: path}
 	s.w, err = newWriter(ctx, conn, func() time.Time { return s.Now() })
 	if err != nil {
 		s.closeDBs(conn)
@@ -102,6 +106,9 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.w.stop()
 		s.closeErr = s.closeDBs(s.w.conn)
+		if s.claim != nil {
+			s.closeErr = errors.Join(s.closeErr, s.claim.Close()) // closing releases the lock
+		}
 	})
 	return s.closeErr
 }

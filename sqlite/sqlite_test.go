@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -168,5 +169,26 @@ func TestSecondStoreOnSameFile(t *testing.T) {
 	leads, err := cli.FindLeads(ctx, leadwire.LeadFilter{ChannelID: ch.ID})
 	if err != nil || len(leads) != 1 || leads[0].ID != lead[0].ID {
 		t.Fatalf("CLI FindLeads = %d leads, %v; want the server's lead", len(leads), err)
+	}
+}
+
+func TestClaimWriterIsExclusive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "leadwire.db")
+	first, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.ClaimWriter(); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := openTestAt(t, path)
+	if err := second.ClaimWriter(); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("a second claim on the same file = %v, want an error", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.ClaimWriter(); err != nil {
+		t.Errorf("the claim is free again after Close: %v", err)
 	}
 }

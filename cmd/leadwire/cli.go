@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -56,7 +57,7 @@ func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	store, err := sqlite.Open(*dbPath)
+	store, err := openExisting(*dbPath)
 	if err != nil {
 		return err
 	}
@@ -93,19 +94,28 @@ func leadsList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if f.Limit < 0 {
 		return errors.New("--limit must not be negative")
 	}
-	store, err := sqlite.Open(*dbPath)
+	store, err := openExisting(*dbPath)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if f.ChannelID != "" {
+		if _, err := store.FindChannelByID(ctx, f.ChannelID); err != nil {
+			return fmt.Errorf("--channel: %s", leadwire.ErrorMessage(err))
+		}
+	}
 	leads, err := store.FindLeads(ctx, f)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		docs := make([]wire.LeadDoc, len(leads))
+		docs := make([]listedLead, len(leads))
 		for i, l := range leads {
-			docs[i] = wire.NewLeadDoc(l)
+			doc := wire.NewLeadDoc(l)
+			docs[i] = listedLead{LeadDoc: doc, Timeline: doc.Timeline}
+			if docs[i].Timeline == nil {
+				docs[i].Timeline = []wire.ActivityDoc{}
+			}
 		}
 		return printJSON(stdout, docs)
 	}
@@ -117,6 +127,22 @@ func leadsList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			strings.TrimSpace(p.FirstName+" "+p.LastName), p.Email, p.PhoneNumber, p.SourceType, len(l.Timeline))
 	}
 	return tw.Flush()
+}
+
+// listedLead is a lead in the API's shape with its timeline always
+// present, an empty list for a lead with no activity.
+type listedLead struct {
+	wire.LeadDoc
+	Timeline []wire.ActivityDoc `json:"timeline"`
+}
+
+// openExisting opens the database at path for reading, refusing to create
+// an empty one where the user mistyped the path.
+func openExisting(path string) (*sqlite.Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no database at %s (give --db or LEADWIRE_DB the file leadwire serve uses)", path)
+	}
+	return sqlite.Open(path)
 }
 
 func printJSON(w io.Writer, v any) error {

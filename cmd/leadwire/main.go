@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || isHelp(args[0]) || args[0] == "help" || (len(args) == 2 && isHelp(args[1])) {
 		fmt.Fprint(stdout, usage)
 		return flag.ErrHelp
 	}
@@ -80,7 +80,7 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 // (flag name -> variable), when it is set.
 func parse(fs *flag.FlagSet, args []string, stdout io.Writer, env map[string]string) error {
 	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
+		if isHelp(a) {
 			fs.SetOutput(stdout)
 			fs.Usage()
 			return flag.ErrHelp
@@ -103,3 +103,5 @@ func parse(fs *flag.FlagSet, args []string, stdout io.Writer, env map[string]str
 	}
 	return nil
 }
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" }

@@ -215,3 +215,25 @@ func TestServeEnvironment(t *testing.T) {
 		t.Errorf("a bad LEADWIRE_MAX_BODY should be refused by name: %v %s", err, out)
 	}
 }
+
+// TestSecondServerRefused: two servers capturing into one file would each
+// trust their own in-memory contact index and idempotency keys.
+func TestSecondServerRefused(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "one.db")
+	startServe(t, db)
+	out, err := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--db", db).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use by another leadwire server") {
+		t.Errorf("second serve on the same file: %v\n%s", err, out)
+	}
+	if _, errOut, code := runCLI(t, "leads", "list", "--db", filepath.Join(t.TempDir(), "missing.db")); code == 0 || !strings.Contains(errOut, "no database at") {
+		t.Errorf("leads list on a missing file: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, "leads", "list", "--db", db, "--channel", "2c55e69d-adbe-42d9-97a5-bedb43783b80"); code == 0 || !strings.Contains(errOut, "not found") {
+		t.Errorf("leads list --channel unknown: exit %d, %q", code, errOut)
+	}
+	for _, args := range [][]string{{"channel", "--help"}, {"leads", "--help"}} {
+		if out, _, code := runCLI(t, args...); code != 0 || !strings.Contains(out, "Usage") {
+			t.Errorf("leadwire %v: exit %d", args, code)
+		}
+	}
+}

@@ -38,6 +38,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer store.Close()
+	if err := store.ClaimWriter(); err != nil {
+		return err
+	}
 	ch, created, err := leadwire.EnsureDefaultChannel(ctx, store)
 	if err != nil {
 		return err
