@@ -67,14 +67,17 @@ func (r *fieldReader) texts(path string, v any, idLike bool) []string {
 // number reads a JSON number or a string holding one (forms send only
 // strings). null and "" read as 0.
 func (r *fieldReader) number(path string, v any) float64 {
-	var s string
+	var s, sent string
 	switch v := v.(type) {
 	case nil:
 		return 0
 	case json.Number:
-		s = string(v)
+		s, sent = string(v), string(v)
 	case string:
-		if s = strings.TrimSpace(v); s == "" {
+		// Prices typed into forms come as "$500,000": the currency sign
+		// and thousands separators carry no value.
+		sent = v
+		if s = strings.TrimSpace(strings.NewReplacer("$", "", ",", "").Replace(v)); s == "" {
 			return 0
 		}
 	default:
@@ -83,7 +86,7 @@ func (r *fieldReader) number(path string, v any) float64 {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		r.fail(invalid("field %q: expected a number, got %q", path, s))
+		r.fail(invalid("field %q: expected a number, got %q", path, sent))
 		return 0
 	}
 	return f

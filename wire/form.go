@@ -24,6 +24,12 @@ type formField struct {
 // decodeFormLead decodes an application/x-www-form-urlencoded body into
 // one lead.
 func decodeFormLead(body []byte) ([]*leadwire.Lead, error) {
+	// curl -d sends this content type whatever the data: a JSON body here
+	// would become a lead whose only field is named after the whole body.
+	if t := bytes.TrimSpace(body); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		return nil, leadwire.Errorf(leadwire.EUNSUPPORTED, "the body is JSON but Content-Type says "+
+			"application/x-www-form-urlencoded (what curl -d sends); send Content-Type: application/json")
+	}
 	var fields []formField
 	pos := 0
 	for pair := range strings.SplitSeq(string(body), "&") {

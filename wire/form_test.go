@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"mime/multipart"
 	"net/textproto"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -241,5 +242,24 @@ func TestDecodeLeadsMultipartErrors(t *testing.T) {
 			_, err := DecodeLeads(tt.contentType, tt.body)
 			assertError(t, err, leadwire.EINVALID, tt.parts...)
 		})
+	}
+}
+
+func TestFormPriceAsTyped(t *testing.T) {
+	for _, price := range []string{"500000", "500,000", "$500,000", " $ 500,000.00 "} {
+		leads, err := DecodeLeads("application/x-www-form-urlencoded", []byte("listing[price]="+url.QueryEscape(price)))
+		if err != nil {
+			t.Fatalf("%q: %v", price, err)
+		}
+		if got := leads[0].Payload.Listing.Price; got != 500000 {
+			t.Errorf("price %q read as %v", price, got)
+		}
+	}
+}
+
+func TestFormBodyThatIsJSON(t *testing.T) {
+	_, err := DecodeLeads("application/x-www-form-urlencoded", []byte(` {"email":"a@example.com"}`))
+	if leadwire.ErrorCode(err) != leadwire.EUNSUPPORTED || !strings.Contains(err.Error(), "Content-Type: application/json") {
+		t.Errorf("JSON sent as a form: %v", err)
 	}
 }

@@ -54,8 +54,9 @@ func DecodeLeads(mediaType string, body []byte) ([]*leadwire.Lead, error) {
 		return nil, err
 	}
 	// A multipart body may carry binary files; its text parts are
-	// checked one by one instead.
-	if f != formatMultipart {
+	// checked one by one instead. An XML document may declare another
+	// encoding, and the XML decoder checks what it reads.
+	if f != formatMultipart && f != formatXML {
 		if err := checkUTF8(body); err != nil {
 			return nil, err
 		}

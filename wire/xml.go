@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 
 	"github.com/leadwire/leadwire"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // The XML decoder reads the lead lists that real-estate IDX lead-forwarding
@@ -76,6 +79,7 @@ func decodeXMLLeads(body []byte) ([]*leadwire.Lead, error) {
 // declarations are how a small body expands into a huge one.
 func parseXML(body []byte) (*xmlElement, error) {
 	dec := xml.NewDecoder(bytes.NewReader(body))
+	dec.CharsetReader = xmlCharset
 	var root *xmlElement
 	var stack []*xmlElement
 	for {
@@ -122,12 +126,26 @@ func parseXML(body []byte) (*xmlElement, error) {
 
 // xmlSyntaxError turns a parse error into an EINVALID error naming the
 // byte offset and line.
+// xmlCharset reads the non-UTF-8 encodings lead-forwarding services are
+// known to declare: ISO-8859-1 and its Windows superset.
+func xmlCharset(label string, input io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1":
+		return charmap.ISO8859_1.NewDecoder().Reader(input), nil
+	case "windows-1252", "cp1252":
+		return charmap.Windows1252.NewDecoder().Reader(input), nil
+	case "us-ascii", "ascii":
+		return input, nil
+	}
+	return nil, fmt.Errorf("the document's encoding %q is not supported; send UTF-8, ISO-8859-1 or windows-1252", label)
+}
+
 func xmlSyntaxError(dec *xml.Decoder, err error) error {
 	var syn *xml.SyntaxError
 	if errors.As(err, &syn) {
 		return invalid("malformed XML at byte %d (line %d): %s", dec.InputOffset(), syn.Line, syn.Msg)
 	}
-	return invalid("malformed XML at byte %d: %v", dec.InputOffset(), err)
+	return invalid("XML at byte %d: %v", dec.InputOffset(), err)
 }
 
 // value returns the generic value of e: its text when it has neither

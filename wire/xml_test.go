@@ -186,8 +186,8 @@ func TestDecodeLeadsXMLErrors(t *testing.T) {
 		{"too many leads", "<LeadList>" + strings.Repeat("<Lead/>", MaxLeads+1) + "</LeadList>", []string{"1001 leads", "at most 1000"}},
 		{"elements where text belongs", `<Lead><Contact><Name><First><b>J</b></First></Name></Contact></Lead>`, []string{"lead 1", "<Contact/Name/First> must hold text"}},
 		{"error names the lead", `<LeadList><Lead/><Lead><Note><p>x</p></Note></Lead></LeadList>`, []string{"lead 2", "<Note>"}},
-		{"other encoding declared", `<?xml version="1.0" encoding="ISO-8859-1"?><Lead/>`, []string{"malformed XML", "ISO-8859-1"}},
-		{"invalid UTF-8", "<Lead><Note>\xc3\x28</Note></Lead>", []string{"not valid UTF-8", "byte 13"}},
+		{"unsupported encoding declared", `<?xml version="1.0" encoding="UTF-16"?><Lead/>`, []string{"UTF-16", "not supported"}},
+		{"invalid UTF-8", "<Lead><Note>\xc3\x28</Note></Lead>", []string{"invalid UTF-8", "byte 14"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,4 +208,25 @@ func TestDecodeLeadsXMLLimits(t *testing.T) {
 	}
 	deep := "<Lead>" + strings.Repeat("<a>", MaxDepth-1) + "x" + strings.Repeat("</a>", MaxDepth-1) + "</Lead>"
 	decodeOne(t, "application/xml", deep)
+}
+
+func TestXMLDeclaredEncodings(t *testing.T) {
+	latin1 := append([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><LeadList><Lead><Contact><Name><First>Jos`),
+		0xe9) // é in ISO-8859-1
+	latin1 = append(latin1, []byte(`</First></Name></Contact></Lead></LeadList>`)...)
+	leads, err := DecodeLeads("application/xml", latin1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := leads[0].Payload.FirstName; got != "José" {
+		t.Errorf("first name = %q, want José", got)
+	}
+	_, err = DecodeLeads("text/xml", []byte(`<?xml version="1.0" encoding="EBCDIC"?><LeadList/>`))
+	if leadwire.ErrorCode(err) != leadwire.EINVALID || !strings.Contains(err.Error(), "EBCDIC") {
+		t.Errorf("an unknown encoding: %v", err)
+	}
+	_, err = DecodeLeads("text/xml", []byte("<LeadList><Lead><Note>caf\xe9</Note></Lead></LeadList>"))
+	if leadwire.ErrorCode(err) != leadwire.EINVALID || !strings.Contains(err.Error(), "UTF-8") {
+		t.Errorf("undeclared Latin-1 bytes: %v", err)
+	}
 }
