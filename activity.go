@@ -26,17 +26,18 @@ var actionPattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
 type Activity struct {
 	ID        string    `json:"id"`
 	LeadID    string    `json:"lead"`
-	Action    string    `json:"action"`
-	Listing   *Listing  `json:"listing,omitempty"`
-	Search    *Search   `json:"search,omitempty"`
-	Notes     string    `json:"notes,omitempty"`
+	Action    string    `json:"action"`            // one of the Action constants, or a custom name
+	Listing   *Listing  `json:"listing,omitempty"` // the listing acted on, for listing actions
+	Search    *Search   `json:"search,omitempty"`  // the search run or saved, for search actions
+	Notes     string    `json:"notes,omitempty"`   // free text from the website
 	CreatedAt time.Time `json:"-"`
 	// IdempotencyKey, when set, makes a repeat of the same event (a retry
 	// after a lost answer) return the activity stored the first time.
 	IdempotencyKey string `json:"-"`
 }
 
-// Search is a listing search a visitor ran or saved.
+// Search is a listing search a visitor ran or saved: its page, its title,
+// its free-text query and the filters it applied. Zero means no filter.
 type Search struct {
 	URL              string   `json:"url,omitempty"`
 	Title            string   `json:"title,omitempty"`

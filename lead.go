@@ -53,22 +53,26 @@ type Attribution struct {
 type Payload struct {
 	FirstName string `json:"first_name,omitempty"`
 	LastName  string `json:"last_name,omitempty"`
-	Email     string `json:"email,omitempty"`
+	Email     string `json:"email,omitempty"` // as sent; contacts match on EmailKey
 	// PhoneNumber is in E.164 form when it could be parsed, else as sent.
 	PhoneNumber string `json:"phone_number,omitempty"`
 	// PhoneNumberOriginal is the phone number as sent, when it differs.
-	PhoneNumberOriginal string     `json:"phone_number_original,omitempty"`
-	Tag                 []string   `json:"tag,omitempty"`
-	LeadSource          string     `json:"lead_source,omitempty"`
-	Note                string     `json:"note,omitempty"`
-	Address             string     `json:"address,omitempty"`
-	RefererURL          string     `json:"referer_url,omitempty"`
-	MLSID               string     `json:"mlsid,omitempty"`
-	ListingID           string     `json:"listing_id,omitempty"`
-	AgentMLSID          string     `json:"agent_mlsid,omitempty"`
-	SourceType          string     `json:"source_type,omitempty"`
-	Assignees           []Assignee `json:"assignees,omitempty"`
-	Listing             *Listing   `json:"listing,omitempty"`
+	PhoneNumberOriginal string `json:"phone_number_original,omitempty"`
+	// Tag labels the lead ("buyer", "open-house"); sent as tag or tags,
+	// as one string or a list.
+	Tag        []string `json:"tag,omitempty"`
+	LeadSource string   `json:"lead_source,omitempty"` // who sent the lead: "Zillow", "Listing page"
+	Note       string   `json:"note,omitempty"`        // what the visitor wrote
+	Address    string   `json:"address,omitempty"`     // the visitor's address, one line
+	RefererURL string   `json:"referer_url,omitempty"` // the page the form was on
+	MLSID      string   `json:"mlsid,omitempty"`       // the MLS number of the listing asked about
+	ListingID  string   `json:"listing_id,omitempty"`  // the id of the listing asked about
+	AgentMLSID string   `json:"agent_mlsid,omitempty"` // the listing agent's MLS id
+	// SourceType is the kind of source; DefaultSourceType when missing.
+	SourceType string `json:"source_type,omitempty"`
+	// Assignees name the agents who should follow the lead up.
+	Assignees []Assignee `json:"assignees,omitempty"`
+	Listing   *Listing   `json:"listing,omitempty"` // the listing the lead is about
 	Attribution
 	// Extra holds the fields nobody documented (message, budget, ...),
 	// keyed by the name the form used.

@@ -237,6 +237,8 @@ func (r *xmlReader) payload(obj map[string]any) leadwire.Payload {
 	}
 	p.Note = r.firstOf(obj, "Note", "Comments")
 	p.LeadSource = r.take(obj, "LeadSource")
+	// An IDX ListingNumber is the listing's MLS number, and the only
+	// listing id such services send: it fills both fields.
 	p.ListingID = r.take(obj, "ListingNumber")
 	p.MLSID = p.ListingID
 	p.AgentMLSID = r.take(obj, "ListingAgentMLSID")
