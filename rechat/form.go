@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -222,39 +223,37 @@ func attribution(ch Channel, action *url.URL, referer string) Channel {
 	return ch
 }
 
-// lead maps a payload to a lead: documented fields to typed fields, the
-// rest to Extra. A form names agents with "assignees" fields holding
-// their email addresses.
+// leadTextFields maps the JSON name of each string field of Lead to the
+// field's index, so that a form field named like a documented lead field
+// fills it and the names live only in Lead's struct tags.
+var leadTextFields = func() map[string]int {
+	fields := map[string]int{}
+	t := reflect.TypeFor[Lead]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Type.Kind() == reflect.String && name != "" && name != "-" {
+			fields[name] = i
+		}
+	}
+	return fields
+}()
+
+// lead maps a payload to a lead: documented fields to typed fields (the
+// first value when a field was repeated), the rest to Extra. A form names
+// agents with "assignees" fields holding their email addresses, and tags
+// with "tag" or "tags" fields.
 func (p Payload) lead() Lead {
 	l := Lead{Extra: map[string]any{}, Tag: slices.Concat(p.Values("tag"), p.Values("tags"))}
+	typed := reflect.ValueOf(&l).Elem()
 	for name, v := range p {
+		if i, ok := leadTextFields[name]; ok {
+			typed.Field(i).SetString(p.Get(name))
+			continue
+		}
 		switch name {
-		case "first_name":
-			l.FirstName = p.Get(name)
-		case "last_name":
-			l.LastName = p.Get(name)
-		case "email":
-			l.Email = p.Get(name)
-		case "phone_number":
-			l.PhoneNumber = p.Get(name)
 		case "tag", "tags":
 			// set above, in a fixed order
-		case "lead_source":
-			l.LeadSource = p.Get(name)
-		case "note":
-			l.Note = p.Get(name)
-		case "address":
-			l.Address = p.Get(name)
-		case "referer_url":
-			l.RefererURL = p.Get(name)
-		case "mlsid":
-			l.MLSID = p.Get(name)
-		case "listing_id":
-			l.ListingID = p.Get(name)
-		case "agent_mlsid":
-			l.AgentMLSID = p.Get(name)
-		case "source_type":
-			l.SourceType = p.Get(name)
 		case "assignees":
 			for _, email := range p.Values(name) {
 				if email = strings.TrimSpace(email); email != "" {

@@ -252,3 +252,51 @@ func TestFormNeverRedirectsOffSite(t *testing.T) {
 		t.Errorf("answer %d to %q, want 303 to /", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// TestFormDocumentedFields posts every documented lead field of a form
+// twice: each must arrive as the lead's field with the first value, not as
+// an extra list.
+func TestFormDocumentedFields(t *testing.T) {
+	s := newSite(t, websiteChannel, rechat.FormEvents{})
+	first := map[string]string{
+		"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
+		"phone_number": "+18189191212", "lead_source": "Zillow", "note": "call after 5",
+		"address": "1 Main St", "referer_url": "https://example.com/listing/1", "mlsid": "mls-1",
+		"listing_id": "listing-1", "agent_mlsid": "agent-1", "source_type": "Open House",
+	}
+	form := url.Values{
+		"tag": {"buyer"}, "tags": {"vip"}, "assignees": {"agent@example.com", " ", "second@example.com"},
+		"budget": {"500k"},
+	}
+	for name, v := range first {
+		form[name] = []string{v, "second " + v}
+	}
+	s.post(t, "/contact", "application/x-www-form-urlencoded", []byte(form.Encode()), "", "application/json")
+
+	p := leadByEmail(t, s.api, "ada@example.com").Payload
+	got := map[string]string{
+		"first_name": p.FirstName, "last_name": p.LastName, "email": p.Email,
+		"phone_number": p.PhoneNumber, "lead_source": p.LeadSource, "note": p.Note,
+		"address": p.Address, "referer_url": p.RefererURL, "mlsid": p.MLSID,
+		"listing_id": p.ListingID, "agent_mlsid": p.AgentMLSID, "source_type": p.SourceType,
+	}
+	for name, want := range first {
+		t.Run(name, func(t *testing.T) {
+			if got[name] != want {
+				t.Errorf("%s = %q, want %q", name, got[name], want)
+			}
+			if _, ok := p.Extra[name]; ok {
+				t.Errorf("%s also in extra: %v", name, p.Extra[name])
+			}
+		})
+	}
+	if strings.Join(p.Tag, ",") != "buyer,vip" {
+		t.Errorf("tags = %v", p.Tag)
+	}
+	if len(p.Assignees) != 2 || p.Assignees[0].Email != "agent@example.com" || p.Assignees[1].Email != "second@example.com" {
+		t.Errorf("assignees = %+v", p.Assignees)
+	}
+	if len(p.Extra) != 1 || p.Extra["budget"] != "500k" {
+		t.Errorf("extra = %v", p.Extra)
+	}
+}
