@@ -89,5 +89,5 @@ func (s *LeadsService) Flush(ctx context.Context) error {
 	if s.sender == nil {
 		return nil
 	}
-	return s.sender.flush(ctx, true)
+	return s.sender.flush(ctx, nil, true)
 }

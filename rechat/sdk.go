@@ -166,5 +166,5 @@ func defaultOutboxDir(base string) (string, error) {
 	return filepath.Join(cache, "rechat", "outbox-"+hex.EncodeToString(sum[:6])), nil
 }
 
-// errClosed is returned by Flush after Close.
+// errClosed is returned by a second Close.
 var errClosed = errors.New("rechat: sdk is closed")

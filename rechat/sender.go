@@ -22,9 +22,10 @@ type sender struct {
 	queued chan struct{} // an item was added; buffered 1
 
 	stopOnce sync.Once
-	stop     context.CancelFunc // cancels the running pass
+	stopping chan struct{} // closed by close: start no pass and no item
 	ctx      context.Context
-	done     chan struct{} // closed when run returns
+	abort    context.CancelFunc // cancels the request of the running pass
+	done     chan struct{}      // closed when run returns
 }
 
 func newSender(c *client, base string, s OfflineSyncSettings) (*sender, error) {
@@ -51,12 +52,13 @@ func newSender(c *client, base string, s OfflineSyncSettings) (*sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, abort := context.WithCancel(context.Background())
 	return &sender{
 		client: c, box: box,
 		min: s.MinRetryDelay, max: s.MaxRetryDelay, poll: s.PollInterval,
-		queued: make(chan struct{}, 1),
-		ctx:    ctx, stop: stop, done: make(chan struct{}),
+		queued:   make(chan struct{}, 1),
+		stopping: make(chan struct{}),
+		ctx:      ctx, abort: abort, done: make(chan struct{}),
 	}, nil
 }
 
@@ -67,7 +69,7 @@ func (s *sender) run() {
 	attempt := 0 // failed passes in a row
 	for {
 		select {
-		case <-s.ctx.Done():
+		case <-s.stopping:
 			return
 		case <-s.queued:
 			if attempt > 0 {
@@ -78,9 +80,11 @@ func (s *sender) run() {
 			continue
 		case <-timer.C:
 		}
-		err := s.flush(s.ctx, false)
-		if s.ctx.Err() != nil {
+		err := s.flush(s.ctx, s.stopping, false)
+		select {
+		case <-s.stopping:
 			return
+		default:
 		}
 		if err != nil {
 			attempt++
@@ -124,27 +128,43 @@ func (s *sender) notify() {
 	}
 }
 
-// close stops the loop and makes one last pass bounded by ctx.
+// close stops the loop and makes one last pass bounded by ctx. A request
+// the loop has in flight is let finish rather than cut off, so that an
+// item is not sent twice for nothing; only when ctx ends first is it
+// aborted (the item stays queued).
 func (s *sender) close(ctx context.Context) error {
 	first := false
-	s.stopOnce.Do(func() { first = true; s.stop() })
+	s.stopOnce.Do(func() { first = true; close(s.stopping) })
 	if !first {
 		return errClosed
 	}
-	<-s.done
-	return s.flush(ctx, true)
+	defer s.abort()
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		s.abort()
+		<-s.done
+		return ctx.Err()
+	}
+	return s.flush(ctx, nil, true)
 }
 
 // flush delivers queued items oldest first and stops at the first failure
 // that may pass (the API is still unreachable), returning it; refused
 // items go to dead letters. An item another sender holds is skipped, or
-// with wait, left to that sender to finish (or give back) first.
-func (s *sender) flush(ctx context.Context, wait bool) error {
+// with wait, left to that sender to finish (or give back) first. Once stop
+// is closed (nil: never) no further item is started.
+func (s *sender) flush(ctx context.Context, stop <-chan struct{}, wait bool) error {
 	names, err := s.box.names()
 	if err != nil {
 		return err
 	}
 	for _, name := range names {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
