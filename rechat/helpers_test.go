@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,6 +85,31 @@ func startRecorder(t *testing.T, s *testserver.Server) (*recorder, string) {
 	hs := httptest.NewServer(rc)
 	t.Cleanup(hs.Close)
 	return rc, hs.URL
+}
+
+// startLossy starts a front for s's real handler that records every
+// Idempotency-Key and, while lose is set, lets the handler commit each
+// request and then cuts the connection before the answer leaves: the
+// client cannot tell whether the request was applied.
+func startLossy(t *testing.T, s *testserver.Server) (lose *atomic.Bool, rc *recorder, url string) {
+	t.Helper()
+	lose = new(atomic.Bool)
+	rc = &recorder{next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !lose.Load() {
+			s.Handler.ServeHTTP(w, r)
+			return
+		}
+		s.Handler.ServeHTTP(httptest.NewRecorder(), r)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		conn.Close()
+	})}
+	hs := httptest.NewServer(rc)
+	t.Cleanup(hs.Close)
+	return lose, rc, hs.URL
 }
 
 // leadByEmail returns the only stored lead with email, failing when there

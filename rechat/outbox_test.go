@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -187,41 +188,29 @@ func TestOutboxQueuesOnServerErrors(t *testing.T) {
 }
 
 // TestOutboxLostResponse loses the answer of a capture the server
-// committed: the replay with the same key must not create a second lead.
+// committed: the capture is queued, and the replay with the same key must
+// not create a second lead.
 func TestOutboxLostResponse(t *testing.T) {
 	s := testserver.Start(t)
-	var lost sync.Once
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		dropped := false
-		lost.Do(func() {
-			s.Handler.ServeHTTP(httptest.NewRecorder(), r) // the lead is committed
-			conn, _, err := w.(http.Hijacker).Hijack()
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			conn.Close() // ...and the answer never leaves
-			dropped = true
-		})
-		if !dropped {
-			s.Handler.ServeHTTP(w, r)
-		}
-	}))
-	defer front.Close()
-	sdk := newSdk(t, front.URL, "")
+	lose, rc, url := startLossy(t, s)
+	sdk := newSdk(t, url, "")
 	ctx := context.Background()
+	lose.Store(true)
 	res, err := sdk.Leads.Capture(ctx, rechat.Channel{LeadChannel: s.ChannelID}, rechat.Lead{Email: "lost@example.com"})
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || !res.Queued {
+		t.Fatalf("capture with a lost answer = %+v, %v; want queued", res, err)
 	}
-	if res.Queued {
-		if err := sdk.Leads.Flush(ctx); err != nil {
-			t.Fatal(err)
-		}
+	leadByEmail(t, s, "lost@example.com") // committed before the answer was lost
+	lose.Store(false)
+	if err := sdk.Leads.Flush(ctx); err != nil {
+		t.Fatal(err)
 	}
 	leadByEmail(t, s, "lost@example.com")
 	if n := len(s.Leads(t)); n != 1 {
 		t.Errorf("%d leads after a lost answer, want 1", n)
+	}
+	if keys := rc.Keys(); len(keys) < 2 || slices.ContainsFunc(keys, func(k string) bool { return k != keys[0] }) {
+		t.Errorf("Idempotency-Keys sent = %q, want the same key on the first attempt and the replay", keys)
 	}
 }
 

@@ -130,3 +130,51 @@ func TestTrackerUnknownLead(t *testing.T) {
 		t.Errorf("err = %v, want a 404 *APIError", err)
 	}
 }
+
+// TestTrackerLostAnswer loses the answer of a tracking event the server
+// stored: the event is queued, the outbox replays it with the same
+// Idempotency-Key, and the timeline holds it once.
+func TestTrackerLostAnswer(t *testing.T) {
+	s := testserver.Start(t)
+	lose, rc, url := startLossy(t, s)
+	sdk := newSdk(t, url, "")
+	ctx := context.Background()
+	res, err := sdk.Leads.Capture(ctx, rechat.Channel{LeadChannel: s.ChannelID}, rechat.Lead{Email: "lost-event@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	captureRequests := len(rc.Keys())
+
+	lose.Store(true)
+	if err := sdk.Leads.Tracker.ForLead(res.ID).ViewedListing(ctx, rechat.Listing{MLSNumber: "77"}, ""); err != nil {
+		t.Fatalf("tracking with a lost answer: %v", err)
+	}
+	pending, err := sdk.Leads.Pending()
+	if err != nil || len(pending) != 1 || pending[0].Kind != rechat.KindActivity {
+		t.Fatalf("pending = %+v, %v; want the tracking event", pending, err)
+	}
+	if tl := leadByEmail(t, s, "lost-event@example.com").Timeline; len(tl) != 1 {
+		t.Fatalf("timeline before the replay = %+v, want the event the server stored", tl)
+	}
+
+	lose.Store(false)
+	if err := sdk.Leads.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tl := leadByEmail(t, s, "lost-event@example.com").Timeline
+	if len(tl) != 1 || tl[0].Action != rechat.ContactViewedListing || tl[0].Listing == nil || tl[0].Listing.MLSNumber != "77" {
+		t.Errorf("timeline after the replay = %+v, want the viewed listing once", tl)
+	}
+	keys := rc.Keys()[captureRequests:]
+	if len(keys) < 2 {
+		t.Fatalf("the event was sent %d times, want the lost attempt and the replay", len(keys))
+	}
+	for _, k := range keys {
+		if k != pending[0].IdempotencyKey {
+			t.Errorf("event sent with key %q, want the queued item's %q", k, pending[0].IdempotencyKey)
+		}
+	}
+	if p, _ := sdk.Leads.Pending(); len(p) != 0 {
+		t.Errorf("pending after delivery: %+v", p)
+	}
+}
