@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,8 +34,8 @@ func TestMain(m *testing.M) {
 
 // child runs one role against RECHAT_API with its outbox in RECHAT_OUTBOX.
 //
-//	capture: capture leads forever, printing each email once Capture
-//	         returned (the parent kills it)
+//	capture: capture leads forever, RECHAT_PREFIX-0@example.com, -1, ...,
+//	         printing each email once Capture returned (the parent kills it)
 //	flush:   deliver the outbox and exit
 func child(role string) int {
 	sdk, err := rechat.NewSdk(rechat.Settings{
@@ -51,7 +53,7 @@ func child(role string) int {
 	switch role {
 	case "capture":
 		for i := 0; ; i++ {
-			email := fmt.Sprintf("child-%d@example.com", i)
+			email := fmt.Sprintf("%s-%d@example.com", os.Getenv("RECHAT_PREFIX"), i)
 			res, err := sdk.Leads.Capture(ctx, rechat.Channel{LeadChannel: os.Getenv("RECHAT_CHANNEL")}, rechat.Lead{Email: email})
 			if err != nil || !res.Queued {
 				fmt.Fprintln(os.Stderr, "capture:", res, err)
@@ -69,10 +71,11 @@ func child(role string) int {
 	return 2
 }
 
-func startChild(t *testing.T, role, api, dir, channel string) *exec.Cmd {
+func startChild(t *testing.T, role, api, dir, channel string, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "RECHAT_CHILD="+role, "RECHAT_API="+api, "RECHAT_OUTBOX="+dir, "RECHAT_CHANNEL="+channel)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	return cmd
 }
@@ -298,14 +301,86 @@ func TestCloseMakesLastAttempt(t *testing.T) {
 	leadByEmail(t, s, "close@example.com")
 }
 
-// TestOutboxSurvivesKill kills a process while it writes leads into the
-// outbox; a new process delivers every lead the dead one had queued,
-// exactly once, and nothing half-written.
+// TestOutboxSurvivesKill kills, round after round, a process capturing
+// leads into the outbox in a tight loop. Nearly all of its time goes to
+// writing items (temp file, fsync, rename, directory fsync), so a kill at
+// a random moment lands in the middle of a write; the rounds go on until
+// several kills were seen to (an item half-written in tmp/, or written
+// whole but not yet reported). After each kill every item in queue/ must
+// read back whole, and delivery must bring every lead the dead process
+// reported queued exactly once, plus at most the one it was writing.
 func TestOutboxSurvivesKill(t *testing.T) {
 	s := testserver.Start(t)
 	dir := t.TempDir()
 	s.Down(t)
-	cmd := startChild(t, "capture", s.URL, dir, s.ChannelID)
+	sdk := newSdk(t, s.URL, dir)
+	const maxRounds, wantMidWrite = 25, 5
+	midWrite, tmpLeft, round := 0, 0, 0
+	for ; round < maxRounds && midWrite < wantMidWrite; round++ {
+		prefix := fmt.Sprintf("round%d", round)
+		reported := killCapturingChild(t, s, dir, prefix)
+
+		// Every item readable now; a half-written one may only be in tmp/.
+		queue, err := os.ReadDir(filepath.Join(dir, "queue"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range queue {
+			b, err := os.ReadFile(filepath.Join(dir, "queue", e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := rechat.DecodeItem(b); err != nil {
+				t.Fatalf("round %d: item %s read back broken after the kill: %v", round, e.Name(), err)
+			}
+		}
+		if len(queue) < len(reported) {
+			t.Fatalf("round %d: %d items queued, the child reported %d", round, len(queue), len(reported))
+		}
+		tmp, _ := os.ReadDir(filepath.Join(dir, "tmp"))
+		if len(tmp) > tmpLeft || len(queue) > len(reported) {
+			midWrite++
+		}
+		tmpLeft = len(tmp)
+
+		s.Up(t)
+		if err := sdk.Leads.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		s.Down(t)
+		if p, _ := sdk.Leads.Pending(); len(p) != 0 {
+			t.Fatalf("round %d: %d items still pending", round, len(p))
+		}
+		seen := map[string]int{}
+		for _, l := range s.Leads(t) {
+			if strings.HasPrefix(l.Payload.Email, prefix+"-") {
+				seen[l.Payload.Email]++
+			}
+		}
+		for _, email := range reported {
+			if seen[email] != 1 {
+				t.Errorf("round %d: %s delivered %d times, want once", round, email, seen[email])
+			}
+		}
+		if len(seen) > len(reported)+1 {
+			t.Errorf("round %d: %d leads delivered, %d reported queued", round, len(seen), len(reported))
+		}
+	}
+	t.Logf("%d of %d kills landed in the middle of a write", midWrite, round)
+	if midWrite < wantMidWrite {
+		t.Errorf("only %d of %d kills landed in the middle of a write", midWrite, round)
+	}
+	if dead, _ := sdk.Leads.DeadLetters(); len(dead) != 0 {
+		t.Errorf("dead letters after kills: %+v", dead)
+	}
+}
+
+// killCapturingChild starts a child capturing leads into dir while the API
+// is down, SIGKILLs it at a random moment once it is looping, and returns
+// the emails it reported queued.
+func killCapturingChild(t *testing.T, s *testserver.Server, dir, prefix string) []string {
+	t.Helper()
+	cmd := startChild(t, "capture", s.URL, dir, s.ChannelID, "RECHAT_PREFIX="+prefix)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -314,44 +389,21 @@ func TestOutboxSurvivesKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := bufio.NewScanner(out)
-	var queued []string
+	var reported []string
 	for lines.Scan() {
-		queued = append(queued, lines.Text())
-		if len(queued) == 40 {
-			cmd.Process.Signal(syscall.SIGKILL)
+		reported = append(reported, lines.Text())
+		if len(reported) == 1 {
+			time.AfterFunc(rand.N(30*time.Millisecond), func() { cmd.Process.Signal(syscall.SIGKILL) })
 		}
 	}
 	cmd.Wait()
-	if len(queued) < 40 {
-		t.Fatalf("the child queued only %d leads", len(queued))
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("the child ended by itself (%v) instead of being killed", cmd.ProcessState)
 	}
-
-	s.Up(t)
-	sdk := newSdk(t, s.URL, dir)
-	if err := sdk.Leads.Flush(context.Background()); err != nil {
-		t.Fatal(err)
+	if len(reported) == 0 {
+		t.Fatal("the child queued no lead")
 	}
-	if p, _ := sdk.Leads.Pending(); len(p) != 0 {
-		t.Errorf("%d items still pending", len(p))
-	}
-	leads := s.Leads(t)
-	seen := map[string]int{}
-	for _, l := range leads {
-		seen[l.Payload.Email]++
-	}
-	for _, email := range queued {
-		if seen[email] != 1 {
-			t.Errorf("%s delivered %d times, want once", email, seen[email])
-		}
-	}
-	// The capture in progress at the kill may have been written whole
-	// before its email was printed; nothing else may appear.
-	if len(leads) > len(queued)+1 {
-		t.Errorf("%d leads delivered, %d queued", len(leads), len(queued))
-	}
-	if dead, _ := sdk.Leads.DeadLetters(); len(dead) != 0 {
-		t.Errorf("dead letters after a kill: %+v", dead)
-	}
+	return reported
 }
 
 // TestOutboxSharedBySenders lets two Sdks and a second process deliver one
