@@ -1,10 +1,18 @@
 package sdk_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/internal/browser"
@@ -177,5 +185,87 @@ func TestAPIURLSettingWins(t *testing.T) {
 	s.waitLeads(1)
 	if n := s.postCount(); n != 0 {
 		t.Errorf("the front got %d requests; api_url should have bypassed it", n)
+	}
+}
+
+func TestKeepaliveLimitCountsBytes(t *testing.T) {
+	s := newSite(t)
+	// The page records the keepalive flag of every request.
+	const record = `const send = fetch; window.keepalives = []; window.fetch = (url, init) => (keepalives.push(init.keepalive), send(url, init))`
+	tests := []struct {
+		name      string
+		message   string
+		keepalive bool
+		status    int // 0: the capture resolves with a lead
+	}{
+		{"small body", "hello", true, 0},
+		// 63 KB of UTF-8 in 21 000 characters: under the browser's limit.
+		{"multi-byte body under 64 KiB", strings.Repeat("€", 21000), true, 0},
+		// 75 KB in 25 000 characters: with keepalive the browser would
+		// refuse to send it at all; without, the server answers.
+		{"multi-byte body over 64 KiB", strings.Repeat("€", 25000), false, 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tab := browser.NewTab(t)
+			navigate(t, tab, s.page("/"+tt.name, record, "", ""))
+			got := settle(t, tab, fmt.Sprintf(`sdk.Leads.capture({lead_channel: %s}, {email: 'big@example.com', message: %s})`, jsString(s.server.ChannelID), jsString(tt.message)))
+			if tt.status == 0 && (got.Error != nil || got.OK["id"] == nil) {
+				t.Errorf("capture settled with %v, want a lead", got)
+			}
+			if tt.status != 0 && (got.Error == nil || got.Error.Status != tt.status) {
+				t.Errorf("capture settled with %v, want the server's %d", got, tt.status)
+			}
+			if k := eval[[]bool](t, tab, `keepalives`); !reflect.DeepEqual(k, []bool{tt.keepalive}) {
+				t.Errorf("keepalive flags %v, want [%v]", k, tt.keepalive)
+			}
+		})
+	}
+}
+
+func TestCaptureOutlivesThePage(t *testing.T) {
+	s := newSite(t)
+	tab := browser.NewTab(t)
+	navigate(t, tab, s.page("/", "", "", ""))
+	// The next page has no SDK: only the request started here can bring
+	// the lead in.
+	s.mu.Lock()
+	s.pages["/gone"] = `<!doctype html><title>next page</title><p id=next>Thanks`
+	s.mu.Unlock()
+
+	// The front holds the capture until the next page shows, then a little
+	// longer: a request the browser cancelled with its page has its
+	// connection closed by then and is dropped.
+	left := make(chan struct{})
+	leave := sync.OnceFunc(func() { close(left) })
+	t.Cleanup(leave) // a failed test must not hold the request forever
+	alive := make(chan bool, 1)
+	s.holdPosts(func(r *http.Request) bool {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		select {
+		case <-left:
+		case <-r.Context().Done():
+		}
+		select {
+		case <-time.After(500 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+		alive <- r.Context().Err() == nil
+		return r.Context().Err() == nil
+	})
+	eval[chromedp.Void](t, tab, `addEventListener('pagehide', e => localStorage.setItem('kept', e.persisted)); `+capture(s, "leaving@example.com")+`; location.href = '/gone'`)
+	if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.ID("next"))); err != nil {
+		t.Fatal(err)
+	}
+	leave()
+	if kept := eval[string](t, tab, `localStorage.getItem('kept')`); kept != "false" {
+		t.Fatalf("the page was kept in the back/forward cache (%s), not unloaded", kept)
+	}
+	if !<-alive {
+		t.Fatal("the browser cancelled the capture when the page went away")
+	}
+	if lead := s.waitLeads(1)[0]; lead.Payload.Email != "leaving@example.com" {
+		t.Errorf("stored %q", lead.Payload.Email)
 	}
 }

@@ -34,6 +34,8 @@ type site struct {
 	posts      int
 	failN      int // answer this many next POSTs with failStatus
 	failStatus int
+	lose       bool                     // let the failed POSTs reach the server first
+	hold       func(*http.Request) bool // runs before a POST goes on; false drops it
 	pages      map[string]string
 	header     http.Header // headers of the last POST
 }
@@ -46,11 +48,17 @@ func newSite(t *testing.T) *site {
 			s.posts++
 			s.sent[r.Header.Get("Idempotency-Key")]++
 			s.header = r.Header.Clone()
-			fail := s.failStatus
+			fail, lose, hold := s.failStatus, s.lose, s.hold
 			if s.failN--; s.failN < 0 {
 				fail = 0
 			}
 			s.mu.Unlock()
+			if hold != nil && !hold(r) {
+				return
+			}
+			if fail != 0 && lose {
+				s.server.Handler.ServeHTTP(httptest.NewRecorder(), r)
+			}
 			if fail != 0 {
 				w.Header().Set("Access-Control-Allow-Origin", "*")
 				w.Header().Set("Content-Type", "application/json")
@@ -126,7 +134,23 @@ func (s *site) sentWith(key string) int {
 func (s *site) failNext(n, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failN, s.failStatus = n, status
+	s.failN, s.failStatus, s.lose = n, status, false
+}
+
+// loseNext makes the next n POSTs reach the server and then answers them
+// with 503, as when the server's answer is lost on the way back.
+func (s *site) loseNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failN, s.failStatus, s.lose = n, 503, true
+}
+
+// holdPosts runs hold on every POST before it goes on; a false result
+// drops the request unanswered.
+func (s *site) holdPosts(hold func(*http.Request) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold = hold
 }
 
 // leads returns the stored leads, oldest first.

@@ -1,7 +1,9 @@
 package sdk_test
 
 import (
+	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -163,5 +165,59 @@ func TestDemoPageCreatesLead(t *testing.T) {
 	}
 	if err := os.WriteFile("/tmp/leadwire-demo.png", png, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestOfflineTrackingIsDeliveredOnce(t *testing.T) {
+	s := newSite(t)
+	tab := browser.NewTab(t)
+	page := s.page("/", "", "", "")
+	navigate(t, tab, page)
+	if got := settle(t, tab, capture(s, "offline-visitor@example.com")); got.Error != nil {
+		t.Fatal(got)
+	}
+	setOffline(t, tab, true, s.apiPattern())
+	calls := []struct{ js, action string }{
+		{`viewedListing({mls_number: 'O1'})`, "ContactViewedListing"},
+		{`searchedListings({title: 'Offline'})`, "ContactSearchedListings"},
+		{`signedUp('offline')`, "ContactSignedUp"},
+	}
+	var keys []string
+	for _, c := range calls {
+		got := settle(t, tab, "sdk.Leads.Tracker."+c.js)
+		key, _ := got.OK["idempotency_key"].(string)
+		if got.OK["queued"] != true || !isUUID(key) || slices.Contains(keys, key) {
+			t.Fatalf("offline %s settled with %v, want queued under a key of its own", c.js, got)
+		}
+		keys = append(keys, key)
+	}
+	navigate(t, tab, page)
+	if n := queued(t, tab); n != len(calls) {
+		t.Fatalf("%d items queued after the reload, want %d", n, len(calls))
+	}
+
+	// The server stores the first event but its answer is lost: the retry
+	// must carry the same key, so that the server stores it only once.
+	s.loseNext(1)
+	setOffline(t, tab, false, "")
+	waitTrue(t, tab, fmt.Sprintf(`delivered.length == %d`, len(calls)))
+	timeline := s.leads()[0].Timeline
+	if len(timeline) != len(calls) {
+		t.Fatalf("timeline has %d entries, want %d", len(timeline), len(calls))
+	}
+	for i, c := range calls {
+		if timeline[i].Action != c.action {
+			t.Errorf("entry %d is %s, want %s: the queue is sent in order", i, timeline[i].Action, c.action)
+		}
+		want := 1
+		if i == 0 {
+			want = 2
+		}
+		if n := s.sentWith(keys[i]); n != want {
+			t.Errorf("%s was sent %d times under its key, want %d", c.js, n, want)
+		}
+	}
+	if n := queued(t, tab); n != 0 {
+		t.Errorf("%d items still queued", n)
 	}
 }

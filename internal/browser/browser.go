@@ -67,6 +67,10 @@ func start() (context.Context, error) {
 			chromedp.Flag("disable-sync", true),
 			chromedp.Flag("no-default-browser-check", true),
 			chromedp.Flag("disable-dev-shm-usage", true),
+			// A page left for another is unloaded, never kept in the
+			// back/forward cache, where its requests would go on anyway:
+			// tests of leaving a page see the worst case.
+			chromedp.Flag("disable-back-forward-cache", true),
 		)
 		ctx, cancelCtx := chromedp.NewContext(alloc)
 		shared.cancel = func() { cancelCtx(); cancelAlloc() }

@@ -41,8 +41,9 @@ var Rechat = (() => {
       res = await fetch(url, {
         method: "POST",
         // keepalive lets a request finish while the page unloads; browsers
-        // refuse keepalive bodies over 64 KiB, so large ones go without.
-        keepalive: json.length < 6e4,
+        // refuse keepalive bodies over 64 KiB (bytes, not characters), so
+        // large ones go without.
+        keepalive: new Blob([json]).size <= 65536,
         credentials: "omit",
         headers: { "Content-Type": "application/json", "Idempotency-Key": key },
         body: json
