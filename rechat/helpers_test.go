@@ -2,9 +2,12 @@ package rechat_test
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +16,8 @@ import (
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/internal/testserver"
 	"github.com/leadwire/leadwire/rechat"
+	"github.com/leadwire/leadwire/server"
+	"github.com/leadwire/leadwire/sqlite"
 )
 
 // newSdk returns an Sdk for apiURL with its outbox in dir (a new temp
@@ -127,3 +132,45 @@ func leadByEmail(t *testing.T, s *testserver.Server, email string) *leadwire.Lea
 	}
 	return found[0]
 }
+
+// exampleAPI is a real leadwire server for the runnable examples, which
+// cannot take a *testing.T: the real handler over a SQLite file in a new
+// temporary folder, on loopback.
+type exampleAPI struct {
+	URL       string // base URL of the API
+	ChannelID string // the "Website" channel every new database starts with
+	OutboxDir string // a folder for the Sdk's outbox
+	stop      func()
+}
+
+// startExampleAPI starts an exampleAPI; Stop stops it and removes its
+// files. Failures panic: an example has no test to fail.
+func startExampleAPI() *exampleAPI {
+	dir, err := os.MkdirTemp("", "rechat-example-")
+	if err != nil {
+		panic(err)
+	}
+	store, err := sqlite.Open(filepath.Join(dir, "leadwire.db"))
+	if err != nil {
+		panic(err)
+	}
+	ch, _, err := leadwire.EnsureDefaultChannel(context.Background(), store)
+	if err != nil {
+		panic(err)
+	}
+	hs := httptest.NewServer(server.New(server.Config{
+		Leads: store, Channels: store, DemoChannelID: ch.ID,
+		Logger: slog.New(slog.DiscardHandler),
+	}))
+	return &exampleAPI{
+		URL: hs.URL, ChannelID: ch.ID, OutboxDir: filepath.Join(dir, "outbox"),
+		stop: func() {
+			hs.Close()
+			store.Close()
+			os.RemoveAll(dir)
+		},
+	}
+}
+
+// Stop stops the server and removes its database and outbox.
+func (a *exampleAPI) Stop() { a.stop() }
