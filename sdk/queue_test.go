@@ -3,6 +3,7 @@ package sdk_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -202,5 +203,62 @@ func TestTabsDeliverTheQueueOnce(t *testing.T) {
 				t.Errorf("%d items still queued", n)
 			}
 		})
+	}
+}
+
+func TestQueueIsScopedToTheAPI(t *testing.T) {
+	a, b := newSite(t), newSite(t)
+	settings := func(s *site) string { return fmt.Sprintf(`{api_url: %s}`, jsString(s.api)) }
+	// One website talks to two leadwire servers; the queue of each holds
+	// only its own requests, whichever page is open when they go out.
+	both := a.page("/both", "", settings(a), `<script>window.other = new Rechat.Sdk(`+settings(b)+`)</script>`)
+	onlyA := a.page("/a", "", settings(a), "")
+	onlyB := a.page("/b", "", settings(b), "")
+	tab := browser.NewTab(t)
+	navigate(t, tab, both)
+	setOffline(t, tab, true, "http://127.0.0.1:*/leads/*")
+	// B's item is the older: a queue shared by both would send it first.
+	for _, js := range []string{
+		strings.Replace(capture(b, "b@example.com"), "sdk.", "other.", 1),
+		capture(a, "a@example.com"),
+	} {
+		if got := settle(t, tab, js); got.OK["queued"] != true {
+			t.Fatalf("%s settled with %v, want queued", js, got)
+		}
+	}
+	if n := a.postCount() + b.postCount(); n != 0 {
+		t.Fatalf("%d requests while offline", n)
+	}
+
+	steps := []struct {
+		page           string
+		email          string
+		postsA, postsB int
+	}{
+		{onlyA, "a@example.com", 1, 0},
+		{onlyB, "b@example.com", 1, 1},
+	}
+	for _, step := range steps {
+		setOffline(t, tab, true, "http://127.0.0.1:*/leads/*")
+		navigate(t, tab, step.page)
+		setOffline(t, tab, false, "")
+		waitTrue(t, tab, `delivered.length == 1`)
+		if got := eval[string](t, tab, `delivered[0].item.body.email`); got != step.email {
+			t.Errorf("%s delivered %s, want %s", step.page, got, step.email)
+		}
+		if a.postCount() != step.postsA || b.postCount() != step.postsB {
+			t.Errorf("after %s the servers got %d and %d requests, want %d and %d", step.page, a.postCount(), b.postCount(), step.postsA, step.postsB)
+		}
+	}
+	for _, s := range []struct {
+		site  *site
+		email string
+	}{{a, "a@example.com"}, {b, "b@example.com"}} {
+		if leads := s.site.waitLeads(1); leads[0].Payload.Email != s.email {
+			t.Errorf("%s stored %s, want %s", s.site.api, leads[0].Payload.Email, s.email)
+		}
+	}
+	if n := queued(t, tab); n != 0 {
+		t.Errorf("%d items still queued", n)
 	}
 }
