@@ -225,7 +225,7 @@ func TestDemo(t *testing.T) {
 	if ct := rec.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
 		t.Errorf("Content-Type %q", ct)
 	}
-	for _, want := range []string{`src="/sdk/rechat.min.js"`, `name="first_name"`, `name="last_name"`, `name="email"`, `name="phone_number"`, `<textarea id="message" name="message"`, "sdk.Leads.form("} {
+	for _, want := range []string{`src="/sdk/rechat.min.js"`, `name="first_name"`, `name="last_name"`, `name="email"`, `name="phone_number"`, `<textarea id="message" name="message"`, "sdk.Leads.form(", "<code>go run ./cmd/leadwire leads list</code>"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("demo page lacks %s", want)
 		}
