@@ -20,12 +20,7 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	key, err := idempotencyKey(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+	key, body, err := s.readPost(w, r)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -85,12 +80,7 @@ func (s *Server) channelForCORS(w http.ResponseWriter, r *http.Request) (*leadwi
 // timeline answers POST /leads/{lead_id}/timeline.
 func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 	allowOrigin(w, r.Header.Get("Origin"))
-	key, err := idempotencyKey(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
+	key, body, err := s.readPost(w, r)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -106,16 +96,6 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: wire.NewActivityDoc(a)})
-}
-
-// idempotencyKey returns the request's Idempotency-Key header: the SDKs
-// send one per capture or tracking event and reuse it on every retry.
-func idempotencyKey(r *http.Request) (string, error) {
-	key := r.Header.Get("Idempotency-Key")
-	if len(key) > maxIdempotencyKey {
-		return "", leadwire.Errorf(leadwire.EINVALID, "Idempotency-Key is longer than %d characters", maxIdempotencyKey)
-	}
-	return key, nil
 }
 
 func allowOrigin(w http.ResponseWriter, origin string) {
@@ -139,21 +119,27 @@ func preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// readBody reads the whole body, refusing one over the limit with
-// ETOOLARGE before reading it when its length is announced.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if r.ContentLength > s.cfg.MaxBody {
-		return nil, tooLarge(s.cfg.MaxBody)
+// readPost returns the Idempotency-Key header of a POST (the SDKs send one
+// per capture or tracking event and reuse it on every retry) and its whole
+// body, refusing a body over the limit with ETOOLARGE before reading it
+// when its length is announced.
+func (s *Server) readPost(w http.ResponseWriter, r *http.Request) (key string, body []byte, err error) {
+	key = r.Header.Get("Idempotency-Key")
+	if len(key) > maxIdempotencyKey {
+		return "", nil, leadwire.Errorf(leadwire.EINVALID, "Idempotency-Key is longer than %d characters", maxIdempotencyKey)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	if r.ContentLength > s.cfg.MaxBody {
+		return "", nil, tooLarge(s.cfg.MaxBody)
+	}
+	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &maxErr):
-		return nil, tooLarge(s.cfg.MaxBody)
+		return "", nil, tooLarge(s.cfg.MaxBody)
 	case err != nil:
-		return nil, leadwire.Errorf(leadwire.EINVALID, "reading the body: %v", err)
+		return "", nil, leadwire.Errorf(leadwire.EINVALID, "reading the body: %v", err)
 	}
-	return body, nil
+	return key, body, nil
 }
 
 func tooLarge(limit int64) error {
