@@ -36,6 +36,23 @@ type Lead struct {
 	// Timeline is the lead's activity, oldest first. Filled only by
 	// queries that ask for it.
 	Timeline []*Activity
+
+	payloadJSON []byte // see PayloadJSON
+}
+
+// PayloadJSON returns Payload encoded as JSON. The first call encodes it and
+// later calls return the same bytes, so that the store writing a lead and
+// the API answering with it encode it once: change Payload only before the
+// first call.
+func (l *Lead) PayloadJSON() ([]byte, error) {
+	if l.payloadJSON == nil {
+		b, err := json.Marshal(&l.Payload)
+		if err != nil {
+			return nil, err
+		}
+		l.payloadJSON = b
+	}
+	return l.payloadJSON, nil
 }
 
 // Attribution says who and what brought a lead: the user and brand it is

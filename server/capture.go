@@ -46,7 +46,10 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
 	}
 	docs := make([]wire.LeadDoc, len(leads))
 	for i, l := range leads {
-		docs[i] = wire.NewLeadDoc(l)
+		if docs[i], err = wire.NewLeadDoc(l); err != nil {
+			s.error(w, r, err)
+			return
+		}
 	}
 	// One lead is the documented object; an XML lead list of several
 	// answers with all of them.

@@ -48,7 +48,7 @@ func (s *Store) prepareCapture(ctx context.Context, c *leadwire.Capture) (*captu
 	// caller's goroutine, so the single writer only decides and inserts.
 	o := &captureOp{channel: ch, key: c.IdempotencyKey, hash: c.RequestHash, leads: make([]pendingLead, len(c.Leads))}
 	for i, l := range c.Leads {
-		parsed, err := json.Marshal(&l.Payload)
+		parsed, err := l.PayloadJSON()
 		if err != nil {
 			return nil, err
 		}

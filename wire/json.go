@@ -9,8 +9,8 @@ import (
 	"github.com/leadwire/leadwire"
 )
 
-// decodeJSONLead decodes a JSON object into one lead whose Raw is the
-// object compacted.
+// decodeJSONLead decodes a JSON object into one lead whose Raw is the body
+// as received.
 func decodeJSONLead(body []byte) ([]*leadwire.Lead, error) {
 	obj, err := decodeJSONObject(body)
 	if err != nil {
@@ -20,13 +20,9 @@ func decodeJSONLead(body []byte) ([]*leadwire.Lead, error) {
 	if err != nil {
 		return nil, err
 	}
-	var raw bytes.Buffer
-	raw.Grow(len(body))
-	if err := json.Compact(&raw, body); err != nil {
-		// decodeJSONObject accepted the body, so it is valid JSON.
-		return nil, invalid("malformed JSON: %v", err)
-	}
-	return []*leadwire.Lead{{Payload: p, Raw: raw.Bytes()}}, nil
+	// The body is the lead as received; decodeJSONObject checked it is one
+	// valid JSON object, and encoders compact it when they write it out.
+	return []*leadwire.Lead{{Payload: p, Raw: bytes.TrimSpace(body)}}, nil
 }
 
 // decodeJSONObject decodes body, which must hold exactly one JSON object

@@ -15,19 +15,23 @@ import (
 // LeadDoc is the API's JSON shape of a lead: the "data" of a capture
 // answer and the elements of `leadwire leads list --json`.
 type LeadDoc struct {
-	ID            string           `json:"id"`
-	Contact       string           `json:"contact"`
-	LeadChannel   string           `json:"lead_channel"`
-	SourceType    string           `json:"source_type"`
-	CreatedAt     UnixTime         `json:"created_at"`
-	RawPayload    json.RawMessage  `json:"raw_payload"`
-	ParsedPayload leadwire.Payload `json:"parsed_payload"`
-	Timeline      []ActivityDoc    `json:"timeline,omitempty"`
+	ID            string          `json:"id"`
+	Contact       string          `json:"contact"`
+	LeadChannel   string          `json:"lead_channel"`
+	SourceType    string          `json:"source_type"`
+	CreatedAt     UnixTime        `json:"created_at"`
+	RawPayload    json.RawMessage `json:"raw_payload"`
+	ParsedPayload json.RawMessage `json:"parsed_payload"` // a leadwire.Payload
+	Timeline      []ActivityDoc   `json:"timeline,omitempty"`
 }
 
 // NewLeadDoc returns the API document of l, with its timeline when l has
 // one.
-func NewLeadDoc(l *leadwire.Lead) LeadDoc {
+func NewLeadDoc(l *leadwire.Lead) (LeadDoc, error) {
+	parsed, err := l.PayloadJSON()
+	if err != nil {
+		return LeadDoc{}, err
+	}
 	d := LeadDoc{
 		ID:            l.ID,
 		Contact:       l.ContactID,
@@ -35,12 +39,12 @@ func NewLeadDoc(l *leadwire.Lead) LeadDoc {
 		SourceType:    l.Payload.SourceType,
 		CreatedAt:     UnixTime(l.CreatedAt),
 		RawPayload:    l.Raw,
-		ParsedPayload: l.Payload,
+		ParsedPayload: parsed,
 	}
 	for _, a := range l.Timeline {
 		d.Timeline = append(d.Timeline, NewActivityDoc(a))
 	}
-	return d
+	return d, nil
 }
 
 // ActivityDoc is the API's JSON shape of a timeline activity.

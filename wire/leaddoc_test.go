@@ -22,7 +22,11 @@ func TestNewLeadDoc(t *testing.T) {
 			Listing: &leadwire.Listing{MLSNumber: "123"}, Notes: "n", CreatedAt: created.Add(1500 * time.Millisecond),
 		}},
 	}
-	assertJSON(t, "lead doc", NewLeadDoc(l), `{
+	doc, err := NewLeadDoc(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertJSON(t, "lead doc", doc, `{
 		"id": "0197f6a2-0000-7000-8000-000000000001",
 		"contact": "0197f6a2-0000-7000-8000-000000000002",
 		"lead_channel": "2c55e69d-adbe-42d9-97a5-bedb43783b80",
@@ -35,15 +39,18 @@ func TestNewLeadDoc(t *testing.T) {
 			"created_at": 1752247300.319}]}`)
 
 	l.Timeline = nil
-	b, err := json.Marshal(NewLeadDoc(l))
+	if doc, err = NewLeadDoc(l); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(b, &doc); err != nil {
+	var fields map[string]any
+	if err := json.Unmarshal(b, &fields); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := doc["timeline"]; ok {
+	if _, ok := fields["timeline"]; ok {
 		t.Errorf("a lead without timeline has a timeline key: %s", b)
 	}
 }

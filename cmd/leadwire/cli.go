@@ -111,7 +111,10 @@ func leadsList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *asJSON {
 		docs := make([]listedLead, len(leads))
 		for i, l := range leads {
-			doc := wire.NewLeadDoc(l)
+			doc, err := wire.NewLeadDoc(l)
+			if err != nil {
+				return err
+			}
 			docs[i] = listedLead{LeadDoc: doc, Timeline: doc.Timeline}
 			if docs[i].Timeline == nil {
 				docs[i].Timeline = []wire.ActivityDoc{}
