@@ -4,6 +4,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
@@ -164,13 +165,25 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // messages quote XML; nothing here is HTML
+	if err := enc.Encode(v); err != nil {
+		// Answers are made of strings, numbers and decoded JSON, so this
+		// is a bug; the client still gets a JSON answer.
+		writeBody(w, http.StatusInternalServerError, []byte(`{"code":"internal","message":"internal error"}`+"\n"))
+		return
+	}
+	writeBody(w, status, b.Bytes())
+}
+
+// writeBody writes a JSON answer.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // messages quote XML; nothing here is HTML
-	enc.Encode(v)
+	w.Write(body)
 }
 
 func requestID() string {

@@ -47,6 +47,59 @@ func NewLeadDoc(l *leadwire.Lead) (LeadDoc, error) {
 	return d, nil
 }
 
+// AppendJSON appends d as JSON to b, the same document json.Marshal writes
+// (up to white space). It copies the two payloads as they are: both are
+// valid JSON already, and encoding/json would check and compact them again
+// for every capture it answers.
+func (d LeadDoc) AppendJSON(b []byte) ([]byte, error) {
+	created, err := d.CreatedAt.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, d.ID)
+	b = append(b, `,"contact":`...)
+	b = appendJSONString(b, d.Contact)
+	b = append(b, `,"lead_channel":`...)
+	b = appendJSONString(b, d.LeadChannel)
+	b = append(b, `,"source_type":`...)
+	b = appendJSONString(b, d.SourceType)
+	b = append(b, `,"created_at":`...)
+	b = append(b, created...)
+	b = append(b, `,"raw_payload":`...)
+	b = appendRaw(b, d.RawPayload)
+	b = append(b, `,"parsed_payload":`...)
+	b = appendRaw(b, d.ParsedPayload)
+	if len(d.Timeline) > 0 {
+		timeline, err := json.Marshal(d.Timeline)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, `,"timeline":`...), timeline...)
+	}
+	return append(b, '}'), nil
+}
+
+// appendJSONString appends s as a JSON string. Ids and source types are
+// plain ASCII; anything else goes through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			quoted, _ := json.Marshal(s) // a string always marshals
+			return append(b, quoted...)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
+}
+
+// appendRaw appends a JSON value, or null for none, as json.RawMessage does.
+func appendRaw(b []byte, v json.RawMessage) []byte {
+	if len(v) == 0 {
+		return append(b, "null"...)
+	}
+	return append(b, v...)
+}
+
 // ActivityDoc is the API's JSON shape of a timeline activity.
 type ActivityDoc struct {
 	ID        string            `json:"id"`

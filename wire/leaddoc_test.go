@@ -1,7 +1,9 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -131,4 +133,51 @@ func TestUnixTimeUnmarshal(t *testing.T) {
 			t.Errorf("got %v", time.Time(v.At))
 		}
 	})
+}
+
+func TestLeadDocAppendJSON(t *testing.T) {
+	created := time.Unix(1752247298, 819_000_000)
+	base := LeadDoc{
+		ID: "0197f6a2-0000-7000-8000-000000000001", Contact: "0197f6a2-0000-7000-8000-000000000002",
+		LeadChannel: "2c55e69d-adbe-42d9-97a5-bedb43783b80", SourceType: "Website", CreatedAt: UnixTime(created),
+		RawPayload:    json.RawMessage("{\n  \"first_name\": \"John\",\n  \"budget\": 5\n}"),
+		ParsedPayload: json.RawMessage(`{"first_name":"John","source_type":"Website","extra":{"budget":5}}`),
+	}
+	tests := []struct {
+		name   string
+		change func(d *LeadDoc)
+	}{
+		{"as captured", func(*LeadDoc) {}},
+		{"source type needing escapes", func(d *LeadDoc) { d.SourceType = "Open \"House\" <b>\\ é\t\u2028" }},
+		{"no raw payload", func(d *LeadDoc) { d.RawPayload = nil }},
+		{"with timeline", func(d *LeadDoc) {
+			d.Timeline = []ActivityDoc{{ID: "a1", LeadID: d.ID, Action: leadwire.ActionViewedListing,
+				Listing: &leadwire.Listing{MLSNumber: "42"}, CreatedAt: UnixTime(created)}}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := base
+			tt.change(&d)
+			got, err := d.AppendJSON([]byte("prefix:"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(got, []byte("prefix:")) {
+				t.Fatalf("AppendJSON dropped what it appends to: %s", got)
+			}
+			want, err := json.Marshal(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var g, w any
+			if err := json.Unmarshal(got[len("prefix:"):], &g); err != nil {
+				t.Fatalf("AppendJSON wrote invalid JSON: %v\n%s", err, got)
+			}
+			json.Unmarshal(want, &w)
+			if !reflect.DeepEqual(g, w) {
+				t.Errorf("AppendJSON = %s\njson.Marshal = %s", got, want)
+			}
+		})
+	}
 }
