@@ -23,8 +23,8 @@ func BenchmarkCapture(b *testing.B) {
 		for pb.Next() {
 			n := seq.Add(1)
 			body := fmt.Sprintf(`{"first_name":"Jordan","last_name":"Rivera","email":"v%d@example.com",`+
-				`"phone_number":"(214) 555-%04d","tag":["buyer"],"note":"Open house on Saturday?",`+
-				`"referer_url":"https://homes.example.com/listings/1","message":"Call in the evening"}`, n, n%10000)
+				`"phone_number":"(214) %03d-%04d","tag":["buyer"],"note":"Open house on Saturday?",`+
+				`"referer_url":"https://homes.example.com/listings/1","message":"Call in the evening"}`, n, 200+n/10000%800, n%10000)
 			req := httptest.NewRequest("POST", url, strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Idempotency-Key", fmt.Sprint("k", n))

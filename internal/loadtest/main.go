@@ -37,7 +37,7 @@ import (
 
 // payload is what a listing page's contact form typically sends.
 const payload = `{"first_name":"Jordan","last_name":"Rivera","email":"%s",` +
-	`"phone_number":"(214) 555-%04d","tag":["buyer","website"],"lead_source":"Listing page",` +
+	`"phone_number":"(214) %s","tag":["buyer","website"],"lead_source":"Listing page",` +
 	`"note":"Is the open house on Saturday still on? We are pre-approved.",` +
 	`"referer_url":"https://homes.example.com/listings/1841395151?rechat_ad_campaign_id=spring",` +
 	`"listing_id":"1841395151","mlsid":"NTREIS","source_type":"Website","ad_campaign_id":"spring",` +
@@ -47,6 +47,12 @@ const payload = `{"first_name":"Jordan","last_name":"Rivera","email":"%s",` +
 // repeatEvery makes one lead in this many come from a returning visitor,
 // so contact matching finds existing contacts as well as creating new ones.
 const repeatEvery = 5
+
+// phoneOf gives each visitor a phone number of their own, as real
+// visitors have: a shared number would merge unrelated people's contacts.
+func phoneOf(visitor int64) string {
+	return fmt.Sprintf("%03d-%04d", 200+visitor/10000%800, visitor%10000)
+}
 
 type result struct {
 	served        int           // requests answered, warm-up included
@@ -72,7 +78,7 @@ func main() {
 	capture := startTarget("capture", *cpuProfile)
 
 	fmt.Printf("leadwire load test: %d connections, %s per target, %d-byte JSON lead, GOMAXPROCS=%d, %d CPUs\n",
-		*conns, *duration, len(fmt.Sprintf(payload, "x@example.com", 0)), runtime.GOMAXPROCS(0), runtime.NumCPU())
+		*conns, *duration, len(fmt.Sprintf(payload, "x@example.com", phoneOf(0))), runtime.GOMAXPROCS(0), runtime.NumCPU())
 	a := load(ceiling.url, *conns, *duration)
 	b := load(capture.url, *conns, *duration)
 	a.serverCPU = ceiling.stop() / time.Duration(a.served)
@@ -204,7 +210,7 @@ func load(url string, conns int, d time.Duration) result {
 				if n%repeatEvery == 0 {
 					visitor = n / repeatEvery // a returning visitor
 				}
-				body := fmt.Sprintf(payload, fmt.Sprintf("visitor-%d@example.com", visitor), visitor%10000)
+				body := fmt.Sprintf(payload, fmt.Sprintf("visitor-%d@example.com", visitor), phoneOf(visitor))
 				req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Idempotency-Key", fmt.Sprintf("load-%d", n))
