@@ -4,7 +4,8 @@ import "time"
 
 // Contact is a person in the CRM. Every lead belongs to one contact; leads
 // of the same person (same email, or same phone number) within one brand
-// share it.
+// share it. A newer lead's non-empty name, email and phone replace the
+// contact's, and UpdatedAt moves only when one of them changed.
 type Contact struct {
 	ID          string    `json:"id"`
 	Brand       string    `json:"brand"` // the channel's brand, or "channel:<id>" when it has none
@@ -14,23 +15,4 @@ type Contact struct {
 	PhoneNumber string    `json:"phone_number,omitempty"` // E.164 when it could be parsed
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
-}
-
-// Apply copies the non-empty name, email and phone of a newer lead onto the
-// contact and reports whether anything changed.
-func (c *Contact) Apply(p *Payload) bool {
-	changed := false
-	for _, f := range []struct {
-		dst *string
-		src string
-	}{
-		{&c.FirstName, p.FirstName}, {&c.LastName, p.LastName},
-		{&c.Email, p.Email}, {&c.PhoneNumber, p.PhoneNumber},
-	} {
-		if f.src != "" && *f.dst != f.src {
-			*f.dst = f.src
-			changed = true
-		}
-	}
-	return changed
 }

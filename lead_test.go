@@ -96,16 +96,6 @@ func TestActivityValidate(t *testing.T) {
 	}
 }
 
-func TestContactApply(t *testing.T) {
-	c := Contact{FirstName: "Jane", Email: "jane@example.com"}
-	if !c.Apply(&Payload{LastName: "Roe", Email: ""}) || c.LastName != "Roe" || c.Email != "jane@example.com" {
-		t.Errorf("Apply = %+v", c)
-	}
-	if c.Apply(&Payload{FirstName: "Jane"}) {
-		t.Error("Apply with nothing new should report no change")
-	}
-}
-
 // TestParseNANPAgreesWithLibrary checks the fast path against the phone
 // library on every shape of North American number it accepts, and on
 // shapes it must leave to the library.

@@ -117,7 +117,7 @@ type channelOp struct {
 }
 
 func (o *channelOp) apply(w *writer, now time.Time) error {
-	o.id, o.createdAt = newID(), fromMillis(now.UnixMilli())
+	o.id, o.createdAt = newID().String(), fromMillis(now.UnixMilli())
 	_, err := w.insertChannel.Exec(o.id, o.name, o.brandID, o.userID, o.origins, now.UnixMilli())
 	return err
 }

@@ -26,7 +26,7 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 		return nil, false, err
 	}
 	if o.replayed {
-		leads, err := s.leadsByID(ctx, o.leadIDs)
+		leads, err := s.leadsFrom(ctx, o.leadIDs[0], len(o.leadIDs))
 		return leads, true, err
 	}
 	for i, l := range c.Leads {
@@ -57,8 +57,7 @@ func (s *Store) prepareCapture(ctx context.Context, c *leadwire.Capture) (*captu
 			raw:      string(l.Raw),
 			emailKey: leadwire.EmailKey(l.Payload.Email),
 			phoneKey: leadwire.PhoneKey(l.Payload.PhoneNumber),
-			contact: leadwire.Payload{FirstName: l.Payload.FirstName, LastName: l.Payload.LastName,
-				Email: l.Payload.Email, PhoneNumber: l.Payload.PhoneNumber},
+			contact:  contactFields(&l.Payload),
 		}
 	}
 	return o, nil
@@ -68,7 +67,7 @@ func (s *Store) prepareCapture(ctx context.Context, c *leadwire.Capture) (*captu
 type pendingLead struct {
 	parsed, raw        string
 	emailKey, phoneKey string
-	contact            leadwire.Payload // only what Contact.Apply reads
+	contact            [4]string // what the contact takes on, see contactFields
 }
 
 // captureOp stores the leads of one capture, or finds them stored before
@@ -78,7 +77,7 @@ type captureOp struct {
 	key, hash string
 	leads     []pendingLead
 
-	leadIDs, contactIDs []string
+	leadIDs, contactIDs []string // on a replay, only the first lead's id, once per lead
 	createdAt           time.Time
 	replayed            bool
 }
@@ -88,13 +87,15 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	k := captureKey{o.channel.ID, o.key}
+	var key, hash digest
 	if o.key != "" {
-		if p := m.capture(k, now); p != nil {
-			if p.hash != o.hash {
+		key, hash = m.digest(o.channel.ID, o.key), m.digest("", o.hash)
+		if p, ok := m.capture(key, now); ok {
+			if p.hash != hash {
 				return leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used with another request", o.key)
 			}
-			o.leadIDs, o.replayed = p.leadIDs, true
+			o.leadIDs, o.replayed = make([]string, p.leads), true
+			o.leadIDs[0] = p.firstLead.String()
 			return nil
 		}
 	}
@@ -102,56 +103,70 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 	o.createdAt = fromMillis(at)
 	o.leadIDs, o.contactIDs = make([]string, len(o.leads)), make([]string, len(o.leads))
 	brand := o.channel.Brand()
+	var first uuid.UUID
 	for i := range o.leads {
 		l := &o.leads[i]
-		c, err := w.contact(m, brand, l, at)
+		contactID, err := w.contact(m, brand, l, at)
 		if err != nil {
 			return err
 		}
-		o.leadIDs[i], o.contactIDs[i] = newID(), c.ID
-		if _, err := w.insertLead.Exec(o.leadIDs[i], o.channel.ID, c.ID, at, o.key, o.hash, l.parsed, l.raw); err != nil {
+		id := newID()
+		if i == 0 {
+			first = id
+		}
+		o.leadIDs[i], o.contactIDs[i] = id.String(), contactID
+		if _, err := w.insertLead.Exec(o.leadIDs[i], o.channel.ID, contactID, at, o.key, o.hash, l.parsed, l.raw); err != nil {
 			return err
 		}
 	}
 	if o.key != "" {
-		m.remember(k, o.hash, o.leadIDs, o.createdAt)
+		m.remember(pastCapture{key: key, hash: hash, at: at, firstLead: first, leads: int32(len(o.leads))})
 	}
 	return nil
 }
 
-// contact returns the contact of lead l in brand: the one matching its
-// email or phone, updated with its newer values, or a new one.
-func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (*contactEntry, error) {
-	c := m.match(brand, l.emailKey, l.phoneKey)
-	if c == nil {
-		c = &contactEntry{Contact: leadwire.Contact{ID: newID(), Brand: brand,
-			CreatedAt: fromMillis(at), UpdatedAt: fromMillis(at)}}
-		c.Apply(&l.contact)
-		c.emailKey, c.phoneKey = l.emailKey, l.phoneKey
-		if _, err := w.insertContact.Exec(c.ID, c.Brand, c.FirstName, c.LastName, c.Email, c.PhoneNumber,
-			c.emailKey, c.phoneKey, at, at); err != nil {
-			return nil, err
+// contact returns the id of the contact of lead l in brand: the one
+// matching its email or phone, updated with its newer non-empty values, or
+// a new one.
+func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (string, error) {
+	emailKey, phoneKey := m.digest(brand, l.emailKey), m.digest(brand, l.phoneKey)
+	fields := m.fields(l.contact)
+	i, ok := m.match(emailKey, phoneKey)
+	if !ok {
+		c := contactEntry{id: newID(), emailKey: emailKey, phoneKey: phoneKey, fields: fields}
+		id := c.id.String()
+		if _, err := w.insertContact.Exec(id, brand, l.contact[0], l.contact[1], l.contact[2], l.contact[3],
+			l.emailKey, l.phoneKey, at, at); err != nil {
+			return "", err
 		}
-		m.index(c, "", "")
-		return c, nil
+		m.add(c)
+		return id, nil
 	}
-	oldEmailKey, oldPhoneKey := c.emailKey, c.phoneKey
-	if !c.Apply(&l.contact) {
-		return c, nil
+	c := &m.contacts[i]
+	changed := false
+	for f, v := range l.contact {
+		if v != "" && fields[f] != c.fields[f] {
+			c.fields[f], changed = fields[f], true
+		}
 	}
-	if l.contact.Email != "" {
-		c.emailKey = l.emailKey
+	id := c.id.String()
+	if !changed {
+		return id, nil
 	}
-	if l.contact.PhoneNumber != "" {
-		c.phoneKey = l.phoneKey
+	// The statement keeps every column the lead leaves empty.
+	if _, err := w.updateContact.Exec(l.contact[0], l.contact[1], l.contact[2], l.contact[3],
+		l.emailKey, l.phoneKey, at, id); err != nil {
+		return "", err
 	}
-	c.UpdatedAt = fromMillis(at)
-	if _, err := w.updateContact.Exec(c.FirstName, c.LastName, c.Email, c.PhoneNumber,
-		c.emailKey, c.phoneKey, at, c.ID); err != nil {
-		return nil, err
+	if l.contact[2] != "" {
+		rekey(m.byEmail, i, c.emailKey, emailKey)
+		c.emailKey = emailKey
 	}
-	m.index(c, oldEmailKey, oldPhoneKey)
-	return c, nil
+	if l.contact[3] != "" {
+		rekey(m.byPhone, i, c.phoneKey, phoneKey)
+		c.phoneKey = phoneKey
+	}
+	return id, nil
 }
 
 // AddActivity appends a to its lead's timeline once it is durable; see
@@ -215,7 +230,7 @@ func (o *activityOp) apply(w *writer, now time.Time) error {
 			return err
 		}
 	}
-	id, at := newID(), now.UnixMilli()
+	id, at := newID().String(), now.UnixMilli()
 	res, err := w.insertActivity.Exec(id, o.leadID, o.action, o.details, at, o.key)
 	if err != nil {
 		return err
@@ -310,26 +325,16 @@ func (s *Store) FindLeads(ctx context.Context, f leadwire.LeadFilter) ([]*leadwi
 	return leads, rows.Err()
 }
 
-// leadsByID returns the leads with the given ids, in that order, without
-// their timelines.
-func (s *Store) leadsByID(ctx context.Context, ids []string) ([]*leadwire.Lead, error) {
-	idsJSON, err := json.Marshal(ids)
+// leadsFrom returns the n leads stored one after the other from the lead
+// with id first, without their timelines: the leads of one capture.
+func (s *Store) leadsFrom(ctx context.Context, first string, n int) ([]*leadwire.Lead, error) {
+	leads, err := queryLeads(ctx, s.read, "SELECT "+leadColumns+` FROM leads
+		WHERE rowid >= (SELECT rowid FROM leads WHERE id = ?) ORDER BY rowid LIMIT ?`, first, n)
 	if err != nil {
 		return nil, err
 	}
-	found, err := queryLeads(ctx, s.read, "SELECT "+leadColumns+" FROM leads WHERE id IN (SELECT value FROM json_each(?))", string(idsJSON))
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[string]*leadwire.Lead, len(found))
-	for _, l := range found {
-		byID[l.ID] = l
-	}
-	leads := make([]*leadwire.Lead, len(ids))
-	for i, id := range ids {
-		if leads[i] = byID[id]; leads[i] == nil {
-			return nil, fmt.Errorf("lead %s of an idempotent capture is missing", id)
-		}
+	if len(leads) != n || leads[0].ID != first {
+		return nil, fmt.Errorf("the %d leads of an idempotent capture from lead %s are missing", n, first)
 	}
 	return leads, nil
 }

@@ -3,68 +3,126 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"hash/maphash"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/leadwire/leadwire"
 )
 
-// memory is what the writer knows without reading the database: every
-// contact by its match keys and the idempotency keys of the last
-// leadwire.IdempotencyWindow. It is exact only because this process is the
-// only one writing leads and contacts.
+// memory is what the writer knows without reading the database: which
+// contact each match key (an email or a phone within a brand) belongs to,
+// enough of each contact to tell whether a newer lead changes it, and the
+// idempotency keys of the last leadwire.IdempotencyWindow. It is exact
+// only because this process is the only one writing leads and contacts.
+//
+// It holds numbers and 128-bit hashes instead of strings: about 260 bytes
+// for a contact and its capture, and nothing the garbage collector has to
+// walk, however many contacts the CRM holds. Hashes are keyed with seeds chosen when the
+// memory is loaded, so nobody can craft two keys that collide.
 type memory struct {
-	byEmail map[matchKey]*contactEntry
-	byPhone map[matchKey]*contactEntry
+	seeds [2]maphash.Seed
 
-	captures map[captureKey]*pastCapture
-	// order lists captures oldest first, to forget them as they age.
-	order []*pastCapture
+	byEmail  map[digest]int32 // index into contacts
+	byPhone  map[digest]int32
+	contacts []contactEntry
+
+	captures map[digest]int64 // sequence number of the newest capture with a key
+	// past holds the captures of the window oldest first; past[i] has
+	// sequence number gone+i.
+	past []pastCapture
+	gone int64
 }
 
-// matchKey is a contact match key (email or phone) within a brand.
-type matchKey struct{ brand, key string }
+// digest is a 128-bit hash; the zero digest stands for no value.
+type digest [2]uint64
 
-// contactEntry is a contact with the match keys of its current email and
-// phone.
+// contactEntry is a contact as the writer needs it.
 type contactEntry struct {
-	leadwire.Contact
-	emailKey, phoneKey string
+	id uuid.UUID
+	// emailKey and phoneKey are the digests of the contact's current match
+	// keys within its brand, zero when it has none.
+	emailKey, phoneKey digest
+	// fields are the hashes of the first name, last name, email and phone.
+	fields [4]uint64
 }
-
-// captureKey is an idempotency key on a channel.
-type captureKey struct{ channelID, key string }
 
 // pastCapture is a capture stored with an idempotency key.
 type pastCapture struct {
-	captureKey
-	hash    string
-	leadIDs []string
-	at      time.Time
+	key  digest // its channel and idempotency key
+	hash digest // its request hash
+	at   int64  // Unix milliseconds
+	// Its leads were inserted one after the other by this writer, so they
+	// have consecutive rowids starting with the first lead's.
+	firstLead uuid.UUID
+	leads     int32
+}
+
+func newMemory() *memory {
+	return &memory{
+		seeds:    [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		byEmail:  make(map[digest]int32),
+		byPhone:  make(map[digest]int32),
+		captures: make(map[digest]int64),
+	}
+}
+
+// digest hashes a key within a scope (a brand, a channel); an empty key
+// gives the zero digest.
+func (m *memory) digest(scope, key string) digest {
+	if key == "" {
+		return digest{}
+	}
+	var d digest
+	for i, seed := range m.seeds {
+		var h maphash.Hash
+		h.SetSeed(seed)
+		h.WriteString(scope)
+		h.WriteByte(0)
+		h.WriteString(key)
+		d[i] = h.Sum64()
+	}
+	return d
+}
+
+// fields hashes the values a contact takes on (see contactFields).
+func (m *memory) fields(values [4]string) [4]uint64 {
+	var f [4]uint64
+	for i, v := range values {
+		f[i] = maphash.String(m.seeds[0], v)
+	}
+	return f
+}
+
+// contactFields lists the values of a lead a contact takes on, in
+// contactEntry.fields order.
+func contactFields(p *leadwire.Payload) [4]string {
+	return [4]string{p.FirstName, p.LastName, p.Email, p.PhoneNumber}
 }
 
 func loadMemory(ctx context.Context, conn *sql.Conn, now time.Time) (*memory, error) {
-	m := &memory{
-		byEmail:  make(map[matchKey]*contactEntry),
-		byPhone:  make(map[matchKey]*contactEntry),
-		captures: make(map[captureKey]*pastCapture),
-	}
+	m := newMemory()
 	// Oldest update first, so that when two contacts share a key the one
 	// updated last wins, as it does while the writer runs.
 	rows, err := conn.QueryContext(ctx, `SELECT id, brand, first_name, last_name, email, phone_number,
-		email_key, phone_key, created_at, updated_at FROM contacts ORDER BY updated_at, id`)
+		email_key, phone_key FROM contacts ORDER BY updated_at, id`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
-		c := new(contactEntry)
-		var created, updated int64
-		if err := rows.Scan(&c.ID, &c.Brand, &c.FirstName, &c.LastName, &c.Email, &c.PhoneNumber,
-			&c.emailKey, &c.phoneKey, &created, &updated); err != nil {
+		var id, brand, emailKey, phoneKey string
+		var p leadwire.Payload
+		if err := rows.Scan(&id, &brand, &p.FirstName, &p.LastName, &p.Email, &p.PhoneNumber, &emailKey, &phoneKey); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
-		m.index(c, "", "")
+		u, err := uuid.Parse(id)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("contact id %q: %w", id, err)
+		}
+		m.add(contactEntry{id: u, emailKey: m.digest(brand, emailKey), phoneKey: m.digest(brand, phoneKey), fields: m.fields(contactFields(&p))})
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err
@@ -78,99 +136,111 @@ func loadMemory(ctx context.Context, conn *sql.Conn, now time.Time) (*memory, er
 	if err != nil {
 		return nil, err
 	}
-	type keyed struct {
-		k        captureKey
-		hash, id string
-		at       int64
-	}
-	var recent []keyed
+	var recent []pastCapture
 	cutoff := now.Add(-leadwire.IdempotencyWindow).UnixMilli()
 	for rows.Next() {
-		var r keyed
-		if err := rows.Scan(&r.k.channelID, &r.k.key, &r.hash, &r.id, &r.at); err != nil {
+		var channelID, key, hash, id string
+		var at int64
+		if err := rows.Scan(&channelID, &key, &hash, &id, &at); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		if r.at <= cutoff {
+		if at <= cutoff {
 			break
 		}
-		if r.k.key != "" {
-			recent = append(recent, r)
+		if key == "" {
+			continue
 		}
+		u, err := uuid.Parse(id)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("lead id %q: %w", id, err)
+		}
+		p := pastCapture{key: m.digest(channelID, key), hash: m.digest("", hash), at: at, firstLead: u, leads: 1}
+		// The leads of one capture share key, hash and time and come one
+		// after the other; reading backwards, each one met is the first so far.
+		if n := len(recent); n > 0 && recent[n-1].key == p.key && recent[n-1].hash == p.hash && recent[n-1].at == at {
+			recent[n-1].firstLead = u
+			recent[n-1].leads++
+			continue
+		}
+		recent = append(recent, p)
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err
 	}
 	for i := len(recent) - 1; i >= 0; i-- {
-		r := recent[i]
-		// The leads of one capture share key, hash and time; a later
-		// capture with the same key (after the window) replaces it.
-		if p := m.captures[r.k]; p != nil && p.hash == r.hash && p.at.Equal(fromMillis(r.at)) {
-			p.leadIDs = append(p.leadIDs, r.id)
-			continue
-		}
-		m.remember(r.k, r.hash, []string{r.id}, fromMillis(r.at))
+		m.remember(recent[i])
 	}
 	return m, nil
 }
 
-// match returns the brand's contact with the email key or, failing that,
-// the phone key, or nil.
-func (m *memory) match(brand, emailKey, phoneKey string) *contactEntry {
-	if emailKey != "" {
-		if c := m.byEmail[matchKey{brand, emailKey}]; c != nil {
-			return c
+// match returns the index of the contact with the email key or, failing
+// that, the phone key.
+func (m *memory) match(emailKey, phoneKey digest) (int32, bool) {
+	if emailKey != (digest{}) {
+		if i, ok := m.byEmail[emailKey]; ok {
+			return i, true
 		}
 	}
-	if phoneKey != "" {
-		return m.byPhone[matchKey{brand, phoneKey}]
+	if phoneKey != (digest{}) {
+		i, ok := m.byPhone[phoneKey]
+		return i, ok
 	}
-	return nil
+	return 0, false
 }
 
-// index makes c findable by its current keys, dropping the keys it had
-// before (oldEmailKey, oldPhoneKey) unless another contact holds them.
-func (m *memory) index(c *contactEntry, oldEmailKey, oldPhoneKey string) {
-	for _, ix := range []struct {
-		keys     map[matchKey]*contactEntry
-		old, cur string
-	}{
-		{m.byEmail, oldEmailKey, c.emailKey},
-		{m.byPhone, oldPhoneKey, c.phoneKey},
-	} {
-		if ix.old != "" && ix.old != ix.cur && ix.keys[matchKey{c.Brand, ix.old}] == c {
-			delete(ix.keys, matchKey{c.Brand, ix.old})
-		}
-		if ix.cur != "" {
-			ix.keys[matchKey{c.Brand, ix.cur}] = c
-		}
+// add makes a new contact findable by its keys.
+func (m *memory) add(c contactEntry) {
+	i := int32(len(m.contacts))
+	m.contacts = append(m.contacts, c)
+	if c.emailKey != (digest{}) {
+		m.byEmail[c.emailKey] = i
+	}
+	if c.phoneKey != (digest{}) {
+		m.byPhone[c.phoneKey] = i
 	}
 }
 
-// capture returns the capture stored with k within the idempotency window
-// before now, or nil.
-func (m *memory) capture(k captureKey, now time.Time) *pastCapture {
+// rekey moves contact i in index from the key it had to its current one,
+// dropping the old key only when no other contact took it since.
+func rekey(index map[digest]int32, i int32, old, cur digest) {
+	if old == cur {
+		return
+	}
+	if j, ok := index[old]; ok && j == i {
+		delete(index, old)
+	}
+	if cur != (digest{}) {
+		index[cur] = i
+	}
+}
+
+// capture returns the capture stored with key k within the idempotency
+// window before now.
+func (m *memory) capture(k digest, now time.Time) (pastCapture, bool) {
 	m.forget(now)
-	if p := m.captures[k]; p != nil && now.Sub(p.at) < leadwire.IdempotencyWindow {
-		return p
+	seq, ok := m.captures[k]
+	if !ok {
+		return pastCapture{}, false
 	}
-	return nil
+	return m.past[seq-m.gone], true
 }
 
-func (m *memory) remember(k captureKey, hash string, leadIDs []string, at time.Time) {
-	p := &pastCapture{captureKey: k, hash: hash, leadIDs: leadIDs, at: at}
-	m.captures[k] = p
-	m.order = append(m.order, p)
+func (m *memory) remember(p pastCapture) {
+	m.captures[p.key] = m.gone + int64(len(m.past))
+	m.past = append(m.past, p)
 }
 
 // forget drops the captures that left the idempotency window.
 func (m *memory) forget(now time.Time) {
-	for len(m.order) > 0 && now.Sub(m.order[0].at) >= leadwire.IdempotencyWindow {
-		if p := m.order[0]; m.captures[p.captureKey] == p {
-			delete(m.captures, p.captureKey)
+	cutoff := now.Add(-leadwire.IdempotencyWindow).UnixMilli()
+	for len(m.past) > 0 && m.past[0].at <= cutoff {
+		if seq := m.captures[m.past[0].key]; seq == m.gone {
+			delete(m.captures, m.past[0].key)
 		}
-		m.order[0] = nil
-		m.order = m.order[1:]
+		m.past = m.past[1:]
+		m.gone++
 	}
 }
 

@@ -68,8 +68,10 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	request := func() *leadwire.Capture {
-		return &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: "k", RequestHash: "h",
-			Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "a@example.com", PhoneNumber: "+12145550100"}}}}
+		return &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: "k", RequestHash: "h", Leads: []*leadwire.Lead{
+			{Payload: leadwire.Payload{Email: "a@example.com", PhoneNumber: "+12145550100"}},
+			{Payload: leadwire.Payload{Email: "b@example.com"}},
+		}}
 	}
 	first := mustCapture(t, s, request())
 	if err := s.AddActivity(ctx, &leadwire.Activity{LeadID: first[0].ID, Action: leadwire.ActionSignedUp}); err != nil {
@@ -85,15 +87,15 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatalf("after reopening: %d channels, error %v; want %s", len(channels), err, ch.ID)
 	}
 	leads, err := s.FindLeads(ctx, leadwire.LeadFilter{})
-	if err != nil || len(leads) != 1 || leads[0].ID != first[0].ID || len(leads[0].Timeline) != 1 {
+	if err != nil || len(leads) != 2 || leads[1].ID != first[0].ID || len(leads[1].Timeline) != 1 {
 		t.Fatalf("after reopening: FindLeads = %d leads, error %v; want lead %s with its activity", len(leads), err, first[0].ID)
 	}
 	// The writer's memory is rebuilt from the file: the key still replays
 	// and the contact is still found by email and by phone.
 	s.Now = time.Now
 	again, replayed, err := s.CaptureLeads(ctx, request())
-	if err != nil || !replayed || again[0].ID != first[0].ID {
-		t.Errorf("repeat after reopening: replayed %v, error %v; want the first lead", replayed, err)
+	if err != nil || !replayed || len(again) != 2 || again[0].ID != first[0].ID || again[1].ID != first[1].ID {
+		t.Errorf("repeat after reopening: replayed %v, error %v; want the first capture's two leads", replayed, err)
 	}
 	for _, p := range []leadwire.Payload{{Email: "A@example.com"}, {PhoneNumber: "214 555 0100"}} {
 		l := mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: p}}})
