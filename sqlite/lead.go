@@ -142,7 +142,7 @@ func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (str
 		m.add(c)
 		return id, nil
 	}
-	c := &m.contacts[i]
+	c := m.contacts.at(int64(i))
 	changed := false
 	for f, v := range l.contact {
 		if v != "" && fields[f] != c.fields[f] {

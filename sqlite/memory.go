@@ -24,15 +24,12 @@ import (
 type memory struct {
 	seeds [2]maphash.Seed
 
-	byEmail  map[digest]int32 // index into contacts
+	byEmail  map[digest]int32 // number of the contact in contacts
 	byPhone  map[digest]int32
-	contacts []contactEntry
+	contacts blocks[contactEntry]
 
-	captures map[digest]int64 // sequence number of the newest capture with a key
-	// past holds the captures of the window oldest first; past[i] has
-	// sequence number gone+i.
-	past []pastCapture
-	gone int64
+	captures map[digest]int64    // number in past of the newest capture with a key
+	past     blocks[pastCapture] // the captures of the window, oldest first
 }
 
 // digest is a 128-bit hash; the zero digest stands for no value.
@@ -192,8 +189,7 @@ func (m *memory) match(emailKey, phoneKey digest) (int32, bool) {
 
 // add makes a new contact findable by its keys.
 func (m *memory) add(c contactEntry) {
-	i := int32(len(m.contacts))
-	m.contacts = append(m.contacts, c)
+	i := int32(m.contacts.push(c))
 	if c.emailKey != (digest{}) {
 		m.byEmail[c.emailKey] = i
 	}
@@ -220,27 +216,70 @@ func rekey(index map[digest]int32, i int32, old, cur digest) {
 // window before now.
 func (m *memory) capture(k digest, now time.Time) (pastCapture, bool) {
 	m.forget(now)
-	seq, ok := m.captures[k]
+	n, ok := m.captures[k]
 	if !ok {
 		return pastCapture{}, false
 	}
-	return m.past[seq-m.gone], true
+	return *m.past.at(n), true
 }
 
 func (m *memory) remember(p pastCapture) {
-	m.captures[p.key] = m.gone + int64(len(m.past))
-	m.past = append(m.past, p)
+	m.captures[p.key] = m.past.push(p)
 }
 
 // forget drops the captures that left the idempotency window.
 func (m *memory) forget(now time.Time) {
 	cutoff := now.Add(-leadwire.IdempotencyWindow).UnixMilli()
-	for len(m.past) > 0 && m.past[0].at <= cutoff {
-		if seq := m.captures[m.past[0].key]; seq == m.gone {
-			delete(m.captures, m.past[0].key)
+	for m.past.head < m.past.next {
+		oldest := m.past.at(m.past.head)
+		if oldest.at > cutoff {
+			return
 		}
-		m.past = m.past[1:]
-		m.gone++
+		if n := m.captures[oldest.key]; n == m.past.head {
+			delete(m.captures, oldest.key)
+		}
+		m.past.dropOldest()
+	}
+}
+
+// blocks is a list numbered from 0 that grows at its end and shrinks at its
+// start. It grows a block at a time, so appending never copies what it
+// holds: copying a list of millions at once would hold up the writer, and
+// every capture waiting on it, for as long as the copy takes.
+type blocks[T any] struct {
+	list  [][]T // each blockSize long; list[0][0] is number first
+	first int64
+	head  int64 // number of the oldest element kept
+	next  int64 // number the next element pushed gets
+}
+
+const blockSize = 4096
+
+// push appends v and returns its number.
+func (b *blocks[T]) push(v T) int64 {
+	if b.next-b.first == int64(len(b.list))*blockSize {
+		b.list = append(b.list, make([]T, blockSize))
+	}
+	n := b.next
+	*b.at(n) = v
+	b.next++
+	return n
+}
+
+// at returns element n, which must be kept.
+func (b *blocks[T]) at(n int64) *T {
+	i := n - b.first
+	return &b.list[i/blockSize][i%blockSize]
+}
+
+// dropOldest forgets the oldest element, freeing its block once every
+// element of the block is gone.
+func (b *blocks[T]) dropOldest() {
+	b.head++
+	if b.head-b.first == blockSize {
+		b.list[0] = nil
+		b.list = b.list[1:]
+		b.first += blockSize
 	}
 }
 
