@@ -1,6 +1,6 @@
 // Package sdk ships the browser SDK (the Rechat global a website loads):
 // the built bundles and their TypeScript declarations, embedded, and the
-// HTTP handlers that serve them and a demo page.
+// code that serves them and a demo page.
 package sdk
 
 //go:generate go run ./internal/bundlegen
@@ -11,12 +11,9 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/leadwire/leadwire"
 )
 
 //go:embed dist/rechat.min.js dist/rechat.js dist/rechat.esm.js rechat.d.ts
@@ -29,7 +26,7 @@ type asset struct {
 	etag, gzTag string
 }
 
-// assets are keyed by the request path the handler answers.
+// assets are keyed by file name.
 var assets = map[string]*asset{}
 
 func init() {
@@ -45,7 +42,7 @@ func init() {
 		}
 		sum := sha256.Sum256(b)
 		tag := base64.RawURLEncoding.EncodeToString(sum[:12])
-		assets["/sdk/"+strings.TrimPrefix(name, "dist/")] = &asset{
+		assets[strings.TrimPrefix(name, "dist/")] = &asset{
 			contentType: contentType,
 			plain:       b,
 			gz:          gzipBest(b),
@@ -64,40 +61,33 @@ func gzipBest(b []byte) []byte {
 	return buf.Bytes()
 }
 
-// Handler serves GET and HEAD of /sdk/rechat.min.js, /sdk/rechat.js,
-// /sdk/rechat.esm.js and /sdk/rechat.d.ts; mount it at "/sdk/" without
-// stripping the prefix. Responses carry a strong ETag (304 on a matching
-// If-None-Match), a five-minute public cache lifetime, gzip when the client
-// accepts it, and Access-Control-Allow-Origin: * so that any website may
-// load the script. Other paths get a 404 JSON error.
-func Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a := assets[r.URL.Path]
-		if a == nil {
-			writeError(w, http.StatusNotFound, leadwire.ENOTFOUND, "no SDK file at "+r.URL.Path)
-			return
-		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed; use GET")
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", a.contentType)
-		// A short lifetime: a new release reaches every website within
-		// minutes, and the ETag makes revalidation cheap.
-		h.Set("Cache-Control", "public, max-age=300")
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Vary", "Accept-Encoding")
-		body, tag := a.plain, a.etag
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			body, tag = a.gz, a.gzTag
-			h.Set("Content-Encoding", "gzip")
-		}
-		h.Set("ETag", tag)
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
-	})
+// Serve answers a GET or HEAD of the SDK file named file: rechat.min.js,
+// rechat.js, rechat.esm.js or rechat.d.ts. Answers carry a strong ETag
+// (304 on a matching If-None-Match), a five-minute public cache lifetime,
+// gzip when the client accepts it, and Access-Control-Allow-Origin: * so
+// that any website may load the script. Serve reports false, having
+// written nothing, when there is no such file.
+func Serve(w http.ResponseWriter, r *http.Request, file string) bool {
+	a := assets[file]
+	if a == nil {
+		return false
+	}
+	h := w.Header()
+	h.Set("Content-Type", a.contentType)
+	// A short lifetime: a new release reaches every website within
+	// minutes, and the ETag makes revalidation cheap.
+	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Vary", "Accept-Encoding")
+	body, tag := a.plain, a.etag
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		body, tag = a.gz, a.gzTag
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("ETag", tag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	return true
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip: listed
@@ -137,10 +127,4 @@ func zeroQuality(params string) bool {
 		}
 	}
 	return false
-}
-
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"code": code, "message": message})
 }

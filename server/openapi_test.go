@@ -19,9 +19,6 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 			}
 		}
 	}
-	if !documented["/sdk/{file}"]["get"] {
-		t.Error("openapi.yaml lacks GET /sdk/{file}")
-	}
 }
 
 // openAPIOperations reads the paths section of openapi.yaml: path ->

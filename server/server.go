@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 
@@ -64,7 +65,6 @@ func New(cfg Config) *Server {
 	for _, r := range s.routes() {
 		s.mux.HandleFunc(r.pattern, s.dispatch(r))
 	}
-	s.mux.Handle("/sdk/", sdk.Handler())
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, leadwire.Errorf(leadwire.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
 	})
@@ -79,6 +79,7 @@ func (s *Server) routes() []route {
 			http.MethodPost: s.timeline, http.MethodOptions: preflight}},
 		{"/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz}},
 		{"/openapi.yaml", map[string]http.HandlerFunc{http.MethodGet: s.openAPI}},
+		{"/sdk/{file}", map[string]http.HandlerFunc{http.MethodGet: s.sdkFile}},
 		{"/{$}", map[string]http.HandlerFunc{http.MethodGet: sdk.Demo(s.cfg.DemoChannelID).ServeHTTP}},
 	}
 }
@@ -112,11 +113,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.error(w, r, leadwire.Errorf(leadwire.EINTERNAL, "panic: %v", v))
 		}
 	}()
+	// The mux would redirect a path with an empty or dot segment, like
+	// the webhook of an empty channel id, to its cleaned form; an API
+	// client is better told that nothing is there.
+	if p := r.URL.Path; p != cleanPath(p) {
+		s.error(w, r, leadwire.Errorf(leadwire.ENOTFOUND, "no route for %s %s", r.Method, p))
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// cleanPath is path.Clean keeping a trailing slash, as the mux cleans.
+func cleanPath(p string) string {
+	c := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: map[string]string{"status": "ok"}})
+}
+
+func (s *Server) sdkFile(w http.ResponseWriter, r *http.Request) {
+	if !sdk.Serve(w, r, r.PathValue("file")) {
+		s.error(w, r, leadwire.Errorf(leadwire.ENOTFOUND, "no SDK file %s; there are rechat.min.js, rechat.js, rechat.esm.js and rechat.d.ts", r.PathValue("file")))
+	}
 }
 
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {

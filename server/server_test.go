@@ -317,6 +317,11 @@ func TestErrors(t *testing.T) {
 		{"timeline bad action", "POST", "/leads/" + leadID + "/timeline", "application/json", `{"action":"drop table;"}`, 400, "invalid", "action"},
 		{"timeline wrong type", "POST", "/leads/" + leadID + "/timeline", "application/xml", `<a/>`, 415, "unsupported_media_type", ""},
 		{"unknown route", "GET", "/nope", "", "", 404, "not_found", "/nope"},
+		{"empty channel id", "POST", "/leads/channels//webhook", "application/json", `{}`, 404, "not_found", "/leads/channels//webhook"},
+		{"dot segment", "POST", "/leads/channels/./webhook", "application/json", `{}`, 404, "not_found", ""},
+		{"unknown SDK file", "GET", "/sdk/other.js", "", "", 404, "not_found", "rechat.min.js"},
+		{"SDK source", "GET", "/sdk/src/index.js", "", "", 404, "not_found", ""},
+		{"SDK file by POST", "POST", "/sdk/rechat.min.js", "text/plain", "", 405, "method_not_allowed", "GET"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
