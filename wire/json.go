@@ -21,7 +21,7 @@ func decodeJSONLead(body []byte) ([]*leadwire.Lead, error) {
 		return nil, err
 	}
 	// The body is the lead as received; decodeJSONObject checked it is one
-	// valid JSON object, and encoders compact it when they write it out.
+	// valid JSON object.
 	return []*leadwire.Lead{{Payload: p, Raw: bytes.TrimSpace(body)}}, nil
 }
 

@@ -47,10 +47,10 @@ func NewLeadDoc(l *leadwire.Lead) (LeadDoc, error) {
 	return d, nil
 }
 
-// AppendJSON appends d as JSON to b, the same document json.Marshal writes
-// (up to white space). It copies the two payloads as they are: both are
-// valid JSON already, and encoding/json would check and compact them again
-// for every capture it answers.
+// AppendJSON appends d as JSON to b, on one line, the same document
+// json.Marshal writes (up to spaces). It copies the two payloads as they
+// are: both are valid JSON already, and encoding/json would check them
+// again for every capture it answers.
 func (d LeadDoc) AppendJSON(b []byte) ([]byte, error) {
 	created, err := d.CreatedAt.MarshalJSON()
 	if err != nil {
@@ -93,9 +93,18 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 // appendRaw appends a JSON value, or null for none, as json.RawMessage does.
+// A value sent over several lines is compacted, so that the document stays
+// on one line; a JSON string holds no raw line break, so there is nothing to
+// do for any other value.
 func appendRaw(b []byte, v json.RawMessage) []byte {
 	if len(v) == 0 {
 		return append(b, "null"...)
+	}
+	if bytes.ContainsAny(v, "\r\n") {
+		buf := bytes.NewBuffer(b)
+		if json.Compact(buf, v) == nil {
+			return buf.Bytes()
+		}
 	}
 	return append(b, v...)
 }

@@ -166,6 +166,9 @@ func TestLeadDocAppendJSON(t *testing.T) {
 			if !bytes.HasPrefix(got, []byte("prefix:")) {
 				t.Fatalf("AppendJSON dropped what it appends to: %s", got)
 			}
+			if bytes.ContainsAny(got, "\r\n") {
+				t.Errorf("AppendJSON wrote several lines: %s", got)
+			}
 			want, err := json.Marshal(d)
 			if err != nil {
 				t.Fatal(err)
