@@ -25,8 +25,8 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 	if err := s.w.do(ctx, o); err != nil {
 		return nil, false, err
 	}
-	if o.replayed {
-		leads, err := s.leadsFrom(ctx, o.leadIDs[0], len(o.leadIDs))
+	if p := o.replayed; p != nil {
+		leads, err := s.leadsFrom(ctx, p.firstLead.String(), int(p.leads))
 		return leads, true, err
 	}
 	for i, l := range c.Leads {
@@ -77,9 +77,9 @@ type captureOp struct {
 	key, hash string
 	leads     []pendingLead
 
-	leadIDs, contactIDs []string // on a replay, only the first lead's id, once per lead
+	leadIDs, contactIDs []string
 	createdAt           time.Time
-	replayed            bool
+	replayed            *pastCapture // the capture stored before under key
 }
 
 func (o *captureOp) apply(w *writer, now time.Time) error {
@@ -94,8 +94,7 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 			if p.hash != hash {
 				return leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used with another request", o.key)
 			}
-			o.leadIDs, o.replayed = make([]string, p.leads), true
-			o.leadIDs[0] = p.firstLead.String()
+			o.replayed = &p
 			return nil
 		}
 	}
