@@ -18,7 +18,9 @@ import (
 // TestCrashKeepsAcknowledgedLeads posts leads from 32 clients, kills the
 // server with SIGKILL in the middle and checks after a restart that every
 // lead that was answered 200 is on disk with its id, and that the
-// database is intact.
+// database is intact. Then the clients send every lead again with its
+// Idempotency-Key, as the SDKs' offline queues do: each is stored exactly
+// once, and the acknowledged ones keep their ids.
 func TestCrashKeepsAcknowledgedLeads(t *testing.T) {
 	const (
 		clients  = 32
@@ -29,55 +31,68 @@ func TestCrashKeepsAcknowledgedLeads(t *testing.T) {
 	s := startServe(t, db)
 	url := s.url + "/leads/channels/" + s.channel + "/webhook"
 
-	var (
-		next, acked atomic.Int64
-		mu          sync.Mutex
-		emailOf     = map[string]string{} // acknowledged lead id -> email
-		killed      = make(chan struct{})
-		killOnce    sync.Once
-		wg          sync.WaitGroup
-	)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := next.Add(1); n <= attempts; n = next.Add(1) {
-				email := fmt.Sprintf("crash-%d@example.com", n)
-				body := fmt.Sprintf(`{"first_name":"Lead %d","email":%q,"phone_number":"214555%04d","message":"crash test"}`, n, email, n)
-				req, _ := http.NewRequest("POST", url, strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Idempotency-Key", fmt.Sprintf("crash-%d", n))
-				res, err := client.Do(req)
-				if err != nil {
-					continue // the server is gone: this lead was never acknowledged
-				}
-				raw, _ := io.ReadAll(res.Body)
-				res.Body.Close()
-				var answer struct{ Data struct{ ID string } }
-				if res.StatusCode != 200 || json.Unmarshal(raw, &answer) != nil || answer.Data.ID == "" {
-					continue
-				}
-				mu.Lock()
-				emailOf[answer.Data.ID] = email
-				mu.Unlock()
-				if acked.Add(1) >= killAt {
-					killOnce.Do(func() {
-						s.cmd.Process.Kill() // SIGKILL
-						close(killed)
-					})
-				}
-			}
-		}()
+	emailOf := func(n int64) string { return fmt.Sprintf("crash-%d@example.com", n) }
+	// post sends lead n and returns the id of the 200 answer, or "".
+	post := func(url string, n int64) string {
+		body := fmt.Sprintf(`{"first_name":"Lead %d","email":%q,"phone_number":"214555%04d","message":"crash test"}`, n, emailOf(n), n)
+		req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("crash-%d", n))
+		res, err := client.Do(req)
+		if err != nil {
+			return "" // the server is gone: this lead was never acknowledged
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		var answer struct{ Data struct{ ID string } }
+		if res.StatusCode != 200 || json.Unmarshal(raw, &answer) != nil {
+			return ""
+		}
+		return answer.Data.ID
 	}
-	wg.Wait()
+	// postAll posts leads 1 to attempts from the clients, calling done
+	// with every answer.
+	postAll := func(url string, done func(n int64, id string)) {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range clients {
+			wg.Go(func() {
+				for n := next.Add(1); n <= attempts; n = next.Add(1) {
+					done(n, post(url, n))
+				}
+			})
+		}
+		wg.Wait()
+	}
+
+	var (
+		mu       sync.Mutex
+		ackedID  = map[int64]string{} // lead number -> id of its 200 answer
+		killed   = make(chan struct{})
+		killOnce sync.Once
+	)
+	postAll(url, func(n int64, id string) {
+		if id == "" {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		ackedID[n] = id
+		if len(ackedID) >= killAt {
+			killOnce.Do(func() {
+				s.cmd.Process.Kill() // SIGKILL
+				close(killed)
+			})
+		}
+	})
 	select {
 	case <-killed:
 	default:
-		t.Fatalf("only %d leads acknowledged; the server was never killed", acked.Load())
+		t.Fatalf("only %d leads acknowledged; the server was never killed", len(ackedID))
 	}
 	<-s.exited
-	t.Logf("%d of %d posted leads acknowledged before SIGKILL", len(emailOf), attempts)
+	t.Logf("%d of %d posted leads acknowledged before SIGKILL", len(ackedID), attempts)
 
 	// Restart on the same file: every acknowledged lead is there.
 	s = startServe(t, db)
@@ -97,15 +112,41 @@ func TestCrashKeepsAcknowledgedLeads(t *testing.T) {
 		stored[l.ID] = l.ParsedPayload.Email
 	}
 	lost := 0
-	for id, email := range emailOf {
-		if stored[id] != email {
+	for n, id := range ackedID {
+		if stored[id] != emailOf(n) {
 			lost++
 		}
 	}
 	if lost > 0 {
-		t.Errorf("%d of %d acknowledged leads are missing after the crash", lost, len(emailOf))
+		t.Errorf("%d of %d acknowledged leads are missing after the crash", lost, len(ackedID))
 	}
-	t.Logf("after restart: %d leads on disk, all %d acknowledged ones among them", len(leads), len(emailOf)-lost)
+	t.Logf("after restart: %d leads on disk, all %d acknowledged ones among them", len(leads), len(ackedID)-lost)
+
+	// Every lead sent again is stored once: the acknowledged ones answer
+	// with their first id, and no lead is stored twice.
+	url = s.url + "/leads/channels/" + s.channel + "/webhook"
+	var changed, failed atomic.Int64
+	postAll(url, func(n int64, id string) {
+		switch {
+		case id == "":
+			failed.Add(1)
+		case ackedID[n] != "" && ackedID[n] != id:
+			changed.Add(1)
+		}
+	})
+	if failed.Load() > 0 || changed.Load() > 0 {
+		t.Errorf("sending every lead again: %d failed, %d acknowledged leads came back with another id", failed.Load(), changed.Load())
+	}
+	out, errOut, code = runCLI(t, "leads", "list", "--db", db, "--limit", "0", "--json")
+	if code != 0 {
+		t.Fatalf("leads list: %s", errOut)
+	}
+	if err := json.Unmarshal([]byte(out), &leads); err != nil {
+		t.Fatal(err)
+	}
+	if len(leads) != attempts {
+		t.Errorf("after sending every lead again %d leads are stored, want exactly %d", len(leads), attempts)
+	}
 
 	// The restarted server still captures, and the file is intact.
 	s.capture(t, s.channel, `{"email":"after-crash@example.com"}`)
