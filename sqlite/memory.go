@@ -201,10 +201,7 @@ func (m *memory) add(c contactEntry) {
 // rekey moves contact i in index from the key it had to its current one,
 // dropping the old key only when no other contact took it since.
 func rekey(index map[digest]int32, i int32, old, cur digest) {
-	if old == cur {
-		return
-	}
-	if j, ok := index[old]; ok && j == i {
+	if j, ok := index[old]; ok && j == i && old != cur {
 		delete(index, old)
 	}
 	if cur != (digest{}) {
