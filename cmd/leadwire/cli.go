@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +17,12 @@ import (
 	"github.com/leadwire/leadwire/wire"
 )
 
-// dbEnv lets every command find the database in LEADWIRE_DB.
+// dbFlag adds the --db flag every command has; dbEnv lets it come from
+// LEADWIRE_DB.
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", "./leadwire.db", "SQLite database file (env LEADWIRE_DB)")
+}
+
 var dbEnv = map[string]string{"db": "LEADWIRE_DB"}
 
 // stringList is a flag that may be repeated.
@@ -27,7 +33,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 func channelCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("channel create", "Creates a lead channel and prints its id.", stderr)
-	dbPath := fs.String("db", "./leadwire.db", "SQLite database file (env LEADWIRE_DB)")
+	dbPath := dbFlag(fs)
 	c := &leadwire.Channel{}
 	fs.StringVar(&c.Name, "name", "", "name of the channel (required)")
 	fs.StringVar(&c.BrandID, "brand-id", "", "brand whose contacts the channel's leads join")
@@ -52,7 +58,7 @@ func channelCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("channel list", "Lists the lead channels, oldest first.", stderr)
-	dbPath := fs.String("db", "./leadwire.db", "SQLite database file (env LEADWIRE_DB)")
+	dbPath := dbFlag(fs)
 	asJSON := fs.Bool("json", false, "print one JSON array")
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
@@ -83,7 +89,7 @@ func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func leadsList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("leads list", "Lists leads, newest first, with their timelines.", stderr)
-	dbPath := fs.String("db", "./leadwire.db", "SQLite database file (env LEADWIRE_DB)")
+	dbPath := dbFlag(fs)
 	var f leadwire.LeadFilter
 	fs.StringVar(&f.ChannelID, "channel", "", "only leads of this channel id")
 	fs.IntVar(&f.Limit, "limit", 50, "at most this many leads; 0 for all")

@@ -21,7 +21,7 @@ const shutdownGrace = 30 * time.Second
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "Runs the lead-capture HTTP API on a SQLite database, creating it when missing.", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (env LEADWIRE_ADDR)")
-	dbPath := fs.String("db", "./leadwire.db", "SQLite database file (env LEADWIRE_DB)")
+	dbPath := dbFlag(fs)
 	maxBody := fs.Int64("max-body", server.DefaultMaxBody, "largest accepted request body in bytes (env LEADWIRE_MAX_BODY)")
 	if err := parse(fs, args, stdout, map[string]string{
 		"addr": "LEADWIRE_ADDR", "db": "LEADWIRE_DB", "max-body": "LEADWIRE_MAX_BODY",
