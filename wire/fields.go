@@ -64,6 +64,12 @@ func (r *fieldReader) texts(path string, v any, idLike bool) []string {
 	return nil
 }
 
+// priceNoise is what people type into a price besides the number: prices
+// typed into forms come as "$500,000", and the currency sign and thousands
+// separators carry no value. It is built once, not per field: building a
+// Replacer allocates several kilobytes.
+var priceNoise = strings.NewReplacer("$", "", ",", "")
+
 // number reads a JSON number or a string holding one (forms send only
 // strings). null and "" read as 0.
 func (r *fieldReader) number(path string, v any) float64 {
@@ -74,10 +80,8 @@ func (r *fieldReader) number(path string, v any) float64 {
 	case json.Number:
 		s, sent = string(v), string(v)
 	case string:
-		// Prices typed into forms come as "$500,000": the currency sign
-		// and thousands separators carry no value.
 		sent = v
-		if s = strings.TrimSpace(strings.NewReplacer("$", "", ",", "").Replace(v)); s == "" {
+		if s = strings.TrimSpace(priceNoise.Replace(v)); s == "" {
 			return 0
 		}
 	default:
