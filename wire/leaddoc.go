@@ -52,10 +52,6 @@ func NewLeadDoc(l *leadwire.Lead) (LeadDoc, error) {
 // are: both are valid JSON already, and encoding/json would check them
 // again for every capture it answers.
 func (d LeadDoc) AppendJSON(b []byte) ([]byte, error) {
-	created, err := d.CreatedAt.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
 	b = append(b, `{"id":`...)
 	b = appendJSONString(b, d.ID)
 	b = append(b, `,"contact":`...)
@@ -65,7 +61,7 @@ func (d LeadDoc) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, `,"source_type":`...)
 	b = appendJSONString(b, d.SourceType)
 	b = append(b, `,"created_at":`...)
-	b = append(b, created...)
+	b = d.CreatedAt.appendJSON(b)
 	b = append(b, `,"raw_payload":`...)
 	b = appendRaw(b, d.RawPayload)
 	b = append(b, `,"parsed_payload":`...)
@@ -139,12 +135,17 @@ type UnixTime time.Time
 
 // MarshalJSON writes the time as seconds with exactly three decimals.
 func (t UnixTime) MarshalJSON() ([]byte, error) {
+	return t.appendJSON(nil), nil
+}
+
+// appendJSON appends what MarshalJSON writes to b.
+func (t UnixTime) appendJSON(b []byte) []byte {
 	ms := time.Time(t).UnixMilli()
 	sign := ""
 	if ms < 0 {
 		sign, ms = "-", -ms
 	}
-	return fmt.Appendf(nil, "%s%d.%03d", sign, ms/1000, ms%1000), nil
+	return fmt.Appendf(b, "%s%d.%03d", sign, ms/1000, ms%1000)
 }
 
 // UnmarshalJSON reads seconds with an optional fraction, keeping up to
