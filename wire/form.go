@@ -114,7 +114,7 @@ func isFilePart(p *multipart.Part) bool {
 // values, repeated keys build arrays, and Raw maps each key as received to
 // its value (an array of strings when repeated).
 func formLead(fields []formField) ([]*leadwire.Lead, error) {
-	root := &formNode{kind: objectNode, children: map[string]*formNode{}}
+	root := newFormNode(objectNode)
 	raw := map[string]any{}
 	for _, f := range fields {
 		switch prev := raw[f.key].(type) {

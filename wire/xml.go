@@ -124,8 +124,6 @@ func parseXML(body []byte) (*xmlElement, error) {
 	return root, nil
 }
 
-// xmlSyntaxError turns a parse error into an EINVALID error naming the
-// byte offset and line.
 // xmlCharset reads the non-UTF-8 encodings lead-forwarding services are
 // known to declare: ISO-8859-1 and its Windows superset.
 func xmlCharset(label string, input io.Reader) (io.Reader, error) {
@@ -140,6 +138,8 @@ func xmlCharset(label string, input io.Reader) (io.Reader, error) {
 	return nil, fmt.Errorf("the document's encoding %q is not supported; send UTF-8, ISO-8859-1 or windows-1252", label)
 }
 
+// xmlSyntaxError turns a parse error into an EINVALID error naming the
+// byte offset and, for a syntax error, the line.
 func xmlSyntaxError(dec *xml.Decoder, err error) error {
 	var syn *xml.SyntaxError
 	if errors.As(err, &syn) {
