@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"mime/multipart"
 	"testing"
 
 	"github.com/leadwire/leadwire"
@@ -94,9 +93,6 @@ func FuzzDecodeForm(f *testing.F) {
 	})
 }
 
-// fuzzBoundary is the boundary of the multipart fuzz bodies.
-const fuzzBoundary = "leadwire-fuzz-boundary"
-
 func FuzzDecodeMultipart(f *testing.F) {
 	seeds := [][]multipartPart{
 		{},
@@ -106,23 +102,11 @@ func FuzzDecodeMultipart(f *testing.F) {
 		{filePart("empty", "", "", ""), field("note", "n")},
 	}
 	for _, parts := range seeds {
-		var buf bytes.Buffer
-		w := multipart.NewWriter(&buf)
-		if err := w.SetBoundary(fuzzBoundary); err != nil {
-			f.Fatal(err)
-		}
-		for _, p := range parts {
-			pw, err := w.CreatePart(p.header)
-			if err != nil {
-				f.Fatal(err)
-			}
-			pw.Write([]byte(p.body))
-		}
-		w.Close()
-		f.Add(buf.Bytes())
+		_, body := multipartBody(f, parts...)
+		f.Add(body)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		leads, err := DecodeLeads("multipart/form-data; boundary="+fuzzBoundary, body)
+		leads, err := DecodeLeads("multipart/form-data; boundary="+testBoundary, body)
 		checkResult(t, leads, err)
 	})
 }
@@ -148,15 +132,19 @@ func FuzzDecodeXML(f *testing.F) {
 	})
 }
 
+// activitySeeds are timeline bodies with their content types: every
+// activity field, and bodies refused for their action or content type.
+var activitySeeds = []struct{ contentType, body string }{
+	{"application/json", `{"action":"ContactViewedListing","listing":{"id":"l1","mls_number":"123","price":450000,"property":{"beds":3}},"notes":"n"}`},
+	{"text/plain;charset=UTF-8", `{"action":"ContactSearchedListings","search":{"url":"https://example.com/s","minimum_price":1,"property_types":["Condo"],"postal_codes":[75201],"pool":true}}`},
+	{"application/json", `{"action":"ContactSignedUp"}`},
+	{"application/json", `{"action":"bad action"}`},
+	{"application/xml", `<a/>`},
+	{"", `{}`},
+}
+
 func FuzzDecodeActivity(f *testing.F) {
-	for _, seed := range []struct{ contentType, body string }{
-		{"application/json", `{"action":"ContactViewedListing","listing":{"id":"l1","mls_number":"123","price":450000,"property":{"beds":3}},"notes":"n"}`},
-		{"text/plain;charset=UTF-8", `{"action":"ContactSearchedListings","search":{"url":"https://example.com/s","minimum_price":1,"property_types":["Condo"],"postal_codes":[75201],"pool":true}}`},
-		{"application/json", `{"action":"ContactSignedUp"}`},
-		{"application/json", `{"action":"bad action"}`},
-		{"application/xml", `<a/>`},
-		{"", `{}`},
-	} {
+	for _, seed := range activitySeeds {
 		f.Add(seed.contentType, []byte(seed.body))
 	}
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {

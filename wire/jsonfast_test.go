@@ -170,12 +170,12 @@ func TestDecodeJSONObjectErrorsUnchanged(t *testing.T) {
 }
 
 func FuzzParseJSONObject(f *testing.F) {
-	// The lead seeds of FuzzDecodeJSON and those of FuzzDecodeActivity.
-	for _, seed := range append(jsonSeeds,
-		`{"action":"ContactViewedListing","listing":{"id":"l1","mls_number":"123","price":450000,"property":{"beds":3}},"notes":"n"}`,
-		`{"action":"ContactSearchedListings","search":{"url":"https://example.com/s","minimum_price":1,"property_types":["Condo"],"postal_codes":[75201],"pool":true}}`,
-	) {
+	// The seeds of FuzzDecodeJSON and FuzzDecodeActivity.
+	for _, seed := range jsonSeeds {
 		f.Add([]byte(seed))
+	}
+	for _, seed := range activitySeeds {
+		f.Add([]byte(seed.body))
 	}
 	for _, tt := range parseJSONObjectCases {
 		f.Add([]byte(tt.body))

@@ -3,7 +3,6 @@ package wire
 import (
 	"bytes"
 	"encoding/json"
-	"reflect"
 	"testing"
 	"time"
 
@@ -173,14 +172,7 @@ func TestLeadDocAppendJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var g, w any
-			if err := json.Unmarshal(got[len("prefix:"):], &g); err != nil {
-				t.Fatalf("AppendJSON wrote invalid JSON: %v\n%s", err, got)
-			}
-			json.Unmarshal(want, &w)
-			if !reflect.DeepEqual(g, w) {
-				t.Errorf("AppendJSON = %s\njson.Marshal = %s", got, want)
-			}
+			assertSameJSON(t, "AppendJSON against json.Marshal", got[len("prefix:"):], string(want))
 		})
 	}
 }
