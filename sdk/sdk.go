@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -26,10 +27,11 @@ type asset struct {
 	etag, gzTag string
 }
 
-// assets are keyed by file name.
-var assets = map[string]*asset{}
-
-func init() {
+// assets returns the served files keyed by name. They are prepared on the
+// first request, not when a program starts: every command of the leadwire
+// binary imports the server, and only serve ever answers with them.
+var assets = sync.OnceValue(func() map[string]*asset {
+	served := map[string]*asset{}
 	for name, contentType := range map[string]string{
 		"dist/rechat.min.js": "text/javascript; charset=utf-8",
 		"dist/rechat.js":     "text/javascript; charset=utf-8",
@@ -42,7 +44,7 @@ func init() {
 		}
 		sum := sha256.Sum256(b)
 		tag := base64.RawURLEncoding.EncodeToString(sum[:12])
-		assets[strings.TrimPrefix(name, "dist/")] = &asset{
+		served[strings.TrimPrefix(name, "dist/")] = &asset{
 			contentType: contentType,
 			plain:       b,
 			gz:          gzipBest(b),
@@ -51,7 +53,8 @@ func init() {
 			gzTag: `"` + tag + `-gzip"`,
 		}
 	}
-}
+	return served
+})
 
 func gzipBest(b []byte) []byte {
 	var buf bytes.Buffer
@@ -68,7 +71,7 @@ func gzipBest(b []byte) []byte {
 // that any website may load the script. Serve reports false, having
 // written nothing, when there is no such file.
 func Serve(w http.ResponseWriter, r *http.Request, file string) bool {
-	a := assets[file]
+	a := assets()[file]
 	if a == nil {
 		return false
 	}

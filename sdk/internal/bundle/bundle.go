@@ -3,31 +3,31 @@
 package bundle
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/evanw/esbuild/pkg/api"
 )
 
-// Outputs are the built files, relative to the sdk directory.
-var Outputs = []string{"dist/rechat.min.js", "dist/rechat.js", "dist/rechat.esm.js"}
+// builds are the built files, relative to the sdk directory, and how each
+// is built.
+var builds = []struct {
+	out    string
+	format api.Format
+	minify bool
+}{
+	{"dist/rechat.min.js", api.FormatIIFE, true},
+	{"dist/rechat.js", api.FormatIIFE, false},
+	{"dist/rechat.esm.js", api.FormatESModule, false},
+}
 
-// Build bundles sdkDir/src/index.js and returns the content of each of
-// Outputs, keyed by its name.
+// Build bundles sdkDir/src/index.js and returns the content of every built
+// file, keyed by its name relative to sdkDir.
 func Build(sdkDir string) (map[string][]byte, error) {
 	dir, err := filepath.Abs(sdkDir)
 	if err != nil {
 		return nil, err
-	}
-	builds := []struct {
-		out    string
-		format api.Format
-		minify bool
-	}{
-		{Outputs[0], api.FormatIIFE, true},
-		{Outputs[1], api.FormatIIFE, false},
-		{Outputs[2], api.FormatESModule, false},
 	}
 	files := make(map[string][]byte, len(builds))
 	for _, b := range builds {
@@ -49,7 +49,7 @@ func Build(sdkDir string) (map[string][]byte, error) {
 		})
 		if len(res.Errors) > 0 {
 			msgs := api.FormatMessages(res.Errors, api.FormatMessagesOptions{Kind: api.ErrorMessage})
-			return nil, fmt.Errorf("building %s: %w", b.out, errors.New(fmt.Sprint(msgs)))
+			return nil, fmt.Errorf("building %s:\n%s", b.out, strings.Join(msgs, ""))
 		}
 		if len(res.OutputFiles) != 1 {
 			return nil, fmt.Errorf("building %s: esbuild wrote %d files, want 1", b.out, len(res.OutputFiles))

@@ -14,8 +14,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, name := range bundle.Outputs {
-		if err := os.WriteFile(name, files[name], 0o644); err != nil {
+	for name, b := range files {
+		if err := os.WriteFile(name, b, 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
