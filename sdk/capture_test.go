@@ -134,7 +134,6 @@ func TestAttributionFromPageURL(t *testing.T) {
 
 func TestCaptureErrors(t *testing.T) {
 	s := newSite(t)
-	unknown := "7c2f4f3e-8a7b-4d4e-9e53-1f1b2a3c4d5e"
 	tests := []struct {
 		name     string
 		settings string
@@ -145,7 +144,7 @@ func TestCaptureErrors(t *testing.T) {
 		message  string // "" accepts any non-empty message
 		requests int
 	}{
-		{"unknown channel", "", jsString(unknown), 0, 404, "not_found", "", 1},
+		{"unknown channel", "", jsString(unknownChannel), 0, 404, "not_found", "", 1},
 		{"client error", "", jsString(s.server.ChannelID), 422, 422, "failed_422", "the front failed it with 422", 1},
 		{"server error without offline sync", "{offline_sync: false}", jsString(s.server.ChannelID), 503, 503, "failed_503", "the front failed it with 503", 1},
 		{"missing lead_channel", "", "undefined", 0, 0, "invalid", "lead_channel is required", 0},
@@ -179,7 +178,7 @@ func TestAPIURLSettingWins(t *testing.T) {
 	// The script comes from the front; api_url sends the lead straight to
 	// the server behind it.
 	navigate(t, tab, s.page("/", "", fmt.Sprintf(`{api_url: %s, sandbox: true}`, jsString(s.server.URL+"/")), ""))
-	if got := settle(t, tab, fmt.Sprintf(`sdk.Leads.capture({lead_channel: %s}, {email: 'a@example.com'})`, jsString(s.server.ChannelID))); got.Error != nil {
+	if got := settle(t, tab, capture(s, "a@example.com")); got.Error != nil {
 		t.Fatalf("capture rejected: %v", got)
 	}
 	s.waitLeads(1)
@@ -251,8 +250,9 @@ func TestCaptureOutlivesThePage(t *testing.T) {
 		case <-time.After(500 * time.Millisecond):
 		case <-r.Context().Done():
 		}
-		alive <- r.Context().Err() == nil
-		return r.Context().Err() == nil
+		ok := r.Context().Err() == nil
+		alive <- ok
+		return ok
 	})
 	eval[chromedp.Void](t, tab, `addEventListener('pagehide', e => localStorage.setItem('kept', e.persisted)); `+capture(s, "leaving@example.com")+`; location.href = '/gone'`)
 	if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.ID("next"))); err != nil {

@@ -84,7 +84,6 @@ func TestFormSubmitsEveryCollectableField(t *testing.T) {
 
 func TestFormOutcomes(t *testing.T) {
 	s := newSite(t)
-	unknown := "7c2f4f3e-8a7b-4d4e-9e53-1f1b2a3c4d5e"
 	tests := []struct {
 		name      string
 		channel   string
@@ -99,7 +98,7 @@ func TestFormOutcomes(t *testing.T) {
 		{"validate false sends nothing", s.server.ChannelID, "Boolean(payload.phone_number)", `document.querySelector('#send').click()`, 0, 0, 0, 0, 0},
 		{"server error reaches onError", s.server.ChannelID, "true", `document.querySelector('#send').click()`, 409, 0, 1, 0, 409},
 		{"double click sends once", s.server.ChannelID, "true", `const b = document.querySelector('#send'); b.click(); b.click(); document.querySelector('#lead-form').requestSubmit()`, 0, 1, 1, 1, 0},
-		{"unbound form sends nothing", unknown, "true", `unbind(); document.querySelector('#lead-form').addEventListener('submit', e => e.preventDefault()); document.querySelector('#send').click()`, 0, 1, 0, 0, 0},
+		{"unbound form sends nothing", unknownChannel, "true", `unbind(); document.querySelector('#lead-form').addEventListener('submit', e => e.preventDefault()); document.querySelector('#send').click()`, 0, 1, 0, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,12 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strings"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/internal/browser"
 	"github.com/leadwire/leadwire/internal/testserver"
@@ -113,6 +114,14 @@ window.settle = p => p.then(ok => ({ok}), e => ({error: {message: e.message, sta
 	return s.web.URL + path
 }
 
+// unknownChannel is a well-formed channel id that no server has.
+const unknownChannel = "7c2f4f3e-8a7b-4d4e-9e53-1f1b2a3c4d5e"
+
+// capture is the JS that captures a lead with email on the site's channel.
+func capture(s *site, email string) string {
+	return fmt.Sprintf(`sdk.Leads.capture({lead_channel: %s}, {email: %s})`, jsString(s.server.ChannelID), jsString(email))
+}
+
 // apiPattern matches the API calls, not the SDK script, so that a page can
 // load while its API calls fail.
 func (s *site) apiPattern() string { return s.api + "/leads/*" }
@@ -156,9 +165,7 @@ func (s *site) holdPosts(hold func(*http.Request) bool) {
 // leads returns the stored leads, oldest first.
 func (s *site) leads() []*leadwire.Lead {
 	leads := s.server.Leads(s.t)
-	for i, j := 0, len(leads)-1; i < j; i, j = i+1, j-1 {
-		leads[i], leads[j] = leads[j], leads[i]
-	}
+	slices.Reverse(leads)
 	return leads
 }
 
@@ -222,6 +229,13 @@ func waitTrue(t *testing.T, tab context.Context, js string) {
 	}
 }
 
+func setOffline(t *testing.T, tab context.Context, offline bool, pattern string) {
+	t.Helper()
+	if err := browser.SetOffline(tab, offline, pattern); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // queued is how many items wait in the page's localStorage queue.
 func queued(t *testing.T, tab context.Context) int {
 	t.Helper()
@@ -230,6 +244,9 @@ func queued(t *testing.T, tab context.Context) int {
 
 func jsString(s string) string { b, _ := json.Marshal(s); return string(b) }
 
+// isUUID reports whether s is a random (version 4) UUID in its usual
+// 36-character form.
 func isUUID(s string) bool {
-	return len(s) == 36 && strings.Count(s, "-") == 4 && s[14] == '4'
+	u, err := uuid.Parse(s)
+	return err == nil && len(s) == 36 && u.Version() == 4 && u.Variant() == uuid.RFC4122
 }

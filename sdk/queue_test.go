@@ -12,17 +12,6 @@ import (
 	"github.com/leadwire/leadwire/internal/browser"
 )
 
-func setOffline(t *testing.T, tab context.Context, offline bool, pattern string) {
-	t.Helper()
-	if err := browser.SetOffline(tab, offline, pattern); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func capture(s *site, email string) string {
-	return fmt.Sprintf(`sdk.Leads.capture({lead_channel: %s}, {email: %s})`, jsString(s.server.ChannelID), jsString(email))
-}
-
 func TestOfflineCaptureSurvivesReloadAndIsDeliveredOnce(t *testing.T) {
 	s := newSite(t)
 	tab := browser.NewTab(t)
