@@ -220,15 +220,19 @@ function createTracker(options, api, send) {
 var PRODUCTION = "https://api.rechat.com";
 var SANDBOX = "https://api.sandbox.rechat.com";
 var script = globalThis.document?.currentScript?.src;
-var served = script && /\/sdk\/rechat(\.min)?\.js$/.test(new URL(script).pathname) && new URL(script).origin;
+var scriptURL = script && new URL(script);
+var served = scriptURL && /\/sdk\/rechat(\.min)?\.js$/.test(scriptURL.pathname) && scriptURL.origin;
 var pick = ({ id, contact, created_at, lead_channel, source_type }) => ({ id, contact, created_at, lead_channel, source_type });
 var Sdk = class {
   constructor(settings = {}) {
     const { api_url, sandbox, tracker, offline_sync } = settings;
     const api = (api_url || (sandbox ? SANDBOX : served || PRODUCTION)).replace(/\/+$/, "");
     const queue = offline_sync !== false && storage() && createQueue(api, offline_sync && offline_sync.max_queue_size || 500, (item, data) => {
-      if (item.lead && data.id && tracker !== false) Tracker.identify(data.id);
+      if (item.lead) follow(data);
     });
+    const follow = (data) => {
+      if (data.id && tracker !== false) Tracker.identify(data.id);
+    };
     const send = async (url, body, lead) => {
       const item = { id: uuid(), url, body, lead };
       if (queue && !navigator.onLine) return queue.add(item);
@@ -244,7 +248,7 @@ var Sdk = class {
       const { url, body, lead_channel } = request(api, channel, lead);
       const data = await send(url, body, true);
       if (data.queued) return { ...data, lead_channel };
-      if (data.id && tracker !== false) Tracker.identify(data.id);
+      follow(data);
       return pick(data);
     };
     this.Leads = {

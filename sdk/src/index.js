@@ -10,7 +10,8 @@ const SANDBOX = 'https://api.sandbox.rechat.com'
 // A script served by a leadwire server talks to that server by default.
 // document.currentScript is only set while the script first runs.
 const script = globalThis.document?.currentScript?.src
-const served = script && /\/sdk\/rechat(\.min)?\.js$/.test(new URL(script).pathname) && new URL(script).origin
+const scriptURL = script && new URL(script)
+const served = scriptURL && /\/sdk\/rechat(\.min)?\.js$/.test(scriptURL.pathname) && scriptURL.origin
 
 // pick keeps the documented fields of a created lead.
 const pick = ({ id, contact, created_at, lead_channel, source_type }) => ({ id, contact, created_at, lead_channel, source_type })
@@ -23,8 +24,13 @@ export class Sdk {
       offline_sync !== false &&
       storage() &&
       createQueue(api, (offline_sync && offline_sync.max_queue_size) || 500, (item, data) => {
-        if (item.lead && data.id && tracker !== false) Tracker.identify(data.id)
+        if (item.lead) follow(data)
       })
+    // follow points the tracker at a lead just created, unless the site
+    // turned the tracker off.
+    const follow = (data) => {
+      if (data.id && tracker !== false) Tracker.identify(data.id)
+    }
 
     // send posts now or, when the browser is offline or the server cannot
     // answer yet, queues the request under the same idempotency key.
@@ -44,7 +50,7 @@ export class Sdk {
       const { url, body, lead_channel } = request(api, channel, lead)
       const data = await send(url, body, true)
       if (data.queued) return { ...data, lead_channel }
-      if (data.id && tracker !== false) Tracker.identify(data.id)
+      follow(data)
       return pick(data)
     }
 
