@@ -161,27 +161,3 @@ func FuzzDecodeActivity(f *testing.F) {
 		}
 	})
 }
-
-func FuzzUnixTime(f *testing.F) {
-	for _, seed := range []string{"1752247298.819", "0", "-1.5", "1.7e9", "1752247298.123456789", "null"} {
-		f.Add(seed)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var u UnixTime
-		if err := u.UnmarshalJSON([]byte(s)); err != nil {
-			return
-		}
-		b, err := u.MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var back UnixTime
-		if err := back.UnmarshalJSON(b); err != nil {
-			t.Fatalf("%s does not read back: %v", b, err)
-		}
-		b2, _ := back.MarshalJSON()
-		if !bytes.Equal(b, b2) {
-			t.Fatalf("%s read back as %s", b, b2)
-		}
-	})
-}

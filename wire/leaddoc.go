@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/leadwire/leadwire"
@@ -146,59 +143,4 @@ func (t UnixTime) appendJSON(b []byte) []byte {
 		sign, ms = "-", -ms
 	}
 	return fmt.Appendf(b, "%s%d.%03d", sign, ms/1000, ms%1000)
-}
-
-// UnmarshalJSON reads seconds with an optional fraction, keeping up to
-// nanosecond precision; null leaves the time unchanged.
-func (t *UnixTime) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if string(b) == "null" {
-		return nil
-	}
-	tm, ok := parseUnixSeconds(string(b))
-	if !ok {
-		return fmt.Errorf("time %s is not Unix seconds", b)
-	}
-	*t = UnixTime(tm)
-	return nil
-}
-
-// maxUnixSeconds bounds the times read (about 31 million years), so that
-// their milliseconds fit an int64.
-const maxUnixSeconds = 1e15
-
-// parseUnixSeconds parses a JSON number of seconds. Plain decimals are
-// read digit by digit, because a float64 cannot hold today's seconds to
-// the nanosecond; exponent forms fall back to float64.
-func parseUnixSeconds(s string) (time.Time, bool) {
-	if strings.ContainsAny(s, "eE") {
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsNaN(f) || math.Abs(f) >= maxUnixSeconds {
-			return time.Time{}, false
-		}
-		sec := math.Floor(f)
-		return time.Unix(int64(sec), int64(math.Round((f-sec)*1e9))), true
-	}
-	neg := strings.HasPrefix(s, "-")
-	whole, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
-	if whole == "" || !digits(whole) || !digits(frac) || len(whole) > 15 { // 15 digits stay below maxUnixSeconds
-		return time.Time{}, false
-	}
-	sec, _ := strconv.ParseInt(whole, 10, 64)
-	frac = (frac + "000000000")[:9]
-	nsec, _ := strconv.ParseInt(frac, 10, 64)
-	if neg {
-		sec, nsec = -sec, -nsec
-	}
-	return time.Unix(sec, nsec), true
-}
-
-// digits reports whether s is made of ASCII digits only.
-func digits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

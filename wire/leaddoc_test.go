@@ -76,62 +76,8 @@ func TestUnixTimeMarshal(t *testing.T) {
 			if string(b) != tt.want {
 				t.Errorf("got %s, want %s", b, tt.want)
 			}
-			var back UnixTime
-			if err := json.Unmarshal(b, &back); err != nil {
-				t.Fatal(err)
-			}
-			if want := tt.time.Truncate(time.Millisecond); !time.Time(back).Equal(want) {
-				t.Errorf("round trip: got %v, want %v", time.Time(back), want)
-			}
 		})
 	}
-}
-
-func TestUnixTimeUnmarshal(t *testing.T) {
-	tests := []struct {
-		in   string
-		want time.Time
-		ok   bool
-	}{
-		{"1752247298.819", time.Unix(1752247298, 819_000_000), true},
-		{"1752247298", time.Unix(1752247298, 0), true},
-		{"1752247298.123456789123", time.Unix(1752247298, 123_456_789), true},
-		{"-1.5", time.Unix(-2, 500_000_000), true},
-		{"1.752247298819e9", time.Unix(1752247298, 819_000_000), true},
-		{"0", time.Unix(0, 0), true},
-		{`"1752247298.819"`, time.Time{}, false},
-		{"true", time.Time{}, false},
-		{"1e300", time.Time{}, false},
-		{"1234567890123456789", time.Time{}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			var got UnixTime
-			err := json.Unmarshal([]byte(tt.in), &got)
-			if (err == nil) != tt.ok {
-				t.Fatalf("err = %v, want ok %v", err, tt.ok)
-			}
-			if !tt.ok {
-				return
-			}
-			// Exponent forms pass through float64 and keep about a microsecond.
-			if d := time.Time(got).Sub(tt.want); d < -time.Microsecond || d > time.Microsecond {
-				t.Errorf("got %v, want %v", time.Time(got), tt.want)
-			}
-		})
-	}
-
-	t.Run("null leaves the time unchanged", func(t *testing.T) {
-		v := struct {
-			At UnixTime `json:"at"`
-		}{UnixTime(time.Unix(7, 0))}
-		if err := json.Unmarshal([]byte(`{"at": null}`), &v); err != nil {
-			t.Fatal(err)
-		}
-		if !time.Time(v.At).Equal(time.Unix(7, 0)) {
-			t.Errorf("got %v", time.Time(v.At))
-		}
-	})
 }
 
 func TestLeadDocAppendJSON(t *testing.T) {
