@@ -7,13 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -54,6 +54,11 @@ type item struct {
 	request
 }
 
+// queued describes the item stored under the file name id.
+func (it *item) queued(id string) QueuedItem {
+	return QueuedItem{ID: id, Kind: it.Kind, QueuedAt: it.QueuedAt, IdempotencyKey: it.IdempotencyKey}
+}
+
 // deadItem is the content of a dead-letter file.
 type deadItem struct {
 	Item     item      `json:"item"`
@@ -79,9 +84,8 @@ type outbox struct {
 	maxItems int
 	token    string // tells this outbox's file names from other processes'
 
-	mu       sync.Mutex // orders lastNano and seq
+	mu       sync.Mutex // guards lastNano
 	lastNano int64
-	seq      atomic.Uint64
 }
 
 // staleTemp is how old a tmp/ file must be to be a leftover of a crash
@@ -116,14 +120,14 @@ func (o *outbox) removeStaleTemp() {
 	}
 }
 
-// nextName returns a new item name: queueing time in nanoseconds (strictly
-// increasing within this process), this outbox's token and a sequence.
+// nextName returns a new item name: queueing time in nanoseconds, strictly
+// increasing for this outbox, and this outbox's token, which keeps its
+// names apart from those of other processes sharing the directory.
 func (o *outbox) nextName(now time.Time) string {
 	o.mu.Lock()
-	n := max(now.UnixNano(), o.lastNano+1)
-	o.lastNano = n
-	o.mu.Unlock()
-	return fmt.Sprintf("%020d-%s-%08d.json", n, o.token, o.seq.Add(1))
+	defer o.mu.Unlock()
+	o.lastNano = max(now.UnixNano(), o.lastNano+1)
+	return fmt.Sprintf("%020d-%s.json", o.lastNano, o.token)
 }
 
 // add stores r durably and returns its id. When add returns, the item is
@@ -219,7 +223,7 @@ func (o *outbox) pending() ([]QueuedItem, error) {
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, QueuedItem{ID: name, Kind: it.Kind, QueuedAt: it.QueuedAt, IdempotencyKey: it.IdempotencyKey})
+		items = append(items, it.queued(name))
 	}
 	return items, nil
 }
@@ -261,7 +265,7 @@ func (o *outbox) deadLetters() ([]DeadLetter, error) {
 			return nil, fmt.Errorf("rechat: dead letter %s: %w", e.Name(), err)
 		}
 		out = append(out, DeadLetter{
-			QueuedItem: QueuedItem{ID: e.Name(), Kind: d.Item.Kind, QueuedAt: d.Item.QueuedAt, IdempotencyKey: d.Item.IdempotencyKey},
+			QueuedItem: d.Item.queued(e.Name()),
 			Status:     d.Status, Code: d.Code, Message: d.Message, FailedAt: d.FailedAt,
 		})
 	}
@@ -310,14 +314,15 @@ func (o *outbox) claim(ctx context.Context, name string, wait bool) (*claim, err
 		}
 	}
 	// The previous holder may have delivered and removed the file between
-	// our open and our lock: only the file still at path is the item.
+	// our open and our lock: only the file still at path is the item, and
+	// then the descriptor we hold the lock on reads it.
 	held, err1 := f.Stat()
 	current, err2 := os.Stat(path)
 	if err1 != nil || err2 != nil || !os.SameFile(held, current) {
 		f.Close()
 		return nil, nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := io.ReadAll(f)
 	if err != nil {
 		f.Close()
 		return nil, err
