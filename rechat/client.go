@@ -59,11 +59,13 @@ type request struct {
 	IdempotencyKey string          `json:"idempotency_key"`
 }
 
+// userAgent names this SDK in every request.
+const userAgent = "leadwire-rechat-go/1"
+
 // client posts requests to one API base URL.
 type client struct {
-	base      string
-	http      *http.Client
-	userAgent string
+	base string
+	http *http.Client
 }
 
 // post sends r and decodes the data of a success answer into out (which
@@ -76,7 +78,7 @@ func (c *client) post(ctx context.Context, r *request, out any) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set("Idempotency-Key", r.IdempotencyKey)
 	resp, err := c.http.Do(req)
 	if err != nil {

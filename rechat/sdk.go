@@ -97,7 +97,7 @@ func NewSdk(settings Settings) (*Sdk, error) {
 	if httpClient == nil {
 		httpClient = defaultHTTPClient()
 	}
-	c := &client{base: base, http: httpClient, userAgent: "leadwire-rechat-go/1"}
+	c := &client{base: base, http: httpClient}
 	sdk := &Sdk{}
 	if !settings.DisableOfflineSync {
 		sdk.sender, err = newSender(c, base, settings.OfflineSync)

@@ -97,27 +97,17 @@ func (s *sender) run() {
 }
 
 // backoff is the wait before retry number attempt (1, 2, ...): an
-// exponential delay from min capped at max, with jitter between half and
-// all of it so that many senders do not retry in step, and never shorter
-// than what the server asked for with Retry-After.
-func backoff(attempt int, retryAfter, min, max time.Duration) time.Duration {
-	d := min
-	for i := 1; i < attempt && d < max; i++ {
+// exponential delay from first capped at limit, with jitter between half
+// and all of it so that many senders do not retry in step, and never
+// shorter than what the server asked for with Retry-After.
+func backoff(attempt int, retryAfter, first, limit time.Duration) time.Duration {
+	d := first
+	for i := 1; i < attempt && d < limit; i++ {
 		d *= 2
 	}
-	d = minDuration(d, max)
+	d = min(d, limit)
 	d = d/2 + rand.N(d/2+1)
-	if d < retryAfter {
-		d = retryAfter
-	}
-	return d
-}
-
-func minDuration(a, b time.Duration) time.Duration {
-	if a < b {
-		return a
-	}
-	return b
+	return max(d, retryAfter)
 }
 
 // notify wakes the background loop after an item was added.
