@@ -212,23 +212,25 @@ func attribution(ch Channel, action *url.URL, referer string) Channel {
 	if u, err := url.Parse(referer); err == nil && referer != "" {
 		sources = append(sources, u.Query())
 	}
-	for _, f := range ch.attributionFields() {
+	fields := reflect.ValueOf(&ch).Elem()
+	for name, i := range attributionFields {
+		f := fields.Field(i)
 		for _, q := range sources {
-			if *f.value != "" {
+			if f.String() != "" {
 				break
 			}
-			*f.value = strings.TrimSpace(q.Get("rechat_" + f.name))
+			f.SetString(strings.TrimSpace(q.Get("rechat_" + name)))
 		}
 	}
 	return ch
 }
 
-// leadTextFields maps the JSON name of each string field of Lead to the
-// field's index, so that a form field named like a documented lead field
-// fills it and the names live only in Lead's struct tags.
-var leadTextFields = func() map[string]int {
+// jsonStringFields maps the JSON name of each string field of the struct T
+// to the field's index, so that fields filled by wire name take their
+// names from T's struct tags alone.
+func jsonStringFields[T any]() map[string]int {
 	fields := map[string]int{}
-	t := reflect.TypeFor[Lead]()
+	t := reflect.TypeFor[T]()
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -237,7 +239,16 @@ var leadTextFields = func() map[string]int {
 		}
 	}
 	return fields
-}()
+}
+
+// leadTextFields are the string fields of Lead: a form field named like a
+// documented lead field fills it.
+var leadTextFields = jsonStringFields[Lead]()
+
+// attributionFields are the attribution fields of Channel (every field
+// but LeadChannel, which is the endpoint, not part of the lead), which
+// rechat_* parameters fill.
+var attributionFields = jsonStringFields[Channel]()
 
 // lead maps a payload to a lead: documented fields to typed fields (the
 // first value when a field was repeated), the rest to Extra. A form names

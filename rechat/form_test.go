@@ -76,7 +76,8 @@ func TestFormURLEncoded(t *testing.T) {
 	s := newSite(t, func(api *testserver.Server) rechat.Channel {
 		return rechat.Channel{LeadChannel: api.ChannelID, UserID: "explicit-user"}
 	}, rechat.FormEvents{})
-	page := s.url + "/listings/1?rechat_user_id=page-user&rechat_brand_id=page-brand&rechat_ad_campaign_id=page-ad"
+	page := s.url + "/listings/1?rechat_user_id=page-user&rechat_brand_id=page-brand&rechat_ad_campaign_id=page-ad" +
+		"&rechat_email_campaign_id=page-ec&rechat_email_campaign_email_id=page-ece"
 	form := url.Values{
 		"first_name": {"Jane"}, "email": {"jane@example.com"}, "tag": {"buyer", "vip"},
 		"message": {"Is it still available?"}, "interests": {"pool", "garden"},
@@ -98,8 +99,9 @@ func TestFormURLEncoded(t *testing.T) {
 	if p.FirstName != "Jane" || strings.Join(p.Tag, ",") != "buyer,vip" || p.RefererURL != page {
 		t.Errorf("payload = %+v", p)
 	}
-	if p.UserID != "explicit-user" || p.BrandID != "action-brand" || p.AdCampaignID != "page-ad" {
-		t.Errorf("attribution = %+v, want explicit user, action-URL brand, page ad campaign", p.Attribution)
+	if p.UserID != "explicit-user" || p.BrandID != "action-brand" || p.AdCampaignID != "page-ad" ||
+		p.EmailCampaignID != "page-ec" || p.EmailCampaignEmailID != "page-ece" {
+		t.Errorf("attribution = %+v, want explicit user, action-URL brand, page campaigns", p.Attribution)
 	}
 	if p.Extra["message"] != "Is it still available?" {
 		t.Errorf("extra = %v", p.Extra)

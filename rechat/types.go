@@ -21,24 +21,6 @@ type Channel struct {
 	EmailCampaignEmailID string `json:"email_campaign_email_id,omitempty"`
 }
 
-// attributionFields lists the attribution of c by wire name, so the
-// rechat_* merge and the JSON body agree on the names.
-func (c *Channel) attributionFields() []struct {
-	name  string
-	value *string
-} {
-	return []struct {
-		name  string
-		value *string
-	}{
-		{"user_id", &c.UserID},
-		{"brand_id", &c.BrandID},
-		{"ad_campaign_id", &c.AdCampaignID},
-		{"email_campaign_id", &c.EmailCampaignID},
-		{"email_campaign_email_id", &c.EmailCampaignEmailID},
-	}
-}
-
 // Lead is one person asking to be contacted. Every field is optional.
 type Lead struct {
 	FirstName   string     `json:"first_name,omitempty"`
