@@ -49,6 +49,17 @@ func newSdk(t *testing.T, apiURL, dir string, edit ...func(*rechat.Settings)) *r
 	return sdk
 }
 
+// mustQueue captures a lead with email on ch and fails the test unless the
+// API could not take it and the lead was queued in the outbox.
+func mustQueue(t *testing.T, sdk *rechat.Sdk, ch rechat.Channel, email string) *rechat.CaptureResult {
+	t.Helper()
+	res, err := sdk.Leads.Capture(context.Background(), ch, rechat.Lead{Email: email})
+	if err != nil || !res.Queued {
+		t.Fatalf("capture of %q = %+v, %v; want it queued", email, res, err)
+	}
+	return res
+}
+
 // deadURL is the address of a port nothing listens on: connections are
 // refused.
 func deadURL(t *testing.T) string {

@@ -90,12 +90,9 @@ func TestOutboxDeliversAfterOutage(t *testing.T) {
 	s.Down(t)
 	var queued []string
 	for i := range 3 {
-		res, err := sdk.Leads.Capture(ctx, ch, rechat.Lead{Email: fmt.Sprintf("down-%d@example.com", i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !res.Queued || res.QueueID == "" || res.ID != "" {
-			t.Fatalf("capture while down = %+v, want queued", res)
+		res := mustQueue(t, sdk, ch, fmt.Sprintf("down-%d@example.com", i))
+		if res.QueueID == "" || res.ID != "" {
+			t.Fatalf("capture while down = %+v, want a queue id and no lead id", res)
 		}
 		queued = append(queued, res.QueueID)
 	}
@@ -175,11 +172,8 @@ func TestOutboxQueuesOnServerErrors(t *testing.T) {
 	failing.Store("fail", 2)
 	sdk := newSdk(t, front.URL, "")
 	ctx := context.Background()
-	res, err := sdk.Leads.Capture(ctx, rechat.Channel{LeadChannel: s.ChannelID}, rechat.Lead{Email: "503@example.com"})
-	if err != nil || !res.Queued {
-		t.Fatalf("capture on 503 = %+v, %v", res, err)
-	}
-	err = sdk.Leads.Flush(ctx)
+	mustQueue(t, sdk, rechat.Channel{LeadChannel: s.ChannelID}, "503@example.com")
+	err := sdk.Leads.Flush(ctx)
 	var apiErr *rechat.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != 503 || apiErr.RetryAfter != time.Second {
 		t.Fatalf("flush on 503 = %v", err)
@@ -199,10 +193,7 @@ func TestOutboxLostResponse(t *testing.T) {
 	sdk := newSdk(t, url, "")
 	ctx := context.Background()
 	lose.Store(true)
-	res, err := sdk.Leads.Capture(ctx, rechat.Channel{LeadChannel: s.ChannelID}, rechat.Lead{Email: "lost@example.com"})
-	if err != nil || !res.Queued {
-		t.Fatalf("capture with a lost answer = %+v, %v; want queued", res, err)
-	}
+	mustQueue(t, sdk, rechat.Channel{LeadChannel: s.ChannelID}, "lost@example.com")
 	leadByEmail(t, s, "lost@example.com") // committed before the answer was lost
 	lose.Store(false)
 	if err := sdk.Leads.Flush(ctx); err != nil {
@@ -222,9 +213,7 @@ func TestOutboxFull(t *testing.T) {
 	ctx := context.Background()
 	ch := rechat.Channel{LeadChannel: "c"}
 	for i := range 2 {
-		if res, err := sdk.Leads.Capture(ctx, ch, rechat.Lead{Email: strconv.Itoa(i)}); err != nil || !res.Queued {
-			t.Fatalf("capture %d = %+v, %v", i, res, err)
-		}
+		mustQueue(t, sdk, ch, strconv.Itoa(i))
 	}
 	res, err := sdk.Leads.Capture(ctx, ch, rechat.Lead{Email: "one too many"})
 	if !errors.Is(err, rechat.ErrQueueFull) || res != nil {
@@ -241,12 +230,8 @@ func TestOutboxDeadLetters(t *testing.T) {
 	ctx := context.Background()
 	s.Down(t)
 	unknown := rechat.Channel{LeadChannel: "0193a6f0-0000-7000-8000-000000000000"}
-	if res, err := sdk.Leads.Capture(ctx, unknown, rechat.Lead{Email: "nowhere@example.com"}); err != nil || !res.Queued {
-		t.Fatalf("capture = %+v, %v", res, err)
-	}
-	if res, err := sdk.Leads.Capture(ctx, rechat.Channel{LeadChannel: s.ChannelID}, rechat.Lead{Email: "fine@example.com"}); err != nil || !res.Queued {
-		t.Fatalf("capture = %+v, %v", res, err)
-	}
+	mustQueue(t, sdk, unknown, "nowhere@example.com")
+	mustQueue(t, sdk, rechat.Channel{LeadChannel: s.ChannelID}, "fine@example.com")
 	s.Up(t)
 	if err := sdk.Leads.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -271,9 +256,7 @@ func TestOutboxBackgroundSender(t *testing.T) {
 		st.OfflineSync.MaxRetryDelay = 100 * time.Millisecond
 	})
 	s.Down(t)
-	if res, err := sdk.Leads.Capture(context.Background(), rechat.Channel{LeadChannel: s.ChannelID}, rechat.Lead{Email: "bg@example.com"}); err != nil || !res.Queued {
-		t.Fatalf("capture = %+v, %v", res, err)
-	}
+	mustQueue(t, sdk, rechat.Channel{LeadChannel: s.ChannelID}, "bg@example.com")
 	s.Up(t)
 	for deadline := time.Now().Add(20 * time.Second); len(s.Leads(t)) == 0; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -285,15 +268,9 @@ func TestOutboxBackgroundSender(t *testing.T) {
 
 func TestCloseMakesLastAttempt(t *testing.T) {
 	s := testserver.Start(t)
-	sdk, err := rechat.NewSdk(rechat.Settings{APIURL: s.URL, OfflineSync: rechat.OfflineSyncSettings{
-		Dir: t.TempDir(), MinRetryDelay: time.Hour, PollInterval: time.Hour}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sdk := newSdk(t, s.URL, "") // its cleanup's second Close does nothing
 	s.Down(t)
-	if res, err := sdk.Leads.Capture(context.Background(), rechat.Channel{LeadChannel: s.ChannelID}, rechat.Lead{Email: "close@example.com"}); err != nil || !res.Queued {
-		t.Fatalf("capture = %+v, %v", res, err)
-	}
+	mustQueue(t, sdk, rechat.Channel{LeadChannel: s.ChannelID}, "close@example.com")
 	s.Up(t)
 	if err := sdk.Close(context.Background()); err != nil {
 		t.Fatal(err)
@@ -416,10 +393,7 @@ func TestOutboxSharedBySenders(t *testing.T) {
 	const n = 60
 	offline := newSdk(t, deadURL(t), dir)
 	for i := range n {
-		if res, err := offline.Leads.Capture(context.Background(), rechat.Channel{LeadChannel: s.ChannelID},
-			rechat.Lead{Email: fmt.Sprintf("shared-%d@example.com", i)}); err != nil || !res.Queued {
-			t.Fatalf("capture = %+v, %v", res, err)
-		}
+		mustQueue(t, offline, rechat.Channel{LeadChannel: s.ChannelID}, fmt.Sprintf("shared-%d@example.com", i))
 	}
 
 	cmd := startChild(t, "flush", url, dir, s.ChannelID)
