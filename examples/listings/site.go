@@ -42,26 +42,27 @@ func findListing(mls string) (listing, bool) {
 	return listing{}, false
 }
 
-// site is the website's handler.
+// site holds what the website's pages need.
 type site struct {
 	sdk *rechat.Sdk
 	log *slog.Logger
-	mux *http.ServeMux
 }
 
+// newSite returns the website's handler.
 func newSite(sdk *rechat.Sdk, channel rechat.Channel, log *slog.Logger) http.Handler {
-	s := &site{sdk: sdk, log: log, mux: http.NewServeMux()}
-	s.mux.HandleFunc("GET /{$}", s.index)
-	s.mux.HandleFunc("GET /listings/{mls}", s.listing)
-	s.mux.HandleFunc("GET /thanks", s.thanks)
-	s.mux.Handle("POST /contact", sdk.Leads.Form(channel, rechat.FormEvents{
+	s := &site{sdk: sdk, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.index)
+	mux.HandleFunc("GET /listings/{mls}", s.listing)
+	mux.HandleFunc("GET /thanks", s.thanks)
+	mux.Handle("POST /contact", sdk.Leads.Form(channel, rechat.FormEvents{
 		Validate: func(r *http.Request, p rechat.Payload) bool {
 			return p.Get("email") != "" || p.Get("phone_number") != ""
 		},
 		SuccessURL: "/thanks",
 		OnError:    s.contactFailed,
 	}))
-	return s.mux
+	return mux
 }
 
 func (s *site) index(w http.ResponseWriter, r *http.Request) {
