@@ -13,16 +13,22 @@ import (
 	"github.com/leadwire/leadwire"
 )
 
-// openStopped opens a store, lets setup write through the running writer,
-// then stops the writer's goroutine so the test can hand batches of its
-// choosing to writer.run, one at a time.
-func openStopped(t *testing.T, setup func(s *Store)) *Store {
+// openStopped opens a store with a channel, lets setup (when not nil) write
+// through the running writer, then stops the writer's goroutine so the test
+// can hand batches of its choosing to writer.run, one at a time.
+func openStopped(t *testing.T, setup func(s *Store, ch *leadwire.Channel)) (*Store, *leadwire.Channel) {
 	t.Helper()
 	s, err := Open(filepath.Join(t.TempDir(), "leadwire.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	setup(s)
+	ch := &leadwire.Channel{Name: "Site"}
+	if err := s.CreateChannel(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(s, ch)
+	}
 	s.w.stop()
 	t.Cleanup(func() {
 		if err := s.Check(context.Background()); err != nil {
@@ -32,7 +38,7 @@ func openStopped(t *testing.T, setup func(s *Store)) *Store {
 			t.Error(err)
 		}
 	})
-	return s
+	return s, ch
 }
 
 // runBatch runs ops as one batch and returns each op's answer.
@@ -74,13 +80,8 @@ func countLeads(t *testing.T, s *Store) int {
 
 func TestBatchRefusalsDoNotFailOthers(t *testing.T) {
 	ctx := context.Background()
-	var ch leadwire.Channel
 	var earlier []*leadwire.Lead
-	s := openStopped(t, func(s *Store) {
-		ch = leadwire.Channel{Name: "Site"}
-		if err := s.CreateChannel(ctx, &ch); err != nil {
-			t.Fatal(err)
-		}
+	s, ch := openStopped(t, func(s *Store, ch *leadwire.Channel) {
 		earlier = mustCapture(t, s, oneLead(ch.ID, "used", "h1", "early@example.com"))
 	})
 
@@ -125,13 +126,7 @@ func (brokenOp) apply(*writer, time.Time) error { return errBroken }
 
 func TestFailedBatchFailsEveryWaiterAndWritesNothing(t *testing.T) {
 	ctx := context.Background()
-	var ch leadwire.Channel
-	s := openStopped(t, func(s *Store) {
-		ch = leadwire.Channel{Name: "Site"}
-		if err := s.CreateChannel(ctx, &ch); err != nil {
-			t.Fatal(err)
-		}
-	})
+	s, ch := openStopped(t, nil)
 
 	lost := prepare(t, s, oneLead(ch.ID, "k", "h", "lost@example.com"))
 	for i, err := range runBatch(s, ctx, lost, brokenOp{}) {
@@ -154,13 +149,7 @@ func TestFailedBatchFailsEveryWaiterAndWritesNothing(t *testing.T) {
 }
 
 func TestCancelledRequestIsNotWritten(t *testing.T) {
-	var ch leadwire.Channel
-	s := openStopped(t, func(s *Store) {
-		ch = leadwire.Channel{Name: "Site"}
-		if err := s.CreateChannel(context.Background(), &ch); err != nil {
-			t.Fatal(err)
-		}
-	})
+	s, ch := openStopped(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	o := prepare(t, s, oneLead(ch.ID, "", "", "gone@example.com"))
@@ -228,19 +217,13 @@ func TestCloseFinishesAcceptedWrites(t *testing.T) {
 // activity on a lead of an earlier batch: the contact rows are written at
 // the end of the batch and must hold the newest values.
 func TestNewContactUpdatedInSameBatch(t *testing.T) {
-	var channelID string
 	var earlier *leadwire.Lead
-	s := openStopped(t, func(s *Store) {
-		ch, _, err := leadwire.EnsureDefaultChannel(context.Background(), s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		channelID = ch.ID
-		earlier = mustCapture(t, s, oneLead(channelID, "", "", "earlier@example.com"))[0]
+	s, ch := openStopped(t, func(s *Store, ch *leadwire.Channel) {
+		earlier = mustCapture(t, s, oneLead(ch.ID, "", "", "earlier@example.com"))[0]
 	})
-	first := oneLead(channelID, "k1", "h1", "new@example.com")
+	first := oneLead(ch.ID, "k1", "h1", "new@example.com")
 	first.Leads[0].Payload.FirstName = "Ann"
-	second := oneLead(channelID, "k2", "h2", "NEW@example.com")
+	second := oneLead(ch.ID, "k2", "h2", "NEW@example.com")
 	second.Leads[0].Payload.LastName = "Lee"
 	second.Leads[0].Payload.PhoneNumber = "+12145550101"
 	o1, o2 := prepare(t, s, first), prepare(t, s, second)
