@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,7 +29,7 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 		return leads, true, err
 	}
 	for i, l := range c.Leads {
-		l.ID, l.ChannelID, l.ContactID, l.CreatedAt = o.leadIDs[i], o.channel.ID, o.contactIDs[i], o.createdAt
+		l.ID, l.ChannelID, l.ContactID, l.CreatedAt = o.leadIDs[i], o.channelID, o.contactIDs[i], o.createdAt
 	}
 	return c.Leads, false, nil
 }
@@ -46,7 +45,8 @@ func (s *Store) prepareCapture(ctx context.Context, c *leadwire.Capture) (*captu
 	}
 	// Everything that costs CPU (JSON, phone parsing) happens here, on the
 	// caller's goroutine, so the single writer only decides and inserts.
-	o := &captureOp{channel: ch, key: c.IdempotencyKey, hash: c.RequestHash, leads: make([]pendingLead, len(c.Leads))}
+	o := &captureOp{channelID: ch.ID, brand: ch.Brand(), key: c.IdempotencyKey, hash: c.RequestHash,
+		leads: make([]pendingLead, len(c.Leads))}
 	for i, l := range c.Leads {
 		parsed, err := l.PayloadJSON()
 		if err != nil {
@@ -73,9 +73,9 @@ type pendingLead struct {
 // captureOp stores the leads of one capture, or finds them stored before
 // under the same idempotency key.
 type captureOp struct {
-	channel   *leadwire.Channel
-	key, hash string
-	leads     []pendingLead
+	channelID, brand string
+	key, hash        string
+	leads            []pendingLead
 
 	leadIDs, contactIDs []string
 	createdAt           time.Time
@@ -89,7 +89,7 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 	}
 	var key, hash digest
 	if o.key != "" {
-		key, hash = m.digest(o.channel.ID, o.key), m.digest("", o.hash)
+		key, hash = m.digest(o.channelID, o.key), m.digest("", o.hash)
 		if p, ok := m.capture(key, now); ok {
 			if p.hash != hash {
 				return leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used with another request", o.key)
@@ -101,11 +101,10 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 	at := now.UnixMilli()
 	o.createdAt = fromMillis(at)
 	o.leadIDs, o.contactIDs = make([]string, len(o.leads)), make([]string, len(o.leads))
-	brand := o.channel.Brand()
 	var first uuid.UUID
 	for i := range o.leads {
 		l := &o.leads[i]
-		contactID, err := w.contact(m, brand, l, at)
+		contactID, err := w.contact(m, o.brand, l, at)
 		if err != nil {
 			return err
 		}
@@ -114,7 +113,7 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 			first = id
 		}
 		o.leadIDs[i], o.contactIDs[i] = id.String(), contactID
-		if _, err := w.insertLead.Exec(o.leadIDs[i], o.channel.ID, contactID, at, o.key, o.hash, l.parsed, l.raw); err != nil {
+		if _, err := w.insertLead.Exec(o.leadIDs[i], o.channelID, contactID, at, o.key, o.hash, l.parsed, l.raw); err != nil {
 			return err
 		}
 	}
@@ -157,14 +156,19 @@ func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (str
 		l.emailKey, l.phoneKey, at, id); err != nil {
 		return "", err
 	}
-	if l.contact[2] != "" {
-		rekey(m.byEmail, i, c.emailKey, emailKey)
-		c.emailKey = emailKey
+	// The contact updated last holds its match keys, as when the memory is
+	// loaded from the file (oldest update first): a key the lead brings
+	// replaces the contact's, and the key it leaves out points back at the
+	// contact even if another contact took it since.
+	if l.contact[2] == "" {
+		emailKey = c.emailKey
 	}
-	if l.contact[3] != "" {
-		rekey(m.byPhone, i, c.phoneKey, phoneKey)
-		c.phoneKey = phoneKey
+	if l.contact[3] == "" {
+		phoneKey = c.phoneKey
 	}
+	rekey(m.byEmail, i, c.emailKey, emailKey)
+	rekey(m.byPhone, i, c.phoneKey, phoneKey)
+	c.emailKey, c.phoneKey = emailKey, phoneKey
 	return id, nil
 }
 
@@ -265,18 +269,14 @@ func (s *Store) FindLeads(ctx context.Context, f leadwire.LeadFilter) ([]*leadwi
 	if f.Limit < 0 {
 		return nil, leadwire.Errorf(leadwire.EINVALID, "limit must not be negative")
 	}
-	var where []string
+	query := "SELECT " + leadColumns + " FROM leads"
 	var args []any
 	if f.ChannelID != "" {
 		u, err := uuid.Parse(f.ChannelID)
 		if err != nil {
 			return nil, nil // no channel has that id, so no lead either
 		}
-		where, args = append(where, "channel_id = ?"), append(args, u.String())
-	}
-	query := "SELECT " + leadColumns + " FROM leads"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+		query, args = query+" WHERE channel_id = ?", append(args, u.String())
 	}
 	// rowid is the order the writer stored the leads in: newest first
 	// without an index of its own.

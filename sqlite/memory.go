@@ -19,8 +19,9 @@ import (
 //
 // It holds numbers and 128-bit hashes instead of strings: about 260 bytes
 // for a contact and its capture, and nothing the garbage collector has to
-// walk, however many contacts the CRM holds. Hashes are keyed with seeds chosen when the
-// memory is loaded, so nobody can craft two keys that collide.
+// walk, however many contacts the CRM holds. Hashes are keyed with seeds
+// chosen when the memory is loaded, so nobody can craft two keys that
+// collide.
 type memory struct {
 	seeds [2]maphash.Seed
 
@@ -198,8 +199,8 @@ func (m *memory) add(c contactEntry) {
 	}
 }
 
-// rekey moves contact i in index from the key it had to its current one,
-// dropping the old key only when no other contact took it since.
+// rekey points the current key of contact i in index at it, dropping the
+// key it had before only when no other contact took that key since.
 func rekey(index map[digest]int32, i int32, old, cur digest) {
 	if j, ok := index[old]; ok && j == i && old != cur {
 		delete(index, old)
@@ -244,17 +245,16 @@ func (m *memory) forget(now time.Time) {
 // holds: copying a list of millions at once would hold up the writer, and
 // every capture waiting on it, for as long as the copy takes.
 type blocks[T any] struct {
-	list  [][]T // each blockSize long; list[0][0] is number first
-	first int64
-	head  int64 // number of the oldest element kept
-	next  int64 // number the next element pushed gets
+	list [][]T // each blockSize long; list[0] is the block holding head
+	head int64 // number of the oldest element kept
+	next int64 // number the next element pushed gets
 }
 
 const blockSize = 4096
 
 // push appends v and returns its number.
 func (b *blocks[T]) push(v T) int64 {
-	if b.next-b.first == int64(len(b.list))*blockSize {
+	if b.next%blockSize == 0 { // the last block is full, or there is none
 		b.list = append(b.list, make([]T, blockSize))
 	}
 	n := b.next
@@ -265,19 +265,15 @@ func (b *blocks[T]) push(v T) int64 {
 
 // at returns element n, which must be kept.
 func (b *blocks[T]) at(n int64) *T {
-	i := n - b.first
-	return &b.list[i/blockSize][i%blockSize]
+	return &b.list[n/blockSize-b.head/blockSize][n%blockSize]
 }
 
 // dropOldest forgets the oldest element, freeing its block once every
 // element of the block is gone.
 func (b *blocks[T]) dropOldest() {
 	b.head++
-	if b.head-b.first == blockSize {
+	if b.head%blockSize == 0 {
 		b.list[0] = nil
 		b.list = b.list[1:]
-		b.first += blockSize
 	}
 }
-
-func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

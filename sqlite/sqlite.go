@@ -162,6 +162,9 @@ func (s *Store) Check(ctx context.Context) error {
 	return nil
 }
 
+// fromMillis reads a time column: Unix milliseconds, given back in UTC.
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
 // migrate applies, in file name order and in one transaction, every
 // migration not yet recorded in schema_version.
 func migrate(ctx context.Context, conn *sql.Conn) (err error) {

@@ -105,6 +105,39 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 }
 
+// TestSharedPhoneAfterRestart: once two contacts share a phone number, a
+// lead bringing only that number joins the one updated last, before a
+// restart and after it, when the writer's memory is rebuilt from the file.
+func TestSharedPhoneAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "leadwire.db")
+	s, setNow := openTestAt(t, path)
+	ch := &leadwire.Channel{Name: "Site"}
+	if err := s.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	contactOf := func(s *Store, p leadwire.Payload) string {
+		return mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: p}}})[0].ContactID
+	}
+	const phone = "+12145550100"
+	x := contactOf(s, leadwire.Payload{Email: "x@example.com", PhoneNumber: phone})
+	for i, p := range []leadwire.Payload{
+		{Email: "y@example.com"},
+		{Email: "y@example.com", PhoneNumber: phone},  // y takes x's phone
+		{Email: "x@example.com", FirstName: "Xavier"}, // x is updated last, without its phone
+	} {
+		setNow(storetest.Start.Add(time.Duration(i+1) * time.Second))
+		contactOf(s, p)
+	}
+	if got := contactOf(s, leadwire.Payload{PhoneNumber: phone}); got != x {
+		t.Errorf("before the restart the shared phone joined %s, want %s (updated last)", got, x)
+	}
+	restarted, _ := openTestAt(t, path)
+	if got := contactOf(restarted, leadwire.Payload{PhoneNumber: phone}); got != x {
+		t.Errorf("after the restart the shared phone joined %s, want %s (updated last)", got, x)
+	}
+}
+
 func TestWriteConnectionPragmas(t *testing.T) {
 	s, _ := openTest(t)
 	for _, tc := range []struct {
