@@ -200,9 +200,7 @@ func load(url string, conns int, d time.Duration) result {
 		wg        sync.WaitGroup
 	)
 	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			var mine []time.Duration
 			for !stop.Load() {
 				n := seq.Add(1)
@@ -231,7 +229,7 @@ func load(url string, conns int, d time.Duration) result {
 			mu.Lock()
 			latencies = append(latencies, mine...)
 			mu.Unlock()
-		}()
+		})
 	}
 	time.Sleep(time.Second)
 	measuring.Store(true)

@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -564,7 +566,7 @@ func testIdempotency(t *testing.T, open Open) {
 	t.Run("concurrent repeats store one lead set", func(t *testing.T) {
 		const n = 10
 		results := make([][]*leadwire.Lead, n)
-		var fresh sync.Map
+		var newSets atomic.Int32
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
@@ -575,15 +577,13 @@ func testIdempotency(t *testing.T, open Open) {
 				}
 				results[i] = leads
 				if !replayed {
-					fresh.Store(i, true)
+					newSets.Add(1)
 				}
 			})
 		}
 		wg.Wait()
-		newSets := 0
-		fresh.Range(func(any, any) bool { newSets++; return true })
-		if newSets != 1 {
-			t.Errorf("%d of %d identical captures stored leads, want 1", newSets, n)
+		if got := newSets.Load(); got != 1 {
+			t.Errorf("%d of %d identical captures stored leads, want 1", got, n)
 		}
 		for _, r := range results {
 			if len(r) != 2 || r[0].ID != results[0][0].ID || r[1].ID != results[0][1].ID {
@@ -658,14 +658,16 @@ func testActivityIdempotency(t *testing.T, open Open) {
 	lead := capture(t, s, ch, leadwire.Payload{Email: "visitor@example.com"})
 	other := capture(t, s, ch, leadwire.Payload{Email: "other@example.com"})
 
-	first := leadwire.Activity{LeadID: lead.ID, Action: leadwire.ActionViewedListing,
-		Listing: &leadwire.Listing{MLSNumber: "42"}, IdempotencyKey: "event-1"}
+	event := func() leadwire.Activity {
+		return leadwire.Activity{LeadID: lead.ID, Action: leadwire.ActionViewedListing,
+			Listing: &leadwire.Listing{MLSNumber: "42"}, IdempotencyKey: "event-1"}
+	}
+	first := event()
 	if err := s.AddActivity(ctx, &first); err != nil {
 		t.Fatal(err)
 	}
 	s.advance(time.Minute)
-	retry := leadwire.Activity{LeadID: lead.ID, Action: leadwire.ActionViewedListing,
-		Listing: &leadwire.Listing{MLSNumber: "42"}, IdempotencyKey: "event-1"}
+	retry := event()
 	if err := s.AddActivity(ctx, &retry); err != nil {
 		t.Fatal(err)
 	}
@@ -733,10 +735,8 @@ func testFindLeads(t *testing.T, open Open) {
 		return ids
 	}
 	newest := func(leads ...*leadwire.Lead) []string {
-		sorted := append([]*leadwire.Lead(nil), leads...)
-		for i, j := 0, len(sorted)-1; i < j; i, j = i+1, j-1 {
-			sorted[i], sorted[j] = sorted[j], sorted[i]
-		}
+		sorted := slices.Clone(leads)
+		slices.Reverse(sorted)
 		// The tie: the larger id comes first.
 		for i := 0; i+1 < len(sorted); i++ {
 			if sorted[i].CreatedAt.Equal(sorted[i+1].CreatedAt) && sorted[i].ID < sorted[i+1].ID {
