@@ -127,11 +127,11 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 // matching its email or phone, updated with its newer non-empty values, or
 // a new one.
 func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (string, error) {
-	emailKey, phoneKey := m.digest(brand, l.emailKey), m.digest(brand, l.phoneKey)
+	keys := [2]digest{m.digest(brand, l.emailKey), m.digest(brand, l.phoneKey)}
 	fields := m.fields(l.contact)
-	i, ok := m.match(emailKey, phoneKey)
+	i, ok := m.match(keys)
 	if !ok {
-		c := contactEntry{id: newID(), emailKey: emailKey, phoneKey: phoneKey, fields: fields}
+		c := contactEntry{id: newID(), keys: keys, fields: fields, updated: at}
 		id := c.id.String()
 		if _, err := w.insertContact.Exec(id, brand, l.contact[0], l.contact[1], l.contact[2], l.contact[3],
 			l.emailKey, l.phoneKey, at, at); err != nil {
@@ -158,17 +158,16 @@ func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (str
 	}
 	// The contact updated last holds its match keys, as when the memory is
 	// loaded from the file (oldest update first): a key the lead brings
-	// replaces the contact's, and the key it leaves out points back at the
-	// contact even if another contact took it since.
+	// replaces the contact's, and a key it leaves out stays the contact's
+	// and finds it again even if another contact took it since.
 	if l.contact[2] == "" {
-		emailKey = c.emailKey
+		keys[emailIndex] = c.keys[emailIndex]
 	}
 	if l.contact[3] == "" {
-		phoneKey = c.phoneKey
+		keys[phoneIndex] = c.keys[phoneIndex]
 	}
-	rekey(m.byEmail, i, c.emailKey, emailKey)
-	rekey(m.byPhone, i, c.phoneKey, phoneKey)
-	c.emailKey, c.phoneKey = emailKey, phoneKey
+	c.updated = at
+	m.rekey(i, keys)
 	return id, nil
 }
 

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -25,8 +26,7 @@ import (
 type memory struct {
 	seeds [2]maphash.Seed
 
-	byEmail  map[digest]int32 // number of the contact in contacts
-	byPhone  map[digest]int32
+	index    [2]keyIndex // by email (emailIndex) and by phone (phoneIndex)
 	contacts blocks[contactEntry]
 
 	captures map[digest]int64    // number in past of the newest capture with a key
@@ -36,14 +36,29 @@ type memory struct {
 // digest is a 128-bit hash; the zero digest stands for no value.
 type digest [2]uint64
 
+// The match keys of a contact, in contactEntry.keys and memory.index.
+const (
+	emailIndex = iota
+	phoneIndex
+)
+
+// keyIndex finds contacts by one kind of match key. Several contacts may
+// hold one key (a contact matched by email takes a new phone another
+// contact has); the key then finds the one updated last.
+type keyIndex struct {
+	holder map[digest]int32 // number in contacts of the contact the key finds
+	shared map[digest]int32 // how many contacts hold a key, for keys held by several
+}
+
 // contactEntry is a contact as the writer needs it.
 type contactEntry struct {
 	id uuid.UUID
-	// emailKey and phoneKey are the digests of the contact's current match
+	// keys are the digests of the contact's current email and phone match
 	// keys within its brand, zero when it has none.
-	emailKey, phoneKey digest
+	keys [2]digest
 	// fields are the hashes of the first name, last name, email and phone.
-	fields [4]uint64
+	fields  [4]uint64
+	updated int64 // Unix milliseconds
 }
 
 // pastCapture is a capture stored with an idempotency key.
@@ -59,9 +74,11 @@ type pastCapture struct {
 
 func newMemory() *memory {
 	return &memory{
-		seeds:    [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
-		byEmail:  make(map[digest]int32),
-		byPhone:  make(map[digest]int32),
+		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		index: [2]keyIndex{
+			{holder: make(map[digest]int32), shared: make(map[digest]int32)},
+			{holder: make(map[digest]int32), shared: make(map[digest]int32)},
+		},
 		captures: make(map[digest]int64),
 	}
 }
@@ -104,14 +121,15 @@ func loadMemory(ctx context.Context, conn *sql.Conn, now time.Time) (*memory, er
 	// Oldest update first, so that when two contacts share a key the one
 	// updated last wins, as it does while the writer runs.
 	rows, err := conn.QueryContext(ctx, `SELECT id, brand, first_name, last_name, email, phone_number,
-		email_key, phone_key FROM contacts ORDER BY updated_at, id`)
+		email_key, phone_key, updated_at FROM contacts ORDER BY updated_at, id`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var id, brand, emailKey, phoneKey string
 		var p leadwire.Payload
-		if err := rows.Scan(&id, &brand, &p.FirstName, &p.LastName, &p.Email, &p.PhoneNumber, &emailKey, &phoneKey); err != nil {
+		var updated int64
+		if err := rows.Scan(&id, &brand, &p.FirstName, &p.LastName, &p.Email, &p.PhoneNumber, &emailKey, &phoneKey, &updated); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -120,7 +138,8 @@ func loadMemory(ctx context.Context, conn *sql.Conn, now time.Time) (*memory, er
 			rows.Close()
 			return nil, fmt.Errorf("contact id %q: %w", id, err)
 		}
-		m.add(contactEntry{id: u, emailKey: m.digest(brand, emailKey), phoneKey: m.digest(brand, phoneKey), fields: m.fields(contactFields(&p))})
+		m.add(contactEntry{id: u, keys: [2]digest{m.digest(brand, emailKey), m.digest(brand, phoneKey)},
+			fields: m.fields(contactFields(&p)), updated: updated})
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err
@@ -173,17 +192,16 @@ func loadMemory(ctx context.Context, conn *sql.Conn, now time.Time) (*memory, er
 	return m, nil
 }
 
-// match returns the index of the contact with the email key or, failing
+// match returns the number of the contact with the email key or, failing
 // that, the phone key.
-func (m *memory) match(emailKey, phoneKey digest) (int32, bool) {
-	if emailKey != (digest{}) {
-		if i, ok := m.byEmail[emailKey]; ok {
+func (m *memory) match(keys [2]digest) (int32, bool) {
+	for k, key := range keys {
+		if key == (digest{}) {
+			continue
+		}
+		if i, ok := m.index[k].holder[key]; ok {
 			return i, true
 		}
-	}
-	if phoneKey != (digest{}) {
-		i, ok := m.byPhone[phoneKey]
-		return i, ok
 	}
 	return 0, false
 }
@@ -191,22 +209,67 @@ func (m *memory) match(emailKey, phoneKey digest) (int32, bool) {
 // add makes a new contact findable by its keys.
 func (m *memory) add(c contactEntry) {
 	i := int32(m.contacts.push(c))
-	if c.emailKey != (digest{}) {
-		m.byEmail[c.emailKey] = i
-	}
-	if c.phoneKey != (digest{}) {
-		m.byPhone[c.phoneKey] = i
+	for k, key := range c.keys {
+		m.index[k].move(m, k, i, digest{}, key)
 	}
 }
 
-// rekey points the current key of contact i in index at it, dropping the
-// key it had before only when no other contact took that key since.
-func rekey(index map[digest]int32, i int32, old, cur digest) {
-	if j, ok := index[old]; ok && j == i && old != cur {
-		delete(index, old)
+// rekey gives contact i, just updated, the match keys keys: each key finds
+// it from now on, and a key it gave up finds the contact updated last among
+// those still holding it.
+func (m *memory) rekey(i int32, keys [2]digest) {
+	c := m.contacts.at(int64(i))
+	for k, key := range keys {
+		m.index[k].move(m, k, i, c.keys[k], key)
+	}
+	c.keys = keys
+}
+
+// move records that contact i holds the key cur of kind k instead of old,
+// and is the contact cur finds.
+func (ix *keyIndex) move(m *memory, k int, i int32, old, cur digest) {
+	if old != cur {
+		ix.release(m, k, i, old)
+		if j, ok := ix.holder[cur]; ok && j != i && cur != (digest{}) {
+			ix.shared[cur] = max(ix.shared[cur], 1) + 1
+		}
 	}
 	if cur != (digest{}) {
-		index[cur] = i
+		ix.holder[cur] = i
+	}
+}
+
+// release records that contact i no longer holds key of kind k.
+func (ix *keyIndex) release(m *memory, k int, i int32, key digest) {
+	if key == (digest{}) {
+		return
+	}
+	holders := max(ix.shared[key], 1)
+	switch {
+	case holders > 2:
+		ix.shared[key] = holders - 1
+	case holders == 2:
+		delete(ix.shared, key)
+	}
+	if j, ok := ix.holder[key]; !ok || j != i {
+		return
+	}
+	if holders == 1 {
+		delete(ix.holder, key)
+		return
+	}
+	// Keys held by several contacts are rare, so finding the next one
+	// may read every contact.
+	var last *contactEntry
+	for n := m.contacts.head; n < m.contacts.next; n++ {
+		c := m.contacts.at(n)
+		if int32(n) != i && c.keys[k] == key && (last == nil || c.updated > last.updated ||
+			c.updated == last.updated && bytes.Compare(c.id[:], last.id[:]) > 0) {
+			ix.holder[key], last = int32(n), c
+		}
+	}
+	if last == nil { // cannot happen while the counts are right
+		delete(ix.holder, key)
 	}
 }
 

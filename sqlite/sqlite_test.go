@@ -138,6 +138,39 @@ func TestSharedPhoneAfterRestart(t *testing.T) {
 	}
 }
 
+func TestSharedPhoneGivenUp(t *testing.T) {
+	// x and y share a phone until y moves to another one: the phone then
+	// finds x again, the one contact still holding it, while the server
+	// runs and after a restart.
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "leadwire.db")
+	s, setNow := openTestAt(t, path)
+	ch := &leadwire.Channel{Name: "Site"}
+	if err := s.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	contactOf := func(s *Store, p leadwire.Payload) string {
+		return mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: p}}})[0].ContactID
+	}
+	const phone, other = "+12145550100", "+12145550199"
+	x := contactOf(s, leadwire.Payload{Email: "x@example.com", PhoneNumber: phone})
+	for i, p := range []leadwire.Payload{
+		{Email: "y@example.com"},
+		{Email: "y@example.com", PhoneNumber: phone}, // y takes x's phone
+		{Email: "y@example.com", PhoneNumber: other}, // and gives it up
+	} {
+		setNow(storetest.Start.Add(time.Duration(i+1) * time.Second))
+		contactOf(s, p)
+	}
+	if got := contactOf(s, leadwire.Payload{PhoneNumber: phone}); got != x {
+		t.Errorf("while running the phone y gave up joined %s, want %s", got, x)
+	}
+	restarted, _ := openTestAt(t, path)
+	if got := contactOf(restarted, leadwire.Payload{PhoneNumber: phone}); got != x {
+		t.Errorf("after the restart the phone y gave up joined %s, want %s", got, x)
+	}
+}
+
 func TestWriteConnectionPragmas(t *testing.T) {
 	s, _ := openTest(t)
 	for _, tc := range []struct {
