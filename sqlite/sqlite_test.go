@@ -108,66 +108,50 @@ func TestReopenKeepsData(t *testing.T) {
 // TestSharedPhoneAfterRestart: once two contacts share a phone number, a
 // lead bringing only that number joins the one updated last, before a
 // restart and after it, when the writer's memory is rebuilt from the file.
-func TestSharedPhoneAfterRestart(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "leadwire.db")
-	s, setNow := openTestAt(t, path)
-	ch := &leadwire.Channel{Name: "Site"}
-	if err := s.CreateChannel(ctx, ch); err != nil {
-		t.Fatal(err)
-	}
-	contactOf := func(s *Store, p leadwire.Payload) string {
-		return mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: p}}})[0].ContactID
-	}
-	const phone = "+12145550100"
-	x := contactOf(s, leadwire.Payload{Email: "x@example.com", PhoneNumber: phone})
-	for i, p := range []leadwire.Payload{
-		{Email: "y@example.com"},
-		{Email: "y@example.com", PhoneNumber: phone},  // y takes x's phone
-		{Email: "x@example.com", FirstName: "Xavier"}, // x is updated last, without its phone
-	} {
-		setNow(storetest.Start.Add(time.Duration(i+1) * time.Second))
-		contactOf(s, p)
-	}
-	if got := contactOf(s, leadwire.Payload{PhoneNumber: phone}); got != x {
-		t.Errorf("before the restart the shared phone joined %s, want %s (updated last)", got, x)
-	}
-	restarted, _ := openTestAt(t, path)
-	if got := contactOf(restarted, leadwire.Payload{PhoneNumber: phone}); got != x {
-		t.Errorf("after the restart the shared phone joined %s, want %s (updated last)", got, x)
-	}
-}
-
-func TestSharedPhoneGivenUp(t *testing.T) {
-	// x and y share a phone until y moves to another one: the phone then
-	// finds x again, the one contact still holding it, while the server
-	// runs and after a restart.
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "leadwire.db")
-	s, setNow := openTestAt(t, path)
-	ch := &leadwire.Channel{Name: "Site"}
-	if err := s.CreateChannel(ctx, ch); err != nil {
-		t.Fatal(err)
-	}
-	contactOf := func(s *Store, p leadwire.Payload) string {
-		return mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: p}}})[0].ContactID
-	}
+// TestSharedPhone has two contacts, x and y, hold one phone: a lead with
+// only that phone joins the one the rule picks, and the same one after a
+// restart rebuilds the writer's memory from the file.
+func TestSharedPhone(t *testing.T) {
 	const phone, other = "+12145550100", "+12145550199"
-	x := contactOf(s, leadwire.Payload{Email: "x@example.com", PhoneNumber: phone})
-	for i, p := range []leadwire.Payload{
-		{Email: "y@example.com"},
-		{Email: "y@example.com", PhoneNumber: phone}, // y takes x's phone
-		{Email: "y@example.com", PhoneNumber: other}, // and gives it up
+	for _, tc := range []struct {
+		name  string
+		steps []leadwire.Payload // after x is created with the phone
+	}{
+		{"x is updated last", []leadwire.Payload{
+			{Email: "y@example.com"},
+			{Email: "y@example.com", PhoneNumber: phone},  // y takes x's phone
+			{Email: "x@example.com", FirstName: "Xavier"}, // x is updated last, without its phone
+		}},
+		{"y gives the phone up", []leadwire.Payload{
+			{Email: "y@example.com"},
+			{Email: "y@example.com", PhoneNumber: phone}, // y takes x's phone
+			{Email: "y@example.com", PhoneNumber: other}, // and gives it up
+		}},
 	} {
-		setNow(storetest.Start.Add(time.Duration(i+1) * time.Second))
-		contactOf(s, p)
-	}
-	if got := contactOf(s, leadwire.Payload{PhoneNumber: phone}); got != x {
-		t.Errorf("while running the phone y gave up joined %s, want %s", got, x)
-	}
-	restarted, _ := openTestAt(t, path)
-	if got := contactOf(restarted, leadwire.Payload{PhoneNumber: phone}); got != x {
-		t.Errorf("after the restart the phone y gave up joined %s, want %s", got, x)
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "leadwire.db")
+			s, setNow := openTestAt(t, path)
+			ch := &leadwire.Channel{Name: "Site"}
+			if err := s.CreateChannel(ctx, ch); err != nil {
+				t.Fatal(err)
+			}
+			contactOf := func(s *Store, p leadwire.Payload) string {
+				return mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: p}}})[0].ContactID
+			}
+			x := contactOf(s, leadwire.Payload{Email: "x@example.com", PhoneNumber: phone})
+			for i, p := range tc.steps {
+				setNow(storetest.Start.Add(time.Duration(i+1) * time.Second))
+				contactOf(s, p)
+			}
+			if got := contactOf(s, leadwire.Payload{PhoneNumber: phone}); got != x {
+				t.Errorf("before the restart the phone joined %s, want x (%s)", got, x)
+			}
+			restarted, _ := openTestAt(t, path)
+			if got := contactOf(restarted, leadwire.Payload{PhoneNumber: phone}); got != x {
+				t.Errorf("after the restart the phone joined %s, want x (%s)", got, x)
+			}
+		})
 	}
 }
 
