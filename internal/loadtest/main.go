@@ -54,6 +54,15 @@ func phoneOf(visitor int64) string {
 	return fmt.Sprintf("%03d-%04d", 200+visitor/10000%800, visitor%10000)
 }
 
+// leadBody is the n-th lead the load client sends.
+func leadBody(n int64) string {
+	visitor := n
+	if n%repeatEvery == 0 {
+		visitor = n / repeatEvery // a returning visitor
+	}
+	return fmt.Sprintf(payload, fmt.Sprintf("visitor-%d@example.com", visitor), phoneOf(visitor))
+}
+
 type result struct {
 	served        int           // requests answered, warm-up included
 	serverCPU     time.Duration // the server's CPU time per request served
@@ -78,7 +87,7 @@ func main() {
 	capture := startTarget("capture", *cpuProfile)
 
 	fmt.Printf("leadwire load test: %d connections, %s per target, %d-byte JSON lead, GOMAXPROCS=%d, %d CPUs\n",
-		*conns, *duration, len(fmt.Sprintf(payload, "x@example.com", phoneOf(0))), runtime.GOMAXPROCS(0), runtime.NumCPU())
+		*conns, *duration, len(leadBody(100_000)), runtime.GOMAXPROCS(0), runtime.NumCPU())
 	a := load(ceiling.url, *conns, *duration)
 	b := load(capture.url, *conns, *duration)
 	a.serverCPU = ceiling.stop() / time.Duration(a.served)
@@ -204,11 +213,7 @@ func load(url string, conns int, d time.Duration) result {
 			var mine []time.Duration
 			for !stop.Load() {
 				n := seq.Add(1)
-				visitor := n
-				if n%repeatEvery == 0 {
-					visitor = n / repeatEvery // a returning visitor
-				}
-				body := fmt.Sprintf(payload, fmt.Sprintf("visitor-%d@example.com", visitor), phoneOf(visitor))
+				body := leadBody(n)
 				req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Idempotency-Key", fmt.Sprintf("load-%d", n))
