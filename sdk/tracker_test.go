@@ -23,14 +23,22 @@ func TestTrackerCookieAndTimeline(t *testing.T) {
 	}
 	id := got.OK["id"].(string)
 
-	cookies, err := chromedp.Call(tab, network.GetCookies, network.GetCookiesParams{URLs: []string{page}})
-	if err != nil {
-		t.Fatal(err)
+	// The cookie the script sets reaches the browser's cookie store a
+	// moment later, later still on a busy machine.
+	var cookies []*network.Cookie
+	for deadline := time.Now().Add(5 * time.Second); len(cookies) == 0 && time.Now().Before(deadline); {
+		res, err := chromedp.Call(tab, network.GetCookies, network.GetCookiesParams{URLs: []string{page}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cookies = res.Cookies; len(cookies) == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
-	if len(cookies.Cookies) != 1 {
-		t.Fatalf("cookies %v, want one", cookies.Cookies)
+	if len(cookies) != 1 {
+		t.Fatalf("cookies %v, want one", cookies)
 	}
-	c := cookies.Cookies[0]
+	c := cookies[0]
 	year := time.Now().Add(365 * 24 * time.Hour).Unix()
 	if c.Name != "rechat-sdk-tracker" || c.Value != id || c.Path != "/" || c.SameSite != network.CookieSameSiteLax || c.Expires < float64(year-60) || c.Expires > float64(year+60) {
 		t.Errorf("cookie %+v, want rechat-sdk-tracker=%s, path /, SameSite Lax, one year", c, id)
