@@ -14,6 +14,7 @@ const (
 	ETOOLARGE    = "too_large"              // the body is over the size limit (413)
 	EUNSUPPORTED = "unsupported_media_type" // the content type cannot be decoded (415)
 	EFORBIDDEN   = "forbidden"              // the origin is not allowed to post to the channel (403)
+	EUNAVAILABLE = "unavailable"            // the store cannot take writes now (disk full, read-only, starting); retry later (503)
 	EINTERNAL    = "internal"               // anything else; never caused by the client (500)
 )
 

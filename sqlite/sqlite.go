@@ -42,6 +42,10 @@ const busyTimeout = 10 * time.Second
 type Store struct {
 	// Now returns the current time; tests replace it right after Open.
 	Now func() time.Time
+	// WriteTimeout bounds how long a write waits for the writer before it
+	// answers EUNAVAILABLE; 0 means DefaultWriteTimeout. Set it right
+	// after Open.
+	WriteTimeout time.Duration
 
 	writeDB *sql.DB
 	read    *sql.DB
@@ -51,7 +55,14 @@ type Store struct {
 	channels sync.Map
 
 	path  string
-	claim *os.File // the lock ClaimWriter holds, if any
+	file  *dbFile
+	claim *os.File // the database file as ClaimWriter locked it, if it did
+	// ready is closed once the memory load ClaimWriter starts has ended,
+	// with readyErr.
+	ready    chan struct{}
+	readyErr error
+
+	health healthCache
 
 	closeOnce sync.Once
 	closeErr  error
@@ -90,8 +101,15 @@ func Open(path string) (*Store, error) {
 	read.SetMaxOpenConns(poolSize)
 	read.SetMaxIdleConns(poolSize)
 
-	s := &Store{Now: time.Now, writeDB: writeDB, read: read, path: path}
-	s.w, err = newWriter(ctx, conn, func() time.Time { return s.Now() })
+	file, err := openedFile(path)
+	if err != nil {
+		conn.Close()
+		writeDB.Close()
+		read.Close()
+		return nil, err
+	}
+	s := &Store{Now: time.Now, writeDB: writeDB, read: read, path: path, file: file}
+	s.w, err = newWriter(ctx, conn, file, func() time.Time { return s.Now() }, s.writeTimeout)
 	if err != nil {
 		s.closeDBs(conn)
 		return nil, err
@@ -107,10 +125,19 @@ func (s *Store) Close() error {
 		s.w.stop()
 		s.closeErr = s.closeDBs(s.w.conn)
 		if s.claim != nil {
+			// Only now that SQLite closed the file: closing any descriptor
+			// of a file drops every POSIX lock the process holds on it.
 			s.closeErr = errors.Join(s.closeErr, s.claim.Close()) // closing releases the lock
 		}
 	})
 	return s.closeErr
+}
+
+func (s *Store) writeTimeout() time.Duration {
+	if s.WriteTimeout > 0 {
+		return s.WriteTimeout
+	}
+	return DefaultWriteTimeout
 }
 
 func (s *Store) closeDBs(conn *sql.Conn) error {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,6 +18,9 @@ const maxBatch = 256
 
 // errClosed answers requests made after Close.
 var errClosed = errors.New("sqlite: store is closed")
+
+// errWriteTimeout ends a request that waited longer than the write timeout.
+var errWriteTimeout = errors.New("sqlite: write timeout")
 
 // op is one write request. apply runs inside the writer's open transaction.
 // When the request itself is refused (unknown lead, idempotency conflict)
@@ -37,8 +41,16 @@ type request struct {
 // idempotency keys.
 type writer struct {
 	conn     *sql.Conn
+	file     *dbFile
 	now      func() time.Time
+	timeout  func() time.Duration // how long do waits; see Store.WriteTimeout
 	maxBatch int
+
+	// busySince is when the batch in progress began (Unix nanoseconds),
+	// 0 between batches; loading is true while the memory is loaded ahead
+	// of the first capture. Health reads both.
+	busySince atomic.Int64
+	loading   atomic.Bool
 
 	requests chan *request
 	stopping chan struct{}
@@ -57,10 +69,12 @@ type writer struct {
 	mem *memory
 }
 
-func newWriter(ctx context.Context, conn *sql.Conn, now func() time.Time) (*writer, error) {
+func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() time.Time, timeout func() time.Duration) (*writer, error) {
 	w := &writer{
 		conn:     conn,
+		file:     file,
 		now:      now,
+		timeout:  timeout,
 		maxBatch: maxBatch,
 		requests: make(chan *request),
 		stopping: make(chan struct{}),
@@ -100,10 +114,28 @@ func newWriter(ctx context.Context, conn *sql.Conn, now func() time.Time) (*writ
 	return w, nil
 }
 
-// do hands o to the writer and waits until it is committed or refused.
-// When ctx ends first do returns at once; the write may still happen, as
-// with a response lost on the network.
+// do hands o to the writer and waits until it is committed or refused, for
+// at most the write timeout: a client held longer by a stuck disk or a
+// long start-up is better told EUNAVAILABLE, and sends again. A request
+// the writer has not begun when the time is up is never written; one it
+// has may still be, as with a response lost on the network.
 func (w *writer) do(ctx context.Context, o op) error {
+	timeout := w.timeout()
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errWriteTimeout)
+	defer cancel()
+	err := w.wait(ctx, o)
+	if err != nil && context.Cause(ctx) == errWriteTimeout {
+		if w.loading.Load() {
+			return unavailable(err, "leadwire is starting (loading its contact index); retry later")
+		}
+		return unavailable(err, "cannot store now: the database did not answer within %s; retry later", timeout)
+	}
+	return err
+}
+
+// wait hands o to the writer and waits until it is committed or refused.
+// When ctx ends first wait returns at once; the write may still happen.
+func (w *writer) wait(ctx context.Context, o op) error {
 	r := &request{ctx: ctx, op: o, done: make(chan error, 1)}
 	select {
 	case w.requests <- r:
@@ -181,6 +213,8 @@ func (w *writer) run(batch []*request) {
 	if len(live) == 0 {
 		return
 	}
+	w.busySince.Store(time.Now().UnixNano())
+	defer w.busySince.Store(0)
 	results := make([]error, len(live))
 	err := w.transact(ctx, func(now time.Time) error {
 		for i, r := range live {
@@ -204,14 +238,29 @@ func (w *writer) run(batch []*request) {
 
 // transact runs fn in one IMMEDIATE transaction and commits it. On any
 // failure it rolls back and forgets the memory, which may hold changes of
-// the rolled-back batch.
+// the rolled-back batch. Faults of the machine come back as EUNAVAILABLE.
+//
+// The database file is checked before the transaction, so nothing is
+// written into a file that is no longer the one at the path, and after the
+// commit, so nothing committed into a file deleted meanwhile is
+// acknowledged; a stat costs about a microsecond, a commit milliseconds.
 func (w *writer) transact(ctx context.Context, fn func(now time.Time) error) error {
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if err := w.file.check(); err != nil {
+		w.mem = nil
 		return err
+	}
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return storageFault(err)
 	}
 	err := fn(w.now())
 	if err == nil {
 		_, err = w.conn.ExecContext(ctx, "COMMIT")
+	}
+	if err == nil {
+		// The commit went into a lost file: its keys must not stay in
+		// memory, where a retry would find them and be answered a lead
+		// that is not on disk.
+		err = w.file.check()
 	}
 	if err != nil {
 		// After a failed COMMIT SQLite may already have rolled back; the
@@ -219,7 +268,7 @@ func (w *writer) transact(ctx context.Context, fn func(now time.Time) error) err
 		w.conn.ExecContext(ctx, "ROLLBACK")
 		w.mem = nil
 	}
-	return err
+	return storageFault(err)
 }
 
 // memory returns the in-memory indexes, loading them on first use inside
