@@ -23,6 +23,15 @@ import (
 // DefaultMaxBody is the largest request body accepted, in bytes.
 const DefaultMaxBody = 64 << 10
 
+// MaxHeaderBytes limits the request line and headers: SDK requests carry
+// a few hundred bytes of them, and net/http's default (1 MiB) lets each
+// connection hold a megabyte for nothing. Larger requests get a 431.
+const MaxHeaderBytes = 64 << 10
+
+// retryAfter is the Retry-After, in seconds, of a 503: the SDKs keep the
+// request and send it again no sooner, backing off further on each 503.
+const retryAfter = "5"
+
 // corsMaxAge is how long browsers may cache a preflight answer, in seconds.
 const corsMaxAge = "86400"
 
@@ -37,7 +46,11 @@ type Config struct {
 	DemoChannelID string
 	// MaxBody limits request bodies; 0 means DefaultMaxBody.
 	MaxBody int64
-	Logger  *slog.Logger // nil means slog.Default()
+	// Health reports whether a capture can be stored now, with an
+	// EUNAVAILABLE error naming why not; GET /healthz answers it. nil
+	// means always.
+	Health func() error
+	Logger *slog.Logger // nil means slog.Default()
 }
 
 // Server serves the lead-capture API.
@@ -132,7 +145,16 @@ func cleanPath(p string) string {
 	return c
 }
 
+// healthz answers 200 while a capture can be stored now and 503 with the
+// reason otherwise (starting, disk full, read-only, database deleted), so
+// that a load balancer or supervisor acts before leads are refused.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Health != nil {
+		if err := s.cfg.Health(); err != nil {
+			s.error(w, r, err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: map[string]string{"status": "ok"}})
 }
 
@@ -167,11 +189,13 @@ var statusOf = map[string]int{
 	leadwire.ECONFLICT:    http.StatusConflict,
 	leadwire.ETOOLARGE:    http.StatusRequestEntityTooLarge,
 	leadwire.EUNSUPPORTED: http.StatusUnsupportedMediaType,
+	leadwire.EUNAVAILABLE: http.StatusServiceUnavailable,
 	leadwire.EINTERNAL:    http.StatusInternalServerError,
 }
 
 // error writes err as a JSON error. Internal errors are logged with a
-// request id and the client sees only that id.
+// request id and the client sees only that id. An unavailable store is
+// logged with its cause, and the client is told when to come back.
 func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	code := leadwire.ErrorCode(err)
 	status, ok := statusOf[code]
@@ -179,10 +203,14 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		status, code = http.StatusInternalServerError, leadwire.EINTERNAL
 	}
 	msg := leadwire.ErrorMessage(err)
-	if code == leadwire.EINTERNAL {
+	switch code {
+	case leadwire.EINTERNAL:
 		id := requestID()
 		s.cfg.Logger.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = "internal error; request id " + id
+	case leadwire.EUNAVAILABLE:
+		s.cfg.Logger.Warn("unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", retryAfter)
 	}
 	writeJSON(w, status, errorBody{code, msg})
 }

@@ -23,21 +23,32 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (env LEADWIRE_ADDR)")
 	dbPath := dbFlag(fs)
 	maxBody := fs.Int64("max-body", server.DefaultMaxBody, "largest accepted request body in bytes (env LEADWIRE_MAX_BODY)")
+	writeTimeout := fs.Duration("write-timeout", sqlite.DefaultWriteTimeout,
+		"longest a capture waits to be stored before it answers 503 (env LEADWIRE_WRITE_TIMEOUT)")
 	if err := parse(fs, args, stdout, map[string]string{
 		"addr": "LEADWIRE_ADDR", "db": "LEADWIRE_DB", "max-body": "LEADWIRE_MAX_BODY",
+		"write-timeout": "LEADWIRE_WRITE_TIMEOUT",
 	}); err != nil {
 		return err
 	}
 	if *maxBody <= 0 {
 		return errors.New("--max-body must be a positive number of bytes")
 	}
+	if *writeTimeout <= 0 {
+		return errors.New("--write-timeout must be a positive duration, like 10s")
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
+	started := time.Now()
 	store, err := sqlite.Open(*dbPath)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	store.WriteTimeout = *writeTimeout
+	// The claim loads the writer's memory in the background (seconds for
+	// a million contacts): the port opens at once, /healthz says
+	// "starting" and captures wait for the load within the write timeout.
 	if err := store.ClaimWriter(); err != nil {
 		return err
 	}
@@ -55,11 +66,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "db", *dbPath, "demo", base+"/",
 		"channel", ch.ID, "capture_url", base+"/leads/channels/"+ch.ID+"/webhook")
+	go func() {
+		<-store.Ready()
+		if err := store.ReadyErr(); err != nil {
+			log.Error("loading the contact index failed; the first capture loads it again", "err", err)
+			return
+		}
+		log.Info("ready", "took", time.Since(started).Round(time.Millisecond))
+	}()
 
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			Leads: store, Channels: store, DemoChannelID: ch.ID, MaxBody: *maxBody, Logger: log,
+			Health: store.Health,
 		}),
+		MaxHeaderBytes:    server.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -19,6 +19,7 @@ type Server struct {
 	URL       string        // base URL of the API, without a trailing slash
 	ChannelID string        // the "Website" channel every new database starts with
 	Store     *sqlite.Store // the store behind it
+	DB        string        // the path of its database file
 	Handler   http.Handler  // the real handler, to mount behind another listener
 
 	addr string
@@ -29,8 +30,13 @@ type Server struct {
 // stops it.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "leadwire.db"))
+	db := filepath.Join(t.TempDir(), "leadwire.db")
+	store, err := sqlite.Open(db)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// As the server does: claimed, its memory loading in the background.
+	if err := store.ClaimWriter(); err != nil {
 		t.Fatal(err)
 	}
 	ch, _, err := leadwire.EnsureDefaultChannel(context.Background(), store)
@@ -40,8 +46,10 @@ func Start(t testing.TB) *Server {
 	s := &Server{
 		ChannelID: ch.ID,
 		Store:     store,
-		Handler:   server.New(server.Config{Leads: store, Channels: store, DemoChannelID: ch.ID}),
-		addr:      "127.0.0.1:0",
+		DB:        db,
+		Handler: server.New(server.Config{Leads: store, Channels: store, DemoChannelID: ch.ID,
+			Health: store.Health}),
+		addr: "127.0.0.1:0",
 	}
 	s.Up(t)
 	s.URL = "http://" + s.addr
@@ -64,7 +72,7 @@ func (s *Server) Up(t testing.TB) {
 		t.Fatal(err)
 	}
 	s.addr = ln.Addr().String()
-	s.http = &http.Server{Handler: s.Handler}
+	s.http = &http.Server{Handler: s.Handler, MaxHeaderBytes: server.MaxHeaderBytes}
 	go s.http.Serve(ln)
 }
 
