@@ -74,9 +74,11 @@ func New(cfg Config) *Server {
 func (s *Server) routes() []route {
 	return []route{
 		{"/leads/channels/{lead_channel}/webhook", map[string]http.HandlerFunc{
-			http.MethodPost: s.capture, http.MethodOptions: preflight}},
+			http.MethodPost: s.capture, http.MethodOptions: preflight(http.MethodPost)}},
 		{"/leads/{lead_id}/timeline", map[string]http.HandlerFunc{
-			http.MethodPost: s.timeline, http.MethodOptions: preflight}},
+			http.MethodPost: s.timeline, http.MethodOptions: preflight(http.MethodPost)}},
+		{"/leads/{lead_id}/assignees", map[string]http.HandlerFunc{
+			http.MethodPut: s.assignees, http.MethodOptions: preflight(http.MethodPut)}},
 		{"/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz}},
 		{"/openapi.yaml", map[string]http.HandlerFunc{http.MethodGet: s.openAPI}},
 		{"/sdk/{file}", map[string]http.HandlerFunc{http.MethodGet: s.sdkFile}},
