@@ -140,7 +140,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) sdkFile(w http.ResponseWriter, r *http.Request) {
 	if !sdk.Serve(w, r, r.PathValue("file")) {
-		s.error(w, r, leadwire.Errorf(leadwire.ENOTFOUND, "no SDK file %s; there are rechat.min.js, rechat.js, rechat.esm.js and rechat.d.ts", r.PathValue("file")))
+		s.error(w, r, leadwire.Errorf(leadwire.ENOTFOUND, "no SDK file %s; there are rechat.min.js, rechat.js, rechat.esm.js, rechat.d.ts and rechat.min.css", r.PathValue("file")))
 	}
 }
 
