@@ -47,6 +47,20 @@ type LeadService interface {
 
 	// FindLeads returns leads newest first, each with its timeline.
 	FindLeads(ctx context.Context, f LeadFilter) ([]*Lead, error)
+
+	// FindLeadByID returns the lead without its timeline. Errors:
+	// ENOTFOUND, also for an id not in canonical form (IsCanonicalID).
+	FindLeadByID(ctx context.Context, id string) (*Lead, error)
+
+	// ReplaceAssignees makes assignees the assignees of the lead's parsed
+	// payload (its raw payload stays as sent) and returns the lead once
+	// the change is durable. A change is recorded on the lead's timeline
+	// as an ActionAssigneesChanged activity holding the lists before and
+	// after, so that no assignment is lost without a trace; replacing the
+	// list with an equal one changes and records nothing. When the lead
+	// already has an activity with idempotencyKey, it changes nothing and
+	// returns the lead as it is. Errors: ENOTFOUND for an unknown lead.
+	ReplaceAssignees(ctx context.Context, leadID string, assignees []Assignee, idempotencyKey string) (*Lead, error)
 }
 
 // LeadFilter selects leads. Zero values select everything.

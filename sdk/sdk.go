@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-//go:embed dist/rechat.min.js dist/rechat.js dist/rechat.esm.js rechat.d.ts
+//go:embed dist/rechat.min.js dist/rechat.js dist/rechat.esm.js rechat.d.ts rechat.min.css
 var files embed.FS
 
 // asset is one served file, prepared once: both encodings and their tags.
@@ -37,6 +37,7 @@ var assets = sync.OnceValue(func() map[string]*asset {
 		"dist/rechat.js":     "text/javascript; charset=utf-8",
 		"dist/rechat.esm.js": "text/javascript; charset=utf-8",
 		"rechat.d.ts":        "application/typescript; charset=utf-8",
+		"rechat.min.css":     "text/css; charset=utf-8",
 	} {
 		b, err := files.ReadFile(name)
 		if err != nil {
@@ -65,10 +66,12 @@ func gzipBest(b []byte) []byte {
 }
 
 // Serve answers a GET or HEAD of the SDK file named file: rechat.min.js,
-// rechat.js, rechat.esm.js or rechat.d.ts. Answers carry a strong ETag
+// rechat.js, rechat.esm.js, rechat.d.ts or rechat.min.css (the style of a
+// form while form() sends it). Answers carry a strong ETag
 // (304 on a matching If-None-Match), a five-minute public cache lifetime,
 // gzip when the client accepts it, and Access-Control-Allow-Origin: * so
-// that any website may load the script. Serve reports false, having
+// that any website may load the script, and the headers of
+// setSecurityHeaders. Serve reports false, having
 // written nothing, when there is no such file.
 func Serve(w http.ResponseWriter, r *http.Request, file string) bool {
 	a := assets()[file]
@@ -81,7 +84,10 @@ func Serve(w http.ResponseWriter, r *http.Request, file string) bool {
 	// minutes, and the ETag makes revalidation cheap.
 	h.Set("Cache-Control", "public, max-age=300")
 	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("X-Content-Type-Options", "nosniff")
+	// Pages that require it of what they embed (Cross-Origin-Embedder-
+	// Policy) may load the files too.
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	setSecurityHeaders(h)
 	h.Set("Vary", "Accept-Encoding")
 	body, tag := a.plain, a.etag
 	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
@@ -91,6 +97,14 @@ func Serve(w http.ResponseWriter, r *http.Request, file string) bool {
 	h.Set("ETag", tag)
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 	return true
+}
+
+// setSecurityHeaders sets what every file and page the server serves
+// carries: the browser runs or renders it only as the type it is sent as,
+// and following a link never tells another site the URL it was on.
+func setSecurityHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip: listed

@@ -3,6 +3,8 @@ package sdk
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -59,6 +61,7 @@ func TestServe(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	min, _ := files.ReadFile("dist/rechat.min.js")
 	dts, _ := files.ReadFile("rechat.d.ts")
+	css, _ := files.ReadFile("rechat.min.css")
 
 	tests := []struct {
 		name, method, path string
@@ -74,6 +77,8 @@ func TestServe(t *testing.T) {
 		{"unminified bundle", "GET", "/sdk/rechat.js", nil, 200, "text/javascript; charset=utf-8", "", nil},
 		{"ES module", "GET", "/sdk/rechat.esm.js", nil, 200, "text/javascript; charset=utf-8", "", nil},
 		{"declarations", "GET", "/sdk/rechat.d.ts", nil, 200, "application/typescript; charset=utf-8", "", dts},
+		{"stylesheet", "GET", "/sdk/rechat.min.css", nil, 200, "text/css; charset=utf-8", "", css},
+		{"stylesheet gzipped", "GET", "/sdk/rechat.min.css", map[string]string{"Accept-Encoding": "gzip"}, 200, "text/css; charset=utf-8", "gzip", css},
 		{"HEAD", "HEAD", "/sdk/rechat.min.js", nil, 200, "text/javascript; charset=utf-8", "", []byte{}},
 		{"unknown file", "GET", "/sdk/other.js", nil, 404, "text/plain; charset=utf-8", "", nil},
 		{"source is not served", "GET", "/sdk/src/index.js", nil, 404, "text/plain; charset=utf-8", "", nil},
@@ -104,6 +109,8 @@ func TestServe(t *testing.T) {
 				"Access-Control-Allow-Origin": "*",
 				"Vary":                        "Accept-Encoding",
 				"Cache-Control":               "public, max-age=300",
+				"X-Content-Type-Options":      "nosniff",
+				"Referrer-Policy":             "no-referrer",
 			} {
 				if got := res.Header.Get(k); got != want {
 					t.Errorf("%s %q, want %q", k, got, want)
@@ -233,5 +240,30 @@ func TestDemo(t *testing.T) {
 	}
 	if strings.Contains(page, "<script>alert(1)") {
 		t.Error("the channel id is not escaped")
+	}
+	h := rec.Header()
+	if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" || h.Get("X-Frame-Options") != "SAMEORIGIN" {
+		t.Errorf("security headers %v", h)
+	}
+	csp := h.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "frame-ancestors 'self'", "connect-src 'self'", "base-uri 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("Content-Security-Policy %q lacks %s", csp, want)
+		}
+	}
+	// Every inline script and style is allowed by its hash, and nothing
+	// else inline is.
+	blocks := inline.FindAllStringSubmatch(page, -1)
+	if len(blocks) != 2 {
+		t.Fatalf("the demo page has %d inline scripts and styles, want 2", len(blocks))
+	}
+	for _, b := range blocks {
+		sum := sha256.Sum256([]byte(b[2]))
+		if !strings.Contains(csp, b[1]+"-src 'self' 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
+			t.Errorf("Content-Security-Policy %q does not allow the inline %s", csp, b[1])
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("Content-Security-Policy %q allows any inline code", csp)
 	}
 }

@@ -36,3 +36,27 @@ func BenchmarkCapture(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkTimeline records activities through the real handler and
+// store; each one reads its lead first, for the channel's allowed origins.
+func BenchmarkTimeline(b *testing.B) {
+	s := testserver.Start(b)
+	req := httptest.NewRequest("POST", "/leads/channels/"+s.ChannelID+"/webhook", strings.NewReader(`{"email":"v@example.com"}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	s.Handler.ServeHTTP(rec, req)
+	url := "/leads/" + s.Leads(b)[0].ID + "/timeline"
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("POST", url, strings.NewReader(`{"action":"ContactViewedListing","listing":{"mls_number":"1841395151"}}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Origin", "https://site.example")
+			rec := httptest.NewRecorder()
+			s.Handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("%d %s", rec.Code, rec.Body)
+			}
+		}
+	})
+}

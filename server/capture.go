@@ -1,18 +1,11 @@
 package server
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"io"
 	"net/http"
 
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/wire"
 )
-
-// maxIdempotencyKey bounds the Idempotency-Key header; SDKs send UUIDs.
-const maxIdempotencyKey = 255
 
 // capture answers POST /leads/channels/{lead_channel}/webhook.
 func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
@@ -31,23 +24,26 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	hash := sha256.New()
-	io.WriteString(hash, contentType+"\x00")
-	hash.Write(body)
 	leads, _, err = s.cfg.Leads.CaptureLeads(r.Context(), &leadwire.Capture{
 		ChannelID:      ch.ID,
 		Leads:          leads,
 		IdempotencyKey: key,
-		RequestHash:    hex.EncodeToString(hash.Sum(nil)),
+		RequestHash:    requestHash(contentType, body),
 	})
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	// One lead is the documented object; an XML lead list of several
-	// answers with all of them. The leads' raw payloads may share the
-	// request body's bytes, so the answer gets a buffer of its own.
-	out := append(make([]byte, 0, 2*len(body)+512), `{"code":"OK","data":`...)
+	// The leads' raw payloads may share the request body's bytes, so the
+	// answer gets a buffer of its own.
+	s.writeLeads(w, r, make([]byte, 0, 2*len(body)+512), leads)
+}
+
+// writeLeads answers {"code":"OK","data":...} with the leads' documents,
+// built in buf. One lead is the documented object; an XML lead list of
+// several answers with all of them.
+func (s *Server) writeLeads(w http.ResponseWriter, r *http.Request, buf []byte, leads []*leadwire.Lead) {
+	out := append(buf, `{"code":"OK","data":`...)
 	if len(leads) > 1 {
 		out = append(out, '[')
 	}
@@ -75,15 +71,36 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
 // channel is unknown or the origin refused; the origin is echoed even then
 // (see preflight).
 func (s *Server) channelForCORS(w http.ResponseWriter, r *http.Request) (*leadwire.Channel, bool) {
-	origin := r.Header.Get("Origin")
-	w.Header().Add("Vary", "Origin")
-	allowOrigin(w, origin)
-	ch, err := s.cfg.Channels.FindChannelByID(r.Context(), r.PathValue("lead_channel"))
+	echoOrigin(w, r)
+	return s.allowedChannel(w, r, r.PathValue("lead_channel"))
+}
+
+// leadForCORS finds the lead of a /leads/{lead_id}/... route and checks
+// the page's origin against the lead's channel, as channelForCORS does for
+// captures: a channel's allowed origins hold for everything sent about its
+// leads, not only for the leads themselves.
+func (s *Server) leadForCORS(w http.ResponseWriter, r *http.Request) (*leadwire.Lead, bool) {
+	echoOrigin(w, r)
+	l, err := s.cfg.Leads.FindLeadByID(r.Context(), r.PathValue("lead_id"))
 	if err != nil {
 		s.error(w, r, err)
 		return nil, false
 	}
-	if !ch.AllowsOrigin(origin) {
+	if _, ok := s.allowedChannel(w, r, l.ChannelID); !ok {
+		return nil, false
+	}
+	return l, true
+}
+
+// allowedChannel returns the channel with id when the page's origin may
+// send to it, and otherwise answers the request and returns false.
+func (s *Server) allowedChannel(w http.ResponseWriter, r *http.Request, id string) (*leadwire.Channel, bool) {
+	ch, err := s.cfg.Channels.FindChannelByID(r.Context(), id)
+	if err != nil {
+		s.error(w, r, err)
+		return nil, false
+	}
+	if origin := r.Header.Get("Origin"); !ch.AllowsOrigin(origin) {
 		s.error(w, r, leadwire.Errorf(leadwire.EFORBIDDEN, "origin %s may not post to this channel", origin))
 		return nil, false
 	}
@@ -92,7 +109,10 @@ func (s *Server) channelForCORS(w http.ResponseWriter, r *http.Request) (*leadwi
 
 // timeline answers POST /leads/{lead_id}/timeline.
 func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
-	allowOrigin(w, r.Header.Get("Origin"))
+	lead, ok := s.leadForCORS(w, r)
+	if !ok {
+		return
+	}
 	key, body, err := s.readPost(w, r)
 	if err != nil {
 		s.error(w, r, err)
@@ -103,12 +123,44 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	a.LeadID, a.IdempotencyKey = r.PathValue("lead_id"), key
+	a.LeadID, a.IdempotencyKey = lead.ID, key
 	if err := s.cfg.Leads.AddActivity(r.Context(), a); err != nil {
 		s.error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: wire.NewActivityDoc(a)})
+}
+
+// assignees answers PUT /leads/{lead_id}/assignees: the body's list
+// replaces the lead's assignees, and the answer is the lead as a capture
+// answers it. As for the timeline, knowing the lead id is the permission.
+func (s *Server) assignees(w http.ResponseWriter, r *http.Request) {
+	lead, ok := s.leadForCORS(w, r)
+	if !ok {
+		return
+	}
+	key, body, err := s.readPost(w, r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	list, err := wire.DecodeAssignees(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	lead, err = s.cfg.Leads.ReplaceAssignees(r.Context(), lead.ID, list, key)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.writeLeads(w, r, make([]byte, 0, 1024), []*leadwire.Lead{lead})
+}
+
+// echoOrigin lets the page read the answer, whatever it is.
+func echoOrigin(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "Origin")
+	allowOrigin(w, r.Header.Get("Origin"))
 }
 
 func allowOrigin(w http.ResponseWriter, origin string) {
@@ -118,43 +170,18 @@ func allowOrigin(w http.ResponseWriter, origin string) {
 	w.Header().Set("Access-Control-Allow-Origin", origin)
 }
 
-// preflight answers the CORS preflight of any POST route. It lets every
-// origin through: a capture from a refused origin answers 403 with the
-// origin echoed, so the page's script reads why instead of seeing a
-// network failure it would queue and retry.
-func preflight(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Add("Vary", "Origin")
-	allowOrigin(w, r.Header.Get("Origin"))
-	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", "Content-Type, Idempotency-Key")
-	h.Set("Access-Control-Max-Age", corsMaxAge)
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// readPost returns the Idempotency-Key header of a POST (the SDKs send one
-// per capture or tracking event and reuse it on every retry) and its whole
-// body, refusing a body over the limit with ETOOLARGE before reading it
-// when its length is announced.
-func (s *Server) readPost(w http.ResponseWriter, r *http.Request) (key string, body []byte, err error) {
-	key = r.Header.Get("Idempotency-Key")
-	if len(key) > maxIdempotencyKey {
-		return "", nil, leadwire.Errorf(leadwire.EINVALID, "Idempotency-Key is longer than %d characters", maxIdempotencyKey)
+// preflight answers the CORS preflight of a route that takes method. It
+// lets every origin through: a request from a refused origin answers 403
+// with the origin echoed, so the page's script reads why instead of
+// seeing a network failure it would queue and retry.
+func preflight(method string) http.HandlerFunc {
+	methods := method + ", OPTIONS"
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		echoOrigin(w, r)
+		h.Set("Access-Control-Allow-Methods", methods)
+		h.Set("Access-Control-Allow-Headers", "Content-Type, Content-Encoding, Idempotency-Key")
+		h.Set("Access-Control-Max-Age", corsMaxAge)
+		w.WriteHeader(http.StatusNoContent)
 	}
-	if r.ContentLength > s.cfg.MaxBody {
-		return "", nil, tooLarge(s.cfg.MaxBody)
-	}
-	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
-	var maxErr *http.MaxBytesError
-	switch {
-	case errors.As(err, &maxErr):
-		return "", nil, tooLarge(s.cfg.MaxBody)
-	case err != nil:
-		return "", nil, leadwire.Errorf(leadwire.EINVALID, "reading the body: %v", err)
-	}
-	return key, body, nil
-}
-
-func tooLarge(limit int64) error {
-	return leadwire.Errorf(leadwire.ETOOLARGE, "body is larger than the limit of %d bytes", limit)
 }

@@ -87,9 +87,11 @@ func New(cfg Config) *Server {
 func (s *Server) routes() []route {
 	return []route{
 		{"/leads/channels/{lead_channel}/webhook", map[string]http.HandlerFunc{
-			http.MethodPost: s.capture, http.MethodOptions: preflight}},
+			http.MethodPost: s.capture, http.MethodOptions: preflight(http.MethodPost)}},
 		{"/leads/{lead_id}/timeline", map[string]http.HandlerFunc{
-			http.MethodPost: s.timeline, http.MethodOptions: preflight}},
+			http.MethodPost: s.timeline, http.MethodOptions: preflight(http.MethodPost)}},
+		{"/leads/{lead_id}/assignees", map[string]http.HandlerFunc{
+			http.MethodPut: s.assignees, http.MethodOptions: preflight(http.MethodPut)}},
 		{"/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz}},
 		{"/openapi.yaml", map[string]http.HandlerFunc{http.MethodGet: s.openAPI}},
 		{"/sdk/{file}", map[string]http.HandlerFunc{http.MethodGet: s.sdkFile}},
@@ -160,7 +162,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) sdkFile(w http.ResponseWriter, r *http.Request) {
 	if !sdk.Serve(w, r, r.PathValue("file")) {
-		s.error(w, r, leadwire.Errorf(leadwire.ENOTFOUND, "no SDK file %s; there are rechat.min.js, rechat.js, rechat.esm.js and rechat.d.ts", r.PathValue("file")))
+		s.error(w, r, leadwire.Errorf(leadwire.ENOTFOUND, "no SDK file %s; there are rechat.min.js, rechat.js, rechat.esm.js, rechat.d.ts and rechat.min.css", r.PathValue("file")))
 	}
 }
 

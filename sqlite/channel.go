@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/leadwire/leadwire"
 )
 
@@ -47,22 +46,20 @@ func (s *Store) FindChannelByID(ctx context.Context, id string) (*leadwire.Chann
 // channel returns the cached channel, shared and not to be modified. A miss
 // reads the database: another process (the CLI) may have created it.
 func (s *Store) channel(ctx context.Context, id string) (*leadwire.Channel, error) {
-	u, err := uuid.Parse(id)
-	if err != nil {
+	if !leadwire.IsCanonicalID(id) {
 		return nil, leadwire.Errorf(leadwire.ENOTFOUND, "channel %q not found", id)
 	}
-	key := u.String()
-	if c, ok := s.channels.Load(key); ok {
+	if c, ok := s.channels.Load(id); ok {
 		return c.(*leadwire.Channel), nil
 	}
-	c, err := scanChannel(s.read.QueryRowContext(ctx, "SELECT "+channelColumns+" FROM channels WHERE id = ?", key))
+	c, err := scanChannel(s.read.QueryRowContext(ctx, "SELECT "+channelColumns+" FROM channels WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, leadwire.Errorf(leadwire.ENOTFOUND, "channel %q not found", id)
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.channels.Store(key, c)
+	s.channels.Store(id, c)
 	return c, nil
 }
 

@@ -48,6 +48,7 @@ func Run(t *testing.T, open Open) {
 		{"ActivityIdempotency", testActivityIdempotency},
 		{"FindLeads", testFindLeads},
 		{"ConcurrentCaptures", testConcurrentCaptures},
+		{"IDs", testIDs}, {"FindLeadByID", testFindLeadByID}, {"Assignees", testAssignees},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
 	}

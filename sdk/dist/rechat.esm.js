@@ -75,6 +75,7 @@ function bindForm(capture, form, channel, { validate, onSuccess, onError } = {})
     sending = true;
     const buttons = [...form.elements].filter((b) => /^(submit|image)$/.test(b.type) && !b.disabled);
     buttons.forEach((b) => b.disabled = true);
+    form.setAttribute("aria-busy", "true");
     try {
       const payload = collect(form);
       if (validate && await validate(payload) === false) return;
@@ -85,6 +86,7 @@ function bindForm(capture, form, channel, { validate, onSuccess, onError } = {})
     } finally {
       sending = false;
       buttons.forEach((b) => b.disabled = false);
+      form.removeAttribute("aria-busy");
     }
   };
   form.addEventListener("submit", submit);

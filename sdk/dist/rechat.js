@@ -100,6 +100,7 @@ var Rechat = (() => {
       sending = true;
       const buttons = [...form.elements].filter((b) => /^(submit|image)$/.test(b.type) && !b.disabled);
       buttons.forEach((b) => b.disabled = true);
+      form.setAttribute("aria-busy", "true");
       try {
         const payload = collect(form);
         if (validate && await validate(payload) === false) return;
@@ -110,6 +111,7 @@ var Rechat = (() => {
       } finally {
         sending = false;
         buttons.forEach((b) => b.disabled = false);
+        form.removeAttribute("aria-busy");
       }
     };
     form.addEventListener("submit", submit);

@@ -57,9 +57,11 @@ export function bindForm(capture, form, channel, { validate, onSuccess, onError 
     if (sending) return
     sending = true
     // Disabled buttons show the visitor the form is busy and stop a second
-    // click from submitting the same lead again.
+    // click from submitting the same lead again; aria-busy tells assistive
+    // technology, and /sdk/rechat.min.css styles it.
     const buttons = [...form.elements].filter((b) => /^(submit|image)$/.test(b.type) && !b.disabled)
     buttons.forEach((b) => (b.disabled = true))
+    form.setAttribute('aria-busy', 'true')
     try {
       const payload = collect(form)
       if (validate && (await validate(payload)) === false) return
@@ -70,6 +72,7 @@ export function bindForm(capture, form, channel, { validate, onSuccess, onError 
     } finally {
       sending = false
       buttons.forEach((b) => (b.disabled = false))
+      form.removeAttribute('aria-busy')
     }
   }
   form.addEventListener('submit', submit)

@@ -1,0 +1,88 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/leadwire/leadwire"
+)
+
+// ReplaceAssignees replaces the assignees of a lead's parsed payload and
+// records the change on its timeline; see leadwire.LeadService.
+func (s *Store) ReplaceAssignees(ctx context.Context, leadID string, assignees []leadwire.Assignee, idempotencyKey string) (*leadwire.Lead, error) {
+	if !leadwire.IsCanonicalID(leadID) {
+		return nil, leadNotFound(leadID)
+	}
+	o := &assigneesOp{leadID: leadID, after: leadwire.NormalizeAssignees(slices.Clone(assignees)), key: idempotencyKey}
+	if err := s.w.do(ctx, o); err != nil {
+		return nil, err
+	}
+	return s.FindLeadByID(ctx, leadID)
+}
+
+// assigneesChange is the details of an ActionAssigneesChanged activity:
+// the notes every activity has, and both lists in full.
+type assigneesChange struct {
+	Notes  string              `json:"notes"`
+	Before []leadwire.Assignee `json:"assignees_before"`
+	After  []leadwire.Assignee `json:"assignees_after"`
+}
+
+// assigneesOp replaces the assignees of one lead.
+type assigneesOp struct {
+	leadID, key string
+	after       []leadwire.Assignee
+}
+
+func (o *assigneesOp) apply(w *writer, now time.Time) error {
+	ctx := context.Background() // as in run: the batch's commit is not one caller's
+	if o.key != "" {
+		_, err := scanActivity(w.findActivity.QueryRow(o.leadID, o.key))
+		switch {
+		case err == nil:
+			return nil // done the first time this key was sent
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+	}
+	// SQLite's JSON functions read and change the one field in place,
+	// so every other value of the payload keeps the text it was stored
+	// with, numbers included.
+	var before sql.NullString
+	err := w.conn.QueryRowContext(ctx, "SELECT json_extract(parsed_payload, '$.assignees') FROM leads WHERE id = ?", o.leadID).Scan(&before)
+	if errors.Is(err, sql.ErrNoRows) {
+		return leadNotFound(o.leadID)
+	}
+	if err != nil {
+		return err
+	}
+	change := assigneesChange{After: o.after}
+	if before.Valid {
+		if err := json.Unmarshal([]byte(before.String), &change.Before); err != nil {
+			return err
+		}
+	}
+	if slices.Equal(change.Before, change.After) {
+		return nil
+	}
+	change.Notes = leadwire.AssigneesChangeNotes(change.Before, change.After)
+	details, err := json.Marshal(change)
+	if err != nil {
+		return err
+	}
+	if len(o.after) == 0 {
+		_, err = w.conn.ExecContext(ctx, "UPDATE leads SET parsed_payload = json_remove(parsed_payload, '$.assignees') WHERE id = ?", o.leadID)
+	} else {
+		after, _ := json.Marshal(o.after) // strings only: cannot fail
+		_, err = w.conn.ExecContext(ctx, "UPDATE leads SET parsed_payload = json_set(parsed_payload, '$.assignees', json(?)) WHERE id = ?", string(after), o.leadID)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = w.insertActivity.Exec(newID().String(), o.leadID, leadwire.ActionAssigneesChanged, string(details), now.UnixMilli(), o.key)
+	return err
+}
