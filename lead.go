@@ -6,6 +6,7 @@
 package leadwire
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"time"
@@ -80,7 +81,7 @@ type Payload struct {
 	Tag        []string `json:"tag,omitempty"`
 	LeadSource string   `json:"lead_source,omitempty"` // who sent the lead: "Zillow", "Listing page"
 	Note       string   `json:"note,omitempty"`        // what the visitor wrote
-	Address    string   `json:"address,omitempty"`     // the visitor's address, one line
+	Address    *Address `json:"address,omitempty"`     // the visitor's address, as sent
 	RefererURL string   `json:"referer_url,omitempty"` // the page the form was on
 	MLSID      string   `json:"mlsid,omitempty"`       // the MLS number of the listing asked about
 	ListingID  string   `json:"listing_id,omitempty"`  // the id of the listing asked about
@@ -92,8 +93,44 @@ type Payload struct {
 	Listing   *Listing   `json:"listing,omitempty"` // the listing the lead is about
 	Attribution
 	// Extra holds the fields nobody documented (message, budget, ...),
-	// keyed by the name the form used.
+	// keyed by the name the form used. Numbers are json.Number, so that
+	// each keeps the text it was sent as.
 	Extra map[string]any `json:"extra,omitempty"`
+}
+
+// UnmarshalJSON reads a payload as PayloadJSON writes it. The numbers of
+// Extra and of the listing's Property stay json.Number: a lead may carry
+// any number JSON can write (1e999, a twenty-digit id), most of which no
+// float64 holds, and reading it back must neither fail nor change it.
+func (p *Payload) UnmarshalJSON(b []byte) error {
+	type payload Payload // without this method
+	return unmarshalNumbers(b, (*payload)(p))
+}
+
+// unmarshalNumbers is json.Unmarshal with numbers in untyped values
+// (any, map[string]any) read as json.Number.
+func unmarshalNumbers(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+// messageKey is the key of Extra that holds what the visitor wrote when a
+// form names it "message", as nearly every website does.
+const messageKey = "message"
+
+// Validate reports an EINVALID error when the payload says nothing about
+// who to contact or why: no first or last name, email, phone number, note
+// or message. Such a lead is a bot or a broken form, and a person would
+// only have to throw it away.
+func (p *Payload) Validate() error {
+	message, _ := p.Extra[messageKey].(string)
+	for _, s := range []string{p.FirstName, p.LastName, p.Email, p.PhoneNumber, p.Note, message} {
+		if strings.TrimSpace(s) != "" {
+			return nil
+		}
+	}
+	return Errorf(EINVALID, "the lead is empty: send at least one of first_name, last_name, email, phone_number, note or message")
 }
 
 // Assignee names an agent the lead should be assigned to.
@@ -118,16 +155,24 @@ type Listing struct {
 	Property      map[string]any `json:"property,omitempty"`
 }
 
+// UnmarshalJSON reads a listing as it is stored, with the numbers of
+// Property as json.Number; see Payload.UnmarshalJSON.
+func (l *Listing) UnmarshalJSON(b []byte) error {
+	type listing Listing // without this method
+	return unmarshalNumbers(b, (*listing)(l))
+}
+
 // Normalize trims every text field, puts phone numbers in E.164 form
 // (keeping the original), drops empty tags and assignees and sets the
 // default source type.
 func (p *Payload) Normalize() {
 	for _, s := range []*string{&p.FirstName, &p.LastName, &p.Email, &p.LeadSource,
-		&p.Note, &p.Address, &p.RefererURL, &p.MLSID, &p.ListingID, &p.AgentMLSID,
+		&p.Note, &p.RefererURL, &p.MLSID, &p.ListingID, &p.AgentMLSID,
 		&p.SourceType, &p.UserID, &p.BrandID, &p.AdCampaignID, &p.EmailCampaignID,
 		&p.EmailCampaignEmailID} {
 		*s = strings.TrimSpace(*s)
 	}
+	p.Address = p.Address.normalized()
 	p.PhoneNumber, p.PhoneNumberOriginal = normalizePhone(p.PhoneNumber)
 	if p.SourceType == "" {
 		p.SourceType = DefaultSourceType

@@ -59,7 +59,7 @@ func TestCaptureSendsEveryField(t *testing.T) {
 	want := leadwire.Payload{
 		FirstName: "John", LastName: "Doe", Email: "john-doe@gmail.com",
 		PhoneNumber: "+18189191212", Tag: []string{"buyer", "vip"},
-		LeadSource: "Zillow", Note: "call after 5", Address: "1 Main St",
+		LeadSource: "Zillow", Note: "call after 5", Address: &leadwire.Address{Text: "1 Main St"},
 		RefererURL: "https://example.com/listing/1", MLSID: "mls-1",
 		ListingID: "listing-1", AgentMLSID: "agent-1", SourceType: "Open House",
 		Assignees: []leadwire.Assignee{{Email: "agent@example.com", PhoneNumber: "+12145550100",

@@ -279,7 +279,7 @@ func TestFormDocumentedFields(t *testing.T) {
 	got := map[string]string{
 		"first_name": p.FirstName, "last_name": p.LastName, "email": p.Email,
 		"phone_number": p.PhoneNumber, "lead_source": p.LeadSource, "note": p.Note,
-		"address": p.Address, "referer_url": p.RefererURL, "mlsid": p.MLSID,
+		"address": p.Address.Line(), "referer_url": p.RefererURL, "mlsid": p.MLSID,
 		"listing_id": p.ListingID, "agent_mlsid": p.AgentMLSID, "source_type": p.SourceType,
 	}
 	for name, want := range first {

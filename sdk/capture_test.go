@@ -55,7 +55,7 @@ func TestCaptureCreatesLead(t *testing.T) {
 			p := lead.Payload
 			wantPayload := leadwire.Payload{
 				FirstName: "John", LastName: "Doe", Email: "john-doe@gmail.com", PhoneNumber: "+18189191212",
-				Tag: []string{"buyer", "web"}, LeadSource: "Zillow", Note: "call after 5", Address: "1 Main St",
+				Tag: []string{"buyer", "web"}, LeadSource: "Zillow", Note: "call after 5", Address: &leadwire.Address{Text: "1 Main St"},
 				RefererURL: page, MLSID: "M1", ListingID: "L1", AgentMLSID: "A1", SourceType: "Website",
 				Assignees: []leadwire.Assignee{{Email: "agent@example.com", FirstName: "Ann"}},
 				Extra:     map[string]any{"message": "hello"},

@@ -19,7 +19,7 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	contentType := r.Header.Get("Content-Type")
-	leads, err := wire.DecodeLeads(contentType, body)
+	leads, err := wire.DecodeLeads(contentType, body, s.cfg.MaxLeads)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -46,6 +46,9 @@ type Config struct {
 	DemoChannelID string
 	// MaxBody limits request bodies; 0 means DefaultMaxBody.
 	MaxBody int64
+	// MaxLeads limits the leads one capture creates (an XML lead list
+	// holds several); 0 means wire.DefaultMaxLeads.
+	MaxLeads int
 	// Health reports whether a capture can be stored now, with an
 	// EUNAVAILABLE error naming why not; GET /healthz answers it. nil
 	// means always.

@@ -119,7 +119,7 @@ func TestCaptureEveryField(t *testing.T) {
 		"phone_number_original":   {p.PhoneNumberOriginal, "(818) 919-1212"},
 		"lead_source":             {p.LeadSource, "Zillow"},
 		"note":                    {p.Note, "Call after 5"},
-		"address":                 {p.Address, "1 Main St, Dallas, TX 75201"},
+		"address":                 {p.Address.Line(), "1 Main St, Dallas, TX 75201"},
 		"referer_url":             {p.RefererURL, "https://example.com/listing/1"},
 		"mlsid":                   {p.MLSID, "M1"},
 		"listing_id":              {p.ListingID, "L1"},
@@ -293,7 +293,7 @@ func TestIdempotencyKey(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	s := testserver.Start(t)
-	a := do(t, "POST", webhook(s, s.ChannelID), "application/json", `{}`)
+	a := do(t, "POST", webhook(s, s.ChannelID), "application/json", `{"email":"a@example.com"}`)
 	leadID := a.data()["id"].(string)
 	tests := []struct {
 		name, method, path, contentType, body string

@@ -198,18 +198,21 @@ func prepareActivity(a *leadwire.Activity) (*activityOp, error) {
 	if err != nil {
 		return nil, leadwire.Errorf(leadwire.ENOTFOUND, "lead %q not found", a.LeadID)
 	}
-	details, err := json.Marshal(activityDetails{Listing: a.Listing, Search: a.Search, Notes: a.Notes})
+	details, err := json.Marshal(activityDetails{Listing: a.Listing, Search: a.Search, Notes: a.Notes, Raw: a.Raw})
 	if err != nil {
 		return nil, err
 	}
 	return &activityOp{leadID: leadID.String(), action: a.Action, details: string(details), key: a.IdempotencyKey}, nil
 }
 
-// activityDetails is the JSON of activities.details.
+// activityDetails is the JSON of activities.details. Raw, the activity
+// as received, lives here rather than in a column of its own: it is read
+// only with the rest of the details.
 type activityDetails struct {
 	Listing *leadwire.Listing `json:"listing,omitempty"`
 	Search  *leadwire.Search  `json:"search,omitempty"`
 	Notes   string            `json:"notes,omitempty"`
+	Raw     json.RawMessage   `json:"raw_payload,omitempty"`
 }
 
 // activityOp appends one activity to a lead's timeline.
@@ -259,7 +262,7 @@ func scanActivity(row interface{ Scan(...any) error }, extra ...any) (*leadwire.
 	if err := json.Unmarshal(details, &d); err != nil {
 		return nil, err
 	}
-	a.Listing, a.Search, a.Notes, a.CreatedAt = d.Listing, d.Search, d.Notes, fromMillis(created)
+	a.Listing, a.Search, a.Notes, a.Raw, a.CreatedAt = d.Listing, d.Search, d.Notes, d.Raw, fromMillis(created)
 	return a, nil
 }
 

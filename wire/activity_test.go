@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/leadwire/leadwire"
@@ -43,6 +45,31 @@ func TestDecodeActivity(t *testing.T) {
 			want:        `{"id": "", "lead": "", "action": "Custom_Action_1"}`,
 		},
 		{
+			name:        "no action but a listing_id is a listing view",
+			contentType: "application/json",
+			body:        `{"listing_id": "1841395151"}`,
+			want:        `{"id": "", "lead": "", "action": "ContactViewedListing", "listing": {"id": "1841395151"}}`,
+		},
+		{
+			name:        "no action but an mlsid number is a listing view",
+			contentType: "text/plain",
+			body:        `{"mlsid": 1841395151, "notes": "n"}`,
+			want:        `{"id": "", "lead": "", "action": "ContactViewedListing", "notes": "n", "listing": {"mls_number": "1841395151"}}`,
+		},
+		{
+			name:        "no action but a listing; top-level keys fill what it lacks, mls_number wins over mlsid",
+			contentType: "application/json",
+			body:        `{"listing": {"id": "own", "url": "https://example.com/l"}, "listing_id": "top", "mlsid": "M", "mls_number": "N"}`,
+			want: `{"id": "", "lead": "", "action": "ContactViewedListing",
+				"listing": {"id": "own", "url": "https://example.com/l", "mls_number": "N"}}`,
+		},
+		{
+			name:        "an action given is kept, with the listing filled",
+			contentType: "application/json",
+			body:        `{"action": "ContactFavoritedListing", "mls_number": "9"}`,
+			want:        `{"id": "", "lead": "", "action": "ContactFavoritedListing", "listing": {"mls_number": "9"}}`,
+		},
+		{
 			name:        "pool false is kept",
 			contentType: "application/json",
 			body:        `{"action": "ContactCreatedSearch", "search": {"pool": false}}`,
@@ -60,6 +87,30 @@ func TestDecodeActivity(t *testing.T) {
 	}
 }
 
+func TestDecodeActivityRaw(t *testing.T) {
+	// Every key is kept in Raw, those the activity's fields leave out
+	// (minimum_square_meters, open_house) and numbers no float64 holds
+	// included.
+	body := ` {"action": "ContactSearchedListings", "search": {"minimum_square_meters": 90, "title": "t"},
+		"listing": {"id": "l", "open_house": {"day": "Sat"}}, "n": 1e999} `
+	a, err := DecodeActivity("application/json", []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a.Raw) != strings.TrimSpace(body) {
+		t.Errorf("raw = %s, want the body as sent", a.Raw)
+	}
+	b, err := json.Marshal(NewActivityDoc(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kept := range []string{`"raw_payload":{`, `"minimum_square_meters":90`, `"open_house":{"day":"Sat"}`, `"n":1e999`} {
+		if !strings.Contains(string(b), kept) {
+			t.Errorf("activity document %s lacks %s", b, kept)
+		}
+	}
+}
+
 func TestDecodeActivityErrors(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -68,7 +119,9 @@ func TestDecodeActivityErrors(t *testing.T) {
 		code        string
 		parts       []string
 	}{
-		{"no action", "application/json", `{"notes": "x"}`, leadwire.EINVALID, []string{"action is required"}},
+		{"no action, no listing", "application/json", `{"notes": "x"}`, leadwire.EINVALID, []string{`field "action" is required`, "listing_id"}},
+		{"no action, a null listing", "application/json", `{"listing": null, "listing_id": ""}`, leadwire.EINVALID, []string{`field "action" is required`}},
+		{"listing_id not a string", "application/json", `{"listing_id": {}}`, leadwire.EINVALID, []string{`field "listing_id": expected a string, got object`}},
 		{"bad action", "application/json", `{"action": "Viewed Listing"}`, leadwire.EINVALID, []string{`action "Viewed Listing"`}},
 		{"action not a string", "application/json", `{"action": 1}`, leadwire.EINVALID, []string{`field "action": expected a string, got number`}},
 		{"notes not a string", "application/json", `{"action": "A", "notes": ["x"]}`, leadwire.EINVALID, []string{`field "notes"`}},

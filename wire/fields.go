@@ -144,10 +144,10 @@ func payloadStrings(p *leadwire.Payload) []stringField {
 		{"first_name", &p.FirstName, false},
 		{"last_name", &p.LastName, false},
 		{"email", &p.Email, false},
+		{"phone", &p.PhoneNumber, true}, // an alias; phone_number wins
 		{"phone_number", &p.PhoneNumber, true},
 		{"lead_source", &p.LeadSource, false},
 		{"note", &p.Note, false},
-		{"address", &p.Address, false},
 		{"referer_url", &p.RefererURL, false},
 		{"mlsid", &p.MLSID, true},
 		{"listing_id", &p.ListingID, true},
@@ -165,7 +165,7 @@ func payloadStrings(p *leadwire.Payload) []stringField {
 // lead is decoded on every capture.
 var documented = func() map[string]bool {
 	known := map[string]bool{
-		"tag": true, "tags": true, "assignees": true, "listing": true,
+		"tag": true, "tags": true, "assignees": true, "listing": true, "address": true,
 		// The URL names the channel; a channel in the body must not move the lead.
 		"lead_channel": true,
 	}
@@ -186,6 +186,7 @@ func payloadFromObject(obj map[string]any) (leadwire.Payload, error) {
 	p.Tag = append(r.texts("tag", obj["tag"], false), r.texts("tags", obj["tags"], false)...)
 	p.Assignees = r.assignees("assignees", obj["assignees"])
 	p.Listing = r.listing("listing", obj["listing"])
+	p.Address = r.address("address", obj["address"])
 	for k, v := range obj {
 		if !documented[k] {
 			if p.Extra == nil {
@@ -233,6 +234,43 @@ func (r *fieldReader) assignees(path string, v any) []leadwire.Assignee {
 	}
 	return out
 }
+
+// address reads an address: one string, or an object of the documented
+// parts (each a string, or a number kept as its text, as postal codes and
+// street numbers often come) and any other keys, kept as sent.
+func (r *fieldReader) address(path string, v any) *leadwire.Address {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case string:
+		return &leadwire.Address{Text: v}
+	case map[string]any:
+		a := new(leadwire.Address)
+		for _, p := range a.Parts() {
+			*p.Value = r.text(join(path, p.Key), v[p.Key], true)
+		}
+		for k, e := range v {
+			if !addressKeys[k] {
+				if a.Extra == nil {
+					a.Extra = map[string]any{}
+				}
+				a.Extra[k] = e
+			}
+		}
+		return a
+	}
+	r.fail(typeError(path, "a string or an object", v))
+	return nil
+}
+
+// addressKeys holds the documented keys of an address object.
+var addressKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	for _, p := range new(leadwire.Address).Parts() {
+		keys[p.Key] = true
+	}
+	return keys
+}()
 
 // listing reads a listing object. Keys other than the documented ones are
 // kept only in the raw payload.
@@ -283,6 +321,9 @@ func (r *fieldReader) search(path string, v any) *leadwire.Search {
 }
 
 // activityFromObject reads a timeline activity; it does not validate it.
+// listing_id, mls_number and mlsid at the top fill the listing's id and
+// MLS number when it has none, and an activity without an action that
+// names a listing is a listing view.
 func activityFromObject(obj map[string]any) (*leadwire.Activity, error) {
 	var r fieldReader
 	a := &leadwire.Activity{
@@ -291,8 +332,32 @@ func activityFromObject(obj map[string]any) (*leadwire.Activity, error) {
 		Listing: r.listing("listing", obj["listing"]),
 		Search:  r.search("search", obj["search"]),
 	}
+	var id, mlsNumber string
+	r.readStrings("", obj, []stringField{
+		{"listing_id", &id, true},
+		{"mlsid", &mlsNumber, true}, // an alias; mls_number wins
+		{"mls_number", &mlsNumber, true},
+	})
 	if r.err != nil {
 		return nil, r.err
+	}
+	if id != "" || mlsNumber != "" {
+		if a.Listing == nil {
+			a.Listing = new(leadwire.Listing)
+		}
+		if a.Listing.ID == "" {
+			a.Listing.ID = id
+		}
+		if a.Listing.MLSNumber == "" {
+			a.Listing.MLSNumber = mlsNumber
+		}
+	}
+	if a.Action == "" {
+		if a.Listing == nil {
+			return nil, invalid(`field "action" is required; only an activity naming a listing ` +
+				`(listing, listing_id, mls_number or mlsid) may leave it out, as a listing view`)
+		}
+		a.Action = leadwire.ActionViewedListing
 	}
 	return a, nil
 }

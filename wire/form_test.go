@@ -21,12 +21,6 @@ func TestDecodeLeadsForm(t *testing.T) {
 		wantRaw     string
 	}{
 		{
-			name:        "empty body is an empty lead",
-			body:        ``,
-			wantPayload: `{"source_type": "Website"}`,
-			wantRaw:     `{}`,
-		},
-		{
 			name: "every documented field",
 			body: "first_name=John&last_name=Doe&email=john%40example.com&phone_number=%2B18189191212" +
 				"&tag=buyer&lead_source=Site&note=hi+there&address=1+Main+St&referer_url=https%3A%2F%2Fexample.com" +
@@ -47,40 +41,40 @@ func TestDecodeLeadsForm(t *testing.T) {
 		},
 		{
 			name:        "repeated keys and [] build arrays; tags merge",
-			body:        "tag=a&tag=b&tags[]=c&tags[]=d",
-			wantPayload: `{"tag": ["a", "b", "c", "d"], "source_type": "Website"}`,
-			wantRaw:     `{"tag": ["a", "b"], "tags[]": ["c", "d"]}`,
+			body:        "note=n&tag=a&tag=b&tags[]=c&tags[]=d",
+			wantPayload: `{"note": "n", "tag": ["a", "b", "c", "d"], "source_type": "Website"}`,
+			wantRaw:     `{"note": "n", "tag": ["a", "b"], "tags[]": ["c", "d"]}`,
 		},
 		{
 			name: "bracket notation builds assignees and listing",
-			body: "assignees[0][email]=a%40x.com&assignees[0][mls_id]=M1&assignees[1][email]=b%40x.com" +
+			body: "note=n&assignees[0][email]=a%40x.com&assignees[0][mls_id]=M1&assignees[1][email]=b%40x.com" +
 				"&assignees[1][mlsid]=M2&assignees[1][mls]=NTREIS" +
 				"&listing[price]=450000&listing[mls_number]=123&listing[property][address][city]=Dallas" +
 				"&listing[property][address][state_code]=TX",
-			wantPayload: `{"assignees": [{"email": "a@x.com", "mlsid": "M1"},
+			wantPayload: `{"note": "n", "assignees": [{"email": "a@x.com", "mlsid": "M1"},
 				{"email": "b@x.com", "mlsid": "M2", "mls": "NTREIS"}],
 				"listing": {"price": 450000, "mls_number": "123",
 					"property": {"address": {"city": "Dallas", "state_code": "TX"}}},
 				"source_type": "Website"}`,
-			wantRaw: `{"assignees[0][email]": "a@x.com", "assignees[0][mls_id]": "M1",
+			wantRaw: `{"note": "n", "assignees[0][email]": "a@x.com", "assignees[0][mls_id]": "M1",
 				"assignees[1][email]": "b@x.com", "assignees[1][mlsid]": "M2", "assignees[1][mls]": "NTREIS",
 				"listing[price]": "450000", "listing[mls_number]": "123",
 				"listing[property][address][city]": "Dallas", "listing[property][address][state_code]": "TX"}`,
 		},
 		{
 			name:        "indexes are ordered numerically and gaps close",
-			body:        "assignees[10][email]=c%40x.com&assignees[2][email]=b%40x.com&assignees[0][email]=a%40x.com",
-			wantPayload: `{"assignees": [{"email": "a@x.com"}, {"email": "b@x.com"}, {"email": "c@x.com"}], "source_type": "Website"}`,
+			body:        "note=n&assignees[10][email]=c%40x.com&assignees[2][email]=b%40x.com&assignees[0][email]=a%40x.com",
+			wantPayload: `{"note": "n", "assignees": [{"email": "a@x.com"}, {"email": "b@x.com"}, {"email": "c@x.com"}], "source_type": "Website"}`,
 		},
 		{
 			name:        "keys that are not indexes keep an object",
-			body:        "rooms[01]=a&rooms[1]=b&floors[-1]=c&floors[0]=d",
-			wantPayload: `{"source_type": "Website", "extra": {"rooms": {"01": "a", "1": "b"}, "floors": {"-1": "c", "0": "d"}}}`,
+			body:        "note=n&rooms[01]=a&rooms[1]=b&floors[-1]=c&floors[0]=d",
+			wantPayload: `{"note": "n", "source_type": "Website", "extra": {"rooms": {"01": "a", "1": "b"}, "floors": {"-1": "c", "0": "d"}}}`,
 		},
 		{
 			name:        "[] objects: a new element when the key repeats",
-			body:        "assignees[][email]=a%40x.com&assignees[][first_name]=Ann&assignees[][email]=b%40x.com",
-			wantPayload: `{"assignees": [{"email": "a@x.com", "first_name": "Ann"}, {"email": "b@x.com"}], "source_type": "Website"}`,
+			body:        "note=n&assignees[][email]=a%40x.com&assignees[][first_name]=Ann&assignees[][email]=b%40x.com",
+			wantPayload: `{"note": "n", "assignees": [{"email": "a@x.com", "first_name": "Ann"}, {"email": "b@x.com"}], "source_type": "Website"}`,
 		},
 		{
 			name: "unknown keys go to extra as strings or arrays of strings",
@@ -91,8 +85,8 @@ func TestDecodeLeadsForm(t *testing.T) {
 		},
 		{
 			name:        "keys that are not bracket notation stay as they are",
-			body:        "a[b=1&c]d=2&[e]=3&f[g]h=4&flag",
-			wantPayload: `{"source_type": "Website", "extra": {"a[b": "1", "c]d": "2", "[e]": "3", "f[g]h": "4", "flag": ""}}`,
+			body:        "note=n&a[b=1&c]d=2&[e]=3&f[g]h=4&flag",
+			wantPayload: `{"note": "n", "source_type": "Website", "extra": {"a[b": "1", "c]d": "2", "[e]": "3", "f[g]h": "4", "flag": ""}}`,
 		},
 		{
 			name:        "empty pairs and semicolons",
@@ -101,8 +95,8 @@ func TestDecodeLeadsForm(t *testing.T) {
 		},
 		{
 			name:        "empty listing price",
-			body:        "listing[price]=&listing[url]=https%3A%2F%2Fexample.com",
-			wantPayload: `{"listing": {"url": "https://example.com"}, "source_type": "Website"}`,
+			body:        "note=n&listing[price]=&listing[url]=https%3A%2F%2Fexample.com",
+			wantPayload: `{"note": "n", "listing": {"url": "https://example.com"}, "source_type": "Website"}`,
 		},
 	}
 	for _, tt := range tests {
@@ -138,7 +132,7 @@ func TestDecodeLeadsFormErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := DecodeLeads(formType, []byte(tt.body))
+			_, err := DecodeLeads(formType, []byte(tt.body), 0)
 			assertError(t, err, leadwire.EINVALID, tt.parts...)
 		})
 	}
@@ -220,13 +214,6 @@ func TestDecodeLeadsMultipart(t *testing.T) {
 		"note": "typed", "message": "Call after 5"}`)
 }
 
-func TestDecodeLeadsMultipartEmptyForm(t *testing.T) {
-	ct, body := multipartBody(t)
-	l := decodeOne(t, ct, string(body))
-	assertJSON(t, "payload", l.Payload, `{"source_type": "Website"}`)
-	assertSameJSON(t, "raw", l.Raw, `{}`)
-}
-
 func TestDecodeLeadsMultipartErrors(t *testing.T) {
 	ct, body := multipartBody(t, field("first_name", "Jane"))
 	badCT, badBody := multipartBody(t, field("note", "bad \xff byte"))
@@ -246,7 +233,7 @@ func TestDecodeLeadsMultipartErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := DecodeLeads(tt.contentType, tt.body)
+			_, err := DecodeLeads(tt.contentType, tt.body, 0)
 			assertError(t, err, leadwire.EINVALID, tt.parts...)
 		})
 	}
@@ -254,7 +241,7 @@ func TestDecodeLeadsMultipartErrors(t *testing.T) {
 
 func TestFormPriceAsTyped(t *testing.T) {
 	for _, price := range []string{"500000", "500,000", "$500,000", " $ 500,000.00 "} {
-		leads, err := DecodeLeads(formType, []byte("listing[price]="+url.QueryEscape(price)))
+		leads, err := DecodeLeads(formType, []byte("note=n&listing[price]="+url.QueryEscape(price)), 0)
 		if err != nil {
 			t.Fatalf("%q: %v", price, err)
 		}
@@ -265,6 +252,6 @@ func TestFormPriceAsTyped(t *testing.T) {
 }
 
 func TestFormBodyThatIsJSON(t *testing.T) {
-	_, err := DecodeLeads(formType, []byte(` {"email":"a@example.com"}`))
+	_, err := DecodeLeads(formType, []byte(` {"email":"a@example.com"}`), 0)
 	assertError(t, err, leadwire.EUNSUPPORTED, "Content-Type: application/json")
 }

@@ -56,7 +56,7 @@ func assertError(t *testing.T, err error, code string, parts ...string) {
 // decodeOne decodes body and requires exactly one lead.
 func decodeOne(t *testing.T, contentType, body string) *leadwire.Lead {
 	t.Helper()
-	leads, err := DecodeLeads(contentType, []byte(body))
+	leads, err := DecodeLeads(contentType, []byte(body), 0)
 	if err != nil {
 		t.Fatalf("DecodeLeads: %v", err)
 	}

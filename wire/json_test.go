@@ -16,13 +16,6 @@ func TestDecodeLeadsJSON(t *testing.T) {
 		wantRaw     string // raw payload, compared as JSON
 	}{
 		{
-			name:        "empty object is an empty lead",
-			contentType: "application/json",
-			body:        `{}`,
-			wantPayload: `{"source_type":"Website"}`,
-			wantRaw:     `{}`,
-		},
-		{
 			name:        "every documented field",
 			contentType: "application/json; charset=utf-8",
 			body: `{
@@ -70,28 +63,28 @@ func TestDecodeLeadsJSON(t *testing.T) {
 		{
 			name:        "tag and tags merge, empty tags dropped",
 			contentType: "application/json",
-			body:        `{"tag": ["a", " ", "b"], "tags": "c"}`,
-			wantPayload: `{"tag": ["a", "b", "c"], "source_type": "Website"}`,
+			body:        `{"note": "n", "tag": ["a", " ", "b"], "tags": "c"}`,
+			wantPayload: `{"note": "n", "tag": ["a", "b", "c"], "source_type": "Website"}`,
 		},
 		{
 			name:        "tags alone",
 			contentType: "application/json",
-			body:        `{"tags": ["x", "y"]}`,
-			wantPayload: `{"tag": ["x", "y"], "source_type": "Website"}`,
+			body:        `{"note": "n", "tags": ["x", "y"]}`,
+			wantPayload: `{"note": "n", "tag": ["x", "y"], "source_type": "Website"}`,
 		},
 		{
 			name:        "assignee mls_id alias, mlsid wins, empty assignee dropped",
 			contentType: "application/json",
-			body: `{"assignees": [{"mls_id": "A"}, {"mls_id": "B", "mlsid": "C"}, {},
+			body: `{"note": "n", "assignees": [{"mls_id": "A"}, {"mls_id": "B", "mlsid": "C"}, {},
 				{"email": "x@example.com", "unknown": true}]}`,
-			wantPayload: `{"assignees": [{"mlsid": "A"}, {"mlsid": "C"}, {"email": "x@example.com"}],
+			wantPayload: `{"note": "n", "assignees": [{"mlsid": "A"}, {"mlsid": "C"}, {"email": "x@example.com"}],
 				"source_type": "Website"}`,
 		},
 		{
 			name:        "listing price as a numeric string",
 			contentType: "application/json",
-			body:        `{"listing": {"price": " 1250000 ", "mls_number": "9"}}`,
-			wantPayload: `{"listing": {"price": 1250000, "mls_number": "9"}, "source_type": "Website"}`,
+			body:        `{"note": "n", "listing": {"price": " 1250000 ", "mls_number": "9"}}`,
+			wantPayload: `{"note": "n", "listing": {"price": 1250000, "mls_number": "9"}, "source_type": "Website"}`,
 		},
 		{
 			name:        "unknown keys go to extra with their JSON value",
@@ -113,8 +106,8 @@ func TestDecodeLeadsJSON(t *testing.T) {
 		{
 			name:        "null fields read as absent",
 			contentType: "application/json",
-			body:        `{"first_name": null, "tag": null, "assignees": null, "listing": null}`,
-			wantPayload: `{"source_type": "Website"}`,
+			body:        `{"note": "n", "first_name": null, "tag": null, "assignees": null, "listing": null}`,
+			wantPayload: `{"note": "n", "source_type": "Website"}`,
 		},
 		{
 			name:        "a +json type",
@@ -184,7 +177,7 @@ func TestDecodeLeadsJSONErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := DecodeLeads("application/json", []byte(tt.body))
+			_, err := DecodeLeads("application/json", []byte(tt.body), 0)
 			assertError(t, err, leadwire.EINVALID, tt.parts...)
 		})
 	}
@@ -192,7 +185,7 @@ func TestDecodeLeadsJSONErrors(t *testing.T) {
 
 func TestDecodeLeadsJSONDepthLimit(t *testing.T) {
 	// MaxDepth levels including the top-level object are fine.
-	body := strings.Repeat(`{"a":`, MaxDepth) + `1` + strings.Repeat(`}`, MaxDepth)
+	body := `{"note":"n",` + strings.Repeat(`"a":{`, MaxDepth-1) + `"a":1` + strings.Repeat(`}`, MaxDepth)
 	l := decodeOne(t, "application/json", body)
 	if l.Payload.Extra["a"] == nil {
 		t.Errorf("extra = %v, want the nested value", l.Payload.Extra)
@@ -217,7 +210,7 @@ func TestDecodeLeadsUnsupported(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.contentType, func(t *testing.T) {
-			_, err := DecodeLeads(tt.contentType, []byte(`{}`))
+			_, err := DecodeLeads(tt.contentType, []byte(`{}`), 0)
 			assertError(t, err, leadwire.EUNSUPPORTED, tt.parts...)
 		})
 	}

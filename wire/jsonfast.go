@@ -39,6 +39,9 @@ var jsonKeys = func() map[string]string {
 	for k := range documented {
 		keys[k] = k
 	}
+	for k := range addressKeys {
+		keys[k] = k
+	}
 	for _, k := range []string{
 		// assignees
 		"email", "phone_number", "first_name", "last_name", "mls_id", "mlsid", "mls",

@@ -171,11 +171,10 @@ func TestDecodeJSONObjectErrorsUnchanged(t *testing.T) {
 
 func FuzzParseJSONObject(f *testing.F) {
 	// The seeds of FuzzDecodeJSON and FuzzDecodeActivity.
-	for _, seed := range jsonSeeds {
-		f.Add([]byte(seed))
-	}
-	for _, seed := range activitySeeds {
-		f.Add([]byte(seed.body))
+	for _, s := range Seeds(f) {
+		if s.Fuzz == fuzzJSON || s.Fuzz == fuzzActivity {
+			f.Add(s.Body)
+		}
 	}
 	for _, tt := range parseJSONObjectCases {
 		f.Add([]byte(tt.body))

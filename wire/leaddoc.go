@@ -111,18 +111,22 @@ type ActivityDoc struct {
 	Search    *leadwire.Search  `json:"search,omitempty"`
 	Notes     string            `json:"notes,omitempty"`
 	CreatedAt UnixTime          `json:"created_at"`
+	// RawPayload is the activity as received (absent for activities
+	// stored before it was kept).
+	RawPayload json.RawMessage `json:"raw_payload,omitempty"`
 }
 
 // NewActivityDoc returns the API document of a.
 func NewActivityDoc(a *leadwire.Activity) ActivityDoc {
 	return ActivityDoc{
-		ID:        a.ID,
-		LeadID:    a.LeadID,
-		Action:    a.Action,
-		Listing:   a.Listing,
-		Search:    a.Search,
-		Notes:     a.Notes,
-		CreatedAt: UnixTime(a.CreatedAt),
+		ID:         a.ID,
+		LeadID:     a.LeadID,
+		Action:     a.Action,
+		Listing:    a.Listing,
+		Search:     a.Search,
+		Notes:      a.Notes,
+		CreatedAt:  UnixTime(a.CreatedAt),
+		RawPayload: a.Raw,
 	}
 }
 

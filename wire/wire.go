@@ -10,6 +10,7 @@
 package wire
 
 import (
+	"bytes"
 	"mime"
 	"strings"
 	"unicode/utf8"
@@ -22,8 +23,10 @@ import (
 // hostile body from costing more than its size.
 const MaxDepth = 32
 
-// MaxLeads bounds the number of leads in one XML lead list.
-const MaxLeads = 1000
+// DefaultMaxLeads is how many leads one request may create unless the
+// caller of DecodeLeads says otherwise. Real lead lists forward a handful
+// of leads at a time; a list of thousands is a flood, not a backlog.
+const DefaultMaxLeads = 100
 
 // maxFormFields bounds the number of fields of one form body, so that a
 // body of many tiny fields cannot build a huge tree.
@@ -45,10 +48,17 @@ const leadTypes = "application/json (or any +json, or text/plain holding JSON), 
 const activityTypes = "application/json (or any +json, or text/plain holding JSON)"
 
 // DecodeLeads decodes a webhook body into one or more leads, each with
-// Payload (normalized) and Raw (the lead as received, as a JSON object)
-// set. mediaType is the request's Content-Type header as sent. An XML lead
-// list gives one lead per <Lead>; every other format gives exactly one.
-func DecodeLeads(mediaType string, body []byte) ([]*leadwire.Lead, error) {
+// Payload (normalized and valid) and Raw (the lead as received, as a JSON
+// object) set. mediaType is the request's Content-Type header as sent. An
+// XML lead list gives one lead per <Lead>; every other format gives
+// exactly one. A list of more than maxLeads leads (DefaultMaxLeads when
+// maxLeads is 0 or less) is an ETOOLARGE error, found before any of its
+// leads is built. A lead that names nobody is an EINVALID error (see
+// leadwire.Payload.Validate).
+func DecodeLeads(mediaType string, body []byte, maxLeads int) ([]*leadwire.Lead, error) {
+	if maxLeads <= 0 {
+		maxLeads = DefaultMaxLeads
+	}
 	f, params, err := parseMediaType(mediaType, leadTypes, true)
 	if err != nil {
 		return nil, err
@@ -70,21 +80,31 @@ func DecodeLeads(mediaType string, body []byte) ([]*leadwire.Lead, error) {
 	case formatMultipart:
 		leads, err = decodeMultipartLead(params["boundary"], body)
 	case formatXML:
-		leads, err = decodeXMLLeads(body)
+		leads, err = decodeXMLLeads(body, maxLeads)
 	}
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range leads {
+	for i, l := range leads {
 		l.Payload.Normalize()
+		if err := l.Payload.Validate(); err != nil {
+			if f == formatXML {
+				return nil, invalid("lead %d of the list: %s", i+1, leadwire.ErrorMessage(err))
+			}
+			return nil, err
+		}
 	}
 	return leads, nil
 }
 
 // DecodeActivity decodes and validates a timeline body
-// {action, listing?, search?, notes?}. navigator.sendBeacon sends JSON as
-// text/plain, so text/plain is read as JSON too. Keys other than these four
-// are ignored, so that clients may add bookkeeping fields.
+// {action, listing?, search?, notes?}, with Raw set to the body as
+// received. navigator.sendBeacon sends JSON as text/plain, so text/plain
+// is read as JSON too. Keys other than these four are kept only in Raw, so
+// that clients may add bookkeeping fields. A body without an action that
+// names a listing (listing, or listing_id, mls_number or mlsid at the top)
+// is a listing view: Rechat's WordPress plugin sends every listing page a
+// known visitor opens as Tracker.capture({ listing_id }).
 func DecodeActivity(mediaType string, body []byte) (*leadwire.Activity, error) {
 	if _, _, err := parseMediaType(mediaType, activityTypes, false); err != nil {
 		return nil, err
@@ -103,6 +123,8 @@ func DecodeActivity(mediaType string, body []byte) (*leadwire.Activity, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
+	// decodeJSONObject checked the body is one valid JSON object.
+	a.Raw = bytes.TrimSpace(body)
 	return a, nil
 }
 

@@ -31,11 +31,11 @@ type xmlElement struct {
 	children []*xmlElement
 }
 
-// decodeXMLLeads decodes a lead list into its leads. Elements of the list
-// other than <Lead> (a sender's header, say) describe no lead and are
-// skipped.
-func decodeXMLLeads(body []byte) ([]*leadwire.Lead, error) {
-	root, err := parseXML(body)
+// decodeXMLLeads decodes a lead list of at most maxLeads leads into its
+// leads. Elements of the list other than <Lead> (a sender's header, say)
+// describe no lead and are skipped.
+func decodeXMLLeads(body []byte, maxLeads int) ([]*leadwire.Lead, error) {
+	root, err := parseXML(body, maxLeads)
 	if err != nil {
 		return nil, err
 	}
@@ -55,9 +55,6 @@ func decodeXMLLeads(body []byte) ([]*leadwire.Lead, error) {
 	if len(elems) == 0 {
 		return nil, invalid("<LeadList> holds no <Lead> element")
 	}
-	if len(elems) > MaxLeads {
-		return nil, invalid("<LeadList> holds %d leads; at most %d are accepted per request", len(elems), MaxLeads)
-	}
 	leads := make([]*leadwire.Lead, 0, len(elems))
 	for i, e := range elems {
 		obj := e.object()
@@ -76,12 +73,15 @@ func decodeXMLLeads(body []byte) ([]*leadwire.Lead, error) {
 }
 
 // parseXML parses body into its root element. It refuses any DTD: entity
-// declarations are how a small body expands into a huge one.
-func parseXML(body []byte) (*xmlElement, error) {
+// declarations are how a small body expands into a huge one. It stops at
+// the <Lead> of a <LeadList> that is one more than maxLeads, so that a
+// flood of leads costs no more than reading that far.
+func parseXML(body []byte, maxLeads int) (*xmlElement, error) {
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	dec.CharsetReader = xmlCharset
 	var root *xmlElement
 	var stack []*xmlElement
+	leads := 0
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
@@ -98,6 +98,12 @@ func parseXML(body []byte) (*xmlElement, error) {
 				return nil, invalid("malformed XML at byte %d: nested deeper than %d levels", dec.InputOffset(), MaxDepth)
 			}
 			e := &xmlElement{name: t.Name.Local, attrs: t.Attr}
+			if len(stack) == 1 && root.name == "LeadList" && e.name == "Lead" {
+				if leads++; leads > maxLeads {
+					return nil, leadwire.Errorf(leadwire.ETOOLARGE,
+						"<LeadList> holds more than %d leads; at most %d are accepted per request", maxLeads, maxLeads)
+				}
+			}
 			switch {
 			case len(stack) > 0:
 				parent := stack[len(stack)-1]
@@ -230,9 +236,13 @@ func (r *xmlReader) payload(obj map[string]any) leadwire.Payload {
 		putBack(obj, "Contact", c)
 	}
 	if a := takeObject(obj, "Address"); a != nil {
-		p.Address = addressLine(
-			r.take(a, "Address/Street"), r.take(a, "Address/City"),
-			r.take(a, "Address/State"), r.take(a, "Address/Zip"))
+		p.Address = &leadwire.Address{
+			StreetAddress: r.take(a, "Address/Street"),
+			City:          r.take(a, "Address/City"),
+			StateCode:     r.take(a, "Address/State"),
+			PostalCode:    r.take(a, "Address/Zip"),
+			Country:       r.take(a, "Address/Country"),
+		}
 		putBack(obj, "Address", a)
 	}
 	p.Note = r.firstOf(obj, "Note", "Comments")
@@ -362,15 +372,4 @@ func textOf(v any) (string, bool) {
 		return s, true
 	}
 	return "", false
-}
-
-// addressLine writes an address as one line: "Street, City, State Zip".
-func addressLine(street, city, state, zip string) string {
-	var parts []string
-	for _, s := range []string{street, city, strings.TrimSpace(strings.TrimSpace(state) + " " + strings.TrimSpace(zip))} {
-		if s = strings.TrimSpace(s); s != "" {
-			parts = append(parts, s)
-		}
-	}
-	return strings.Join(parts, ", ")
 }

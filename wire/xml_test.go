@@ -43,7 +43,7 @@ const leadListXML = `<?xml version="1.0" encoding="UTF-8"?>
 </LeadList>`
 
 func TestDecodeLeadsXML(t *testing.T) {
-	leads, err := DecodeLeads("application/xml", []byte(leadListXML))
+	leads, err := DecodeLeads("application/xml", []byte(leadListXML), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,11 +54,11 @@ func TestDecodeLeadsXML(t *testing.T) {
 		"first_name": "John", "last_name": "Doe", "email": "john@example.com",
 		"phone_number": "+18189191212", "phone_number_original": "(818) 919-1212",
 		"tag": ["buyer", "hot"], "lead_source": "Realtor.com", "note": "Wants a tour",
-		"address": "1 Main St, Dallas, TX 75201", "referer_url": "https://example.com/listing/1",
+		"address": {"street_address": "1 Main St", "city": "Dallas", "state_code": "TX", "postal_code": "75201", "country": "US"},
+		"referer_url": "https://example.com/listing/1",
 		"mlsid": "MLS123", "listing_id": "MLS123", "agent_mlsid": "AG7", "source_type": "IDX",
 		"extra": {
 			"Contact": {"PhoneList": {"Phone": [{"Type": "Mobile"}, {"Type": "Work", "Number": "214-555-0100"}]}, "Company": "Acme"},
-			"Address": {"Country": "US"},
 			"Budget": {"@currency": "USD", "#text": "500000"},
 			"Preferences": {"Beds": "3", "Baths": "2"}
 		}}`)
@@ -98,18 +98,11 @@ func TestDecodeLeadsXMLShapes(t *testing.T) {
 			wantRaw:     `{"Contact": {"Email": "a@b.co"}}`,
 		},
 		{
-			name:        "an empty lead",
+			name:        "text beside elements is kept in extra",
 			contentType: "application/xml",
-			body:        `<LeadList><Lead/></LeadList>`,
-			wantPayload: `{"source_type": "Website"}`,
-			wantRaw:     `{}`,
-		},
-		{
-			name:        "a lead of only text keeps it in extra",
-			contentType: "application/xml",
-			body:        `<Lead>call me</Lead>`,
-			wantPayload: `{"source_type": "Website", "extra": {"#text": "call me"}}`,
-			wantRaw:     `{"#text": "call me"}`,
+			body:        `<Lead>call me<Note>n</Note></Lead>`,
+			wantPayload: `{"note": "n", "source_type": "Website", "extra": {"#text": "call me"}}`,
+			wantRaw:     `{"#text": "call me", "Note": "n"}`,
 		},
 		{
 			name:        "phones as plain text, note beats comments, partial address",
@@ -117,16 +110,16 @@ func TestDecodeLeadsXMLShapes(t *testing.T) {
 			body: `<Lead><Contact><PhoneList><Phone>+12145550100</Phone><Phone>+12145550101</Phone></PhoneList></Contact>
 				<Note>n</Note><Comments>c</Comments><Address><City>Austin</City><Zip>78701</Zip></Address>
 				<Tags>solo</Tags></Lead>`,
-			wantPayload: `{"phone_number": "+12145550100", "note": "n", "address": "Austin, 78701",
+			wantPayload: `{"phone_number": "+12145550100", "note": "n", "address": {"city": "Austin", "postal_code": "78701"},
 				"tag": ["solo"], "source_type": "Website",
 				"extra": {"Contact": {"PhoneList": {"Phone": "+12145550101"}}, "Comments": "c"}}`,
 		},
 		{
 			name:        "namespaces and declarations are not data",
 			contentType: "application/xml",
-			body:        `<?xml version="1.0"?><!-- forwarded --><l:LeadList xmlns:l="urn:x"><l:Lead xmlns="urn:y"><LeadSource>Z</LeadSource></l:Lead></l:LeadList>`,
-			wantPayload: `{"lead_source": "Z", "source_type": "Website"}`,
-			wantRaw:     `{"LeadSource": "Z"}`,
+			body:        `<?xml version="1.0"?><!-- forwarded --><l:LeadList xmlns:l="urn:x"><l:Lead xmlns="urn:y"><LeadSource>Z</LeadSource><Note>n</Note></l:Lead></l:LeadList>`,
+			wantPayload: `{"lead_source": "Z", "note": "n", "source_type": "Website"}`,
+			wantRaw:     `{"LeadSource": "Z", "Note": "n"}`,
 		},
 		{
 			name:        "attributes beside text, repeated elements, repeated containers",
@@ -183,7 +176,6 @@ func TestDecodeLeadsXMLErrors(t *testing.T) {
 		{"two roots", `<Lead/><Lead/>`, []string{"more than one root element"}},
 		{"text outside the root", `<Lead/>junk`, []string{"text outside the root"}},
 		{"nested too deep", "<Lead>" + strings.Repeat("<a>", MaxDepth) + strings.Repeat("</a>", MaxDepth) + "</Lead>", []string{"nested deeper than 32"}},
-		{"too many leads", "<LeadList>" + strings.Repeat("<Lead/>", MaxLeads+1) + "</LeadList>", []string{"1001 leads", "at most 1000"}},
 		{"elements where text belongs", `<Lead><Contact><Name><First><b>J</b></First></Name></Contact></Lead>`, []string{"lead 1", "<Contact/Name/First> must hold text"}},
 		{"error names the lead", `<LeadList><Lead/><Lead><Note><p>x</p></Note></Lead></LeadList>`, []string{"lead 2", "<Note>"}},
 		{"unsupported encoding declared", `<?xml version="1.0" encoding="UTF-16"?><Lead/>`, []string{"UTF-16", "not supported"}},
@@ -191,22 +183,53 @@ func TestDecodeLeadsXMLErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := DecodeLeads("application/xml", []byte(tt.body))
+			_, err := DecodeLeads("application/xml", []byte(tt.body), 0)
 			assertError(t, err, leadwire.EINVALID, tt.parts...)
 		})
 	}
 }
 
 func TestDecodeLeadsXMLLimits(t *testing.T) {
-	body := "<LeadList>" + strings.Repeat("<Lead><Note>n</Note></Lead>", MaxLeads) + "</LeadList>"
-	leads, err := DecodeLeads("application/xml", []byte(body))
-	if err != nil {
-		t.Fatal(err)
+	list := func(n int, lead, after string) string {
+		return "<LeadList>" + strings.Repeat(lead, n) + after
 	}
-	if len(leads) != MaxLeads {
-		t.Errorf("got %d leads, want %d", len(leads), MaxLeads)
+	const note = "<Lead><Note>n</Note></Lead>"
+	tests := []struct {
+		name     string
+		body     string
+		maxLeads int
+		want     int      // leads decoded, when no error
+		parts    []string // of the too_large message, when refused
+	}{
+		{"the default limit", list(DefaultMaxLeads, note, "</LeadList>"), 0, DefaultMaxLeads, nil},
+		{"one over the default limit", list(DefaultMaxLeads+1, note, "</LeadList>"), 0, 0, []string{"more than 100 leads", "at most 100"}},
+		{"a thousand empty leads", list(1000, "<Lead/>", "</LeadList>"), 0, 0, []string{"more than 100 leads"}},
+		{"a configured limit", list(3, note, "</LeadList>"), 3, 3, nil},
+		{"one over a configured limit", list(4, note, "</LeadList>"), 3, 0, []string{"more than 3 leads", "at most 3"}},
+		// The decoder stops at the lead over the limit: what follows,
+		// malformed here, is never read.
+		{"stops at the lead over the limit", list(4, note, "<Lead><Unclosed>"), 3, 0, []string{"more than 3 leads"}},
+		{"other elements do not count", list(3, note+"<Header/>", "</LeadList>"), 3, 3, nil},
 	}
-	deep := "<Lead>" + strings.Repeat("<a>", MaxDepth-1) + "x" + strings.Repeat("</a>", MaxDepth-1) + "</Lead>"
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leads, err := DecodeLeads("application/xml", []byte(tt.body), tt.maxLeads)
+			if tt.parts != nil {
+				assertError(t, err, leadwire.ETOOLARGE, tt.parts...)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(leads) != tt.want {
+				t.Errorf("got %d leads, want %d", len(leads), tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeLeadsXMLDepthLimit(t *testing.T) {
+	deep := "<Lead><Note>n</Note>" + strings.Repeat("<a>", MaxDepth-1) + "x" + strings.Repeat("</a>", MaxDepth-1) + "</Lead>"
 	decodeOne(t, "application/xml", deep)
 }
 
@@ -214,15 +237,15 @@ func TestXMLDeclaredEncodings(t *testing.T) {
 	latin1 := append([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><LeadList><Lead><Contact><Name><First>Jos`),
 		0xe9) // é in ISO-8859-1
 	latin1 = append(latin1, []byte(`</First></Name></Contact></Lead></LeadList>`)...)
-	leads, err := DecodeLeads("application/xml", latin1)
+	leads, err := DecodeLeads("application/xml", latin1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := leads[0].Payload.FirstName; got != "José" {
 		t.Errorf("first name = %q, want José", got)
 	}
-	_, err = DecodeLeads("text/xml", []byte(`<?xml version="1.0" encoding="EBCDIC"?><LeadList/>`))
+	_, err = DecodeLeads("text/xml", []byte(`<?xml version="1.0" encoding="EBCDIC"?><LeadList/>`), 0)
 	assertError(t, err, leadwire.EINVALID, "EBCDIC")
-	_, err = DecodeLeads("text/xml", []byte("<LeadList><Lead><Note>caf\xe9</Note></Lead></LeadList>"))
+	_, err = DecodeLeads("text/xml", []byte("<LeadList><Lead><Note>caf\xe9</Note></Lead></LeadList>"), 0)
 	assertError(t, err, leadwire.EINVALID, "UTF-8")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/server"
 	"github.com/leadwire/leadwire/sqlite"
+	"github.com/leadwire/leadwire/wire"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish after
@@ -23,16 +24,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (env LEADWIRE_ADDR)")
 	dbPath := dbFlag(fs)
 	maxBody := fs.Int64("max-body", server.DefaultMaxBody, "largest accepted request body in bytes (env LEADWIRE_MAX_BODY)")
+	maxLeads := fs.Int("max-leads", wire.DefaultMaxLeads, "most leads one request (an XML lead list) may create (env LEADWIRE_MAX_LEADS)")
 	writeTimeout := fs.Duration("write-timeout", sqlite.DefaultWriteTimeout,
 		"longest a capture waits to be stored before it answers 503 (env LEADWIRE_WRITE_TIMEOUT)")
 	if err := parse(fs, args, stdout, map[string]string{
-		"addr": "LEADWIRE_ADDR", "db": "LEADWIRE_DB", "max-body": "LEADWIRE_MAX_BODY",
+		"addr": "LEADWIRE_ADDR", "db": "LEADWIRE_DB", "max-body": "LEADWIRE_MAX_BODY", "max-leads": "LEADWIRE_MAX_LEADS",
 		"write-timeout": "LEADWIRE_WRITE_TIMEOUT",
 	}); err != nil {
 		return err
 	}
 	if *maxBody <= 0 {
 		return errors.New("--max-body must be a positive number of bytes")
+	}
+	if *maxLeads <= 0 {
+		return errors.New("--max-leads must be a positive number of leads")
 	}
 	if *writeTimeout <= 0 {
 		return errors.New("--write-timeout must be a positive duration, like 10s")
@@ -77,8 +82,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	srv := &http.Server{
 		Handler: server.New(server.Config{
-			Leads: store, Channels: store, DemoChannelID: ch.ID, MaxBody: *maxBody, Logger: log,
-			Health: store.Health,
+			Leads: store, Channels: store, DemoChannelID: ch.ID, MaxBody: *maxBody, MaxLeads: *maxLeads,
+			Health: store.Health, Logger: log,
 		}),
 		MaxHeaderBytes:    server.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -241,17 +241,22 @@ func fullPayload() leadwire.Payload {
 		FirstName: "John", LastName: "Doe", Email: "john-doe@gmail.com",
 		PhoneNumber: "+18189191212", PhoneNumberOriginal: "(818) 919-1212",
 		Tag: []string{"buyer", "open-house"}, LeadSource: "Open house sign-in", Note: "Wants a <b>yard</b> & garage",
-		Address: "1 Main St, Dallas, TX", RefererURL: "https://example.com/listings/1?utm=x",
-		MLSID: "NTREIS", ListingID: "L-1", AgentMLSID: "A-7", SourceType: "Website",
+		RefererURL: "https://example.com/listings/1?utm=x", MLSID: "NTREIS", ListingID: "L-1", AgentMLSID: "A-7",
+		SourceType: "Website",
+		Address: &leadwire.Address{StreetAddress: "1 Main St", City: "Dallas", StateCode: "TX",
+			Extra: map[string]any{"lat": json.Number("32.78")}},
 		Assignees: []leadwire.Assignee{{Email: "agent@example.com", PhoneNumber: "+12145550100",
 			FirstName: "Ann", LastName: "Agent", MLSID: "A-7", MLS: "NTREIS"}},
 		Listing: &leadwire.Listing{ID: "l1", URL: "https://example.com/l/1", MLS: "NTREIS", MLSNumber: "123",
 			Price: 525000.5, CoverImageURL: "https://example.com/1.jpg",
-			Property: map[string]any{"bedrooms": 3.0, "address": map[string]any{"city": "Dallas", "state_code": "TX"}}},
+			Property: map[string]any{"bedrooms": json.Number("3"), "address": map[string]any{"city": "Dallas", "state_code": "TX"}}},
 		Attribution: leadwire.Attribution{UserID: "u1", BrandID: "b1", AdCampaignID: "ad1",
 			EmailCampaignID: "ec1", EmailCampaignEmailID: "ece1"},
-		Extra: map[string]any{"message": "Call me after 5pm ☎", "budget": 600000.0,
-			"rooms": []any{"kitchen", 2.0, nil, true}},
+		// Numbers are json.Number, as the decoders build them, and keep
+		// their text even where no float64 could hold them.
+		Extra: map[string]any{"message": "Call me after 5pm ☎", "budget": json.Number("600000"),
+			"rooms": []any{"kitchen", json.Number("2"), nil, true}, "huge": json.Number("1e999"),
+			"tiny": []any{map[string]any{"x": json.Number("-1e-400")}}},
 	}
 }
 
@@ -604,7 +609,8 @@ func testActivities(t *testing.T, open Open) {
 	var added []*leadwire.Activity
 	for _, a := range []leadwire.Activity{
 		{Action: leadwire.ActionViewedListing, Listing: &leadwire.Listing{ID: "l1", Price: 300000,
-			Property: map[string]any{"beds": 2.0}}, Notes: "from the map"},
+			Property: map[string]any{"beds": json.Number("2"), "sqft": json.Number("1e999")}}, Notes: "from the map",
+			Raw: json.RawMessage(`{"action":"ContactViewedListing","listing":{"id":"l1","price":300000,"property":{"beds":2,"sqft":1e999},"open_house":"Sat"},"notes":"from the map"}`)},
 		{Action: leadwire.ActionCreatedSearch, Search: &leadwire.Search{Title: "Dallas", MinimumPrice: 1e5,
 			MaximumBedrooms: 4, PropertyTypes: []string{"condo"}, PostalCodes: []string{"75201"}, Pool: &pool}},
 		{Action: "CustomAction_1"},

@@ -27,8 +27,9 @@ type Server struct {
 }
 
 // Start starts a server on a new database in t.TempDir(); t.Cleanup
-// stops it.
-func Start(t testing.TB) *Server {
+// stops it. configure, when given, changes the server's configuration
+// (its limits, say) before the server is built.
+func Start(t testing.TB, configure ...func(*server.Config)) *Server {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "leadwire.db")
 	store, err := sqlite.Open(db)
@@ -43,13 +44,16 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := server.Config{Leads: store, Channels: store, DemoChannelID: ch.ID, Health: store.Health}
+	for _, c := range configure {
+		c(&cfg)
+	}
 	s := &Server{
 		ChannelID: ch.ID,
 		Store:     store,
 		DB:        db,
-		Handler: server.New(server.Config{Leads: store, Channels: store, DemoChannelID: ch.ID,
-			Health: store.Health}),
-		addr: "127.0.0.1:0",
+		Handler:   server.New(cfg),
+		addr:      "127.0.0.1:0",
 	}
 	s.Up(t)
 	s.URL = "http://" + s.addr
