@@ -29,8 +29,10 @@ type LeadService interface {
 	// CaptureLeads stores the leads of c and returns them once they are
 	// durable on disk. Each lead joins the contact of its brand with the
 	// same email (compared with EmailKey) or, failing that, the same phone
-	// (PhoneKey); otherwise a new contact is created. Newer non-empty
-	// values update the contact.
+	// (PhoneKey); otherwise a new contact is created. A lead fills the
+	// contact's empty values and never replaces one (see Contact); an
+	// email or phone it fills then finds the contact too. When several
+	// contacts hold a key, it finds the one updated last.
 	//
 	// When c.IdempotencyKey was used on the channel within
 	// IdempotencyWindow with the same RequestHash, it returns the leads

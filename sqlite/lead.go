@@ -124,14 +124,16 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 }
 
 // contact returns the id of the contact of lead l in brand: the one
-// matching its email or phone, updated with its newer non-empty values, or
-// a new one.
+// matching its email or phone, its empty values filled with the lead's,
+// or a new one. A capture never replaces a value the contact has: anyone
+// who knows a channel id can send one, and someone else's name or phone
+// must not become that of a person already known. The lead keeps what was
+// sent, so differing values stay visible there.
 func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (string, error) {
 	keys := [2]digest{m.digest(brand, l.emailKey), m.digest(brand, l.phoneKey)}
-	fields := m.fields(l.contact)
 	i, ok := m.match(keys)
 	if !ok {
-		c := contactEntry{id: newID(), keys: keys, fields: fields, updated: at}
+		c := contactEntry{id: newContactID(), keys: keys, updated: at, empty: emptyFields(l.contact)}
 		id := c.id.String()
 		if _, err := w.insertContact.Exec(id, brand, l.contact[0], l.contact[1], l.contact[2], l.contact[3],
 			l.emailKey, l.phoneKey, at, at); err != nil {
@@ -141,33 +143,24 @@ func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (str
 		return id, nil
 	}
 	c := m.contacts.at(int64(i))
-	changed := false
-	for f, v := range l.contact {
-		if v != "" && fields[f] != c.fields[f] {
-			c.fields[f], changed = fields[f], true
-		}
-	}
 	id := c.id.String()
-	if !changed {
-		return id, nil
+	fill := c.empty &^ emptyFields(l.contact)
+	if fill == 0 {
+		return id, nil // nothing the contact lacks: it stays as it is, updated_at too
 	}
-	// The statement keeps every column the lead leaves empty.
+	// The statement fills only the columns that are empty, as fill does.
 	if _, err := w.updateContact.Exec(l.contact[0], l.contact[1], l.contact[2], l.contact[3],
 		l.emailKey, l.phoneKey, at, id); err != nil {
 		return "", err
 	}
-	// The contact updated last holds its match keys, as when the memory is
-	// loaded from the file (oldest update first): a key the lead brings
-	// replaces the contact's, and a key it leaves out stays the contact's
-	// and finds it again even if another contact took it since.
-	if l.contact[2] == "" {
-		keys[emailIndex] = c.keys[emailIndex]
+	for k, f := range [2]int{emailIndex: 2, phoneIndex: 3} {
+		if fill&(1<<f) != 0 {
+			c.keys[k] = keys[k]
+		}
 	}
-	if l.contact[3] == "" {
-		keys[phoneIndex] = c.keys[phoneIndex]
-	}
-	c.updated = at
-	m.rekey(i, keys)
+	c.empty &^= fill
+	c.updated = max(c.updated, at)
+	m.claim(i)
 	return id, nil
 }
 

@@ -105,28 +105,35 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 }
 
-// TestSharedPhoneAfterRestart: once two contacts share a phone number, a
-// lead bringing only that number joins the one updated last, before a
-// restart and after it, when the writer's memory is rebuilt from the file.
-// TestSharedPhone has two contacts, x and y, hold one phone: a lead with
-// only that phone joins the one the rule picks, and the same one after a
-// restart rebuilds the writer's memory from the file.
+// TestSharedPhone has two contacts, x and y, hold one phone (y, matched by
+// its email, fills its empty phone with x's): a lead with only that phone
+// joins the one updated last, the larger id when both were updated in the
+// same millisecond, and the same one after a restart rebuilds the writer's
+// memory from the file.
 func TestSharedPhone(t *testing.T) {
 	const phone, other = "+12145550100", "+12145550199"
+	larger := func(x, y string) string { return max(x, y) }
 	for _, tc := range []struct {
 		name  string
-		steps []leadwire.Payload // after x is created with the phone
+		tick  time.Duration            // between steps
+		steps []leadwire.Payload       // after x is created with the phone
+		want  func(x, y string) string // the contact the phone finds
 	}{
-		{"x is updated last", []leadwire.Payload{
+		{"x is updated last", time.Second, []leadwire.Payload{
 			{Email: "y@example.com"},
 			{Email: "y@example.com", PhoneNumber: phone},  // y takes x's phone
 			{Email: "x@example.com", FirstName: "Xavier"}, // x is updated last, without its phone
-		}},
-		{"y gives the phone up", []leadwire.Payload{
+		}, func(x, y string) string { return x }},
+		{"y is updated last", time.Second, []leadwire.Payload{
 			{Email: "y@example.com"},
 			{Email: "y@example.com", PhoneNumber: phone}, // y takes x's phone
-			{Email: "y@example.com", PhoneNumber: other}, // and gives it up
-		}},
+			{Email: "y@example.com", PhoneNumber: other}, // and keeps it: a phone is never replaced
+			{Email: "x@example.com", PhoneNumber: other}, // x is not updated either
+		}, func(x, y string) string { return y }},
+		{"in the same millisecond", 0, []leadwire.Payload{
+			{Email: "y@example.com"},
+			{Email: "y@example.com", PhoneNumber: phone},
+		}, larger},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -140,16 +147,20 @@ func TestSharedPhone(t *testing.T) {
 				return mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: p}}})[0].ContactID
 			}
 			x := contactOf(s, leadwire.Payload{Email: "x@example.com", PhoneNumber: phone})
+			var y string
 			for i, p := range tc.steps {
-				setNow(storetest.Start.Add(time.Duration(i+1) * time.Second))
-				contactOf(s, p)
+				setNow(storetest.Start.Add(time.Duration(i+1) * tc.tick))
+				if id := contactOf(s, p); p.Email == "y@example.com" {
+					y = id
+				}
 			}
-			if got := contactOf(s, leadwire.Payload{PhoneNumber: phone}); got != x {
-				t.Errorf("before the restart the phone joined %s, want x (%s)", got, x)
+			want := tc.want(x, y)
+			if got := contactOf(s, leadwire.Payload{PhoneNumber: phone}); got != want {
+				t.Errorf("before the restart the phone joined %s, want %s (x %s, y %s)", got, want, x, y)
 			}
 			restarted, _ := openTestAt(t, path)
-			if got := contactOf(restarted, leadwire.Payload{PhoneNumber: phone}); got != x {
-				t.Errorf("after the restart the phone joined %s, want x (%s)", got, x)
+			if got := contactOf(restarted, leadwire.Payload{PhoneNumber: phone}); got != want {
+				t.Errorf("after the restart the phone joined %s, want %s (x %s, y %s)", got, want, x, y)
 			}
 		})
 	}

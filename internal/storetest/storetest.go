@@ -43,6 +43,7 @@ func Run(t *testing.T, open Open) {
 		{"CaptureRoundTrip", testCaptureRoundTrip},
 		{"ContactMatching", testContactMatching},
 		{"ContactUpdates", testContactUpdates},
+		{"ContactIDs", testContactIDs},
 		{"Idempotency", testIdempotency},
 		{"Activities", testActivities},
 		{"ActivityIdempotency", testActivityIdempotency},
@@ -438,11 +439,15 @@ func testContactMatching(t *testing.T, open Open) {
 	})
 }
 
+// testContactUpdates: a capture fills a contact's empty values and never
+// replaces one, since anyone who knows a channel id can send a lead naming
+// a known email; the lead keeps what it was sent; and updated_at moves only
+// when a value was filled.
 func testContactUpdates(t *testing.T, open Open) {
 	s := openClock(t, open)
 	ch := mustChannel(t, s, leadwire.Channel{Name: "Site"})
 	created := s.advance(time.Second)
-	first := capture(t, s, ch, leadwire.Payload{FirstName: "Jane", LastName: "Roe", Email: "jane@example.com"})
+	first := capture(t, s, ch, leadwire.Payload{FirstName: "Alice", Email: "alice@example.com"})
 
 	for _, tc := range []struct {
 		name    string
@@ -450,14 +455,16 @@ func testContactUpdates(t *testing.T, open Open) {
 		want    leadwire.Contact
 		updated bool
 	}{
-		{"nothing new", leadwire.Payload{FirstName: "Jane", Email: "jane@example.com"},
-			leadwire.Contact{FirstName: "Jane", LastName: "Roe", Email: "jane@example.com"}, false},
-		{"new last name and phone", leadwire.Payload{LastName: "Doe", Email: "jane@example.com", PhoneNumber: "+12145550130"},
-			leadwire.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", PhoneNumber: "+12145550130"}, true},
-		{"new email, matched by phone", leadwire.Payload{Email: "jane.doe@example.com", PhoneNumber: "+12145550130"},
-			leadwire.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane.doe@example.com", PhoneNumber: "+12145550130"}, true},
-		{"matched by the new email", leadwire.Payload{FirstName: "Janet", Email: "Jane.Doe@example.com"},
-			leadwire.Contact{FirstName: "Janet", LastName: "Doe", Email: "Jane.Doe@example.com", PhoneNumber: "+12145550130"}, true},
+		{"nothing new", leadwire.Payload{FirstName: "Alice", Email: "alice@example.com"},
+			leadwire.Contact{FirstName: "Alice", Email: "alice@example.com"}, false},
+		{"another name is not taken", leadwire.Payload{FirstName: "Mallory", Email: "ALICE@example.com"},
+			leadwire.Contact{FirstName: "Alice", Email: "alice@example.com"}, false},
+		{"empty values are filled", leadwire.Payload{FirstName: "Mallory", LastName: "Roe", Email: "alice@example.com", PhoneNumber: "+12145550130"},
+			leadwire.Contact{FirstName: "Alice", LastName: "Roe", Email: "alice@example.com", PhoneNumber: "+12145550130"}, true},
+		{"another email is not taken, matched by phone", leadwire.Payload{LastName: "Doe", Email: "mallory@example.com", PhoneNumber: "+12145550130"},
+			leadwire.Contact{FirstName: "Alice", LastName: "Roe", Email: "alice@example.com", PhoneNumber: "+12145550130"}, false},
+		{"another phone is not taken", leadwire.Payload{Email: "alice@example.com", PhoneNumber: "+12145550131"},
+			leadwire.Contact{FirstName: "Alice", LastName: "Roe", Email: "alice@example.com", PhoneNumber: "+12145550130"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := findContact(t, s, first.ContactID)
@@ -477,7 +484,42 @@ func testContactUpdates(t *testing.T, open Open) {
 			if !c.UpdatedAt.Equal(wantUpdated) || !c.CreatedAt.Equal(created) {
 				t.Errorf("contact created %v updated %v, want %v and %v", c.CreatedAt, c.UpdatedAt, created, wantUpdated)
 			}
+			if found := findLeads(t, s, leadwire.LeadFilter{Limit: 1}); found[0].ID != l.ID || !reflect.DeepEqual(found[0].Payload, tc.p) {
+				t.Errorf("stored lead = %s, want the payload sent %s", dump(found[0].Payload), dump(tc.p))
+			}
 		})
+	}
+
+	t.Run("an email not taken finds no contact", func(t *testing.T) {
+		if l := capture(t, s, ch, leadwire.Payload{Email: "mallory@example.com"}); l.ContactID == first.ContactID {
+			t.Errorf("the email the contact did not take joined it")
+		}
+	})
+
+	t.Run("a filled email finds the contact", func(t *testing.T) {
+		bob := capture(t, s, ch, leadwire.Payload{PhoneNumber: "+12145550140"})
+		capture(t, s, ch, leadwire.Payload{Email: "bob@example.com", PhoneNumber: "+12145550140"})
+		if l := capture(t, s, ch, leadwire.Payload{Email: "BOB@example.com"}); l.ContactID != bob.ContactID {
+			t.Errorf("the filled email joined contact %s, want %s", l.ContactID, bob.ContactID)
+		}
+		if c := findContact(t, s, bob.ContactID); c.Email != "bob@example.com" {
+			t.Errorf("contact email = %q, want the one filled", c.Email)
+		}
+	})
+}
+
+// testContactIDs: a contact id tells nothing of when the contact was
+// created (it comes back to whoever sends a lead), so ids are random
+// (version 4) UUIDs, not time-ordered ones.
+func testContactIDs(t *testing.T, open Open) {
+	s := openClock(t, open)
+	ch := mustChannel(t, s, leadwire.Channel{Name: "Site"})
+	for i := range 5 {
+		s.advance(time.Hour)
+		l := capture(t, s, ch, leadwire.Payload{Email: fmt.Sprintf("person%d@example.com", i)})
+		if u, err := uuid.Parse(l.ContactID); err != nil || u.Version() != 4 || u.Variant() != uuid.RFC4122 {
+			t.Errorf("contact id %q is not a random (version 4) UUID", l.ContactID)
+		}
 	}
 }
 
