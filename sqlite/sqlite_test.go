@@ -255,3 +255,36 @@ func TestClaimWriterIsExclusive(t *testing.T) {
 		t.Errorf("the claim is free again after Close: %v", err)
 	}
 }
+
+// TestRestartKnowsEmptyValues: after a restart the writer still knows
+// which of a contact's values are empty: a lead fills those, and one that
+// brings only other values leaves the contact and its updated_at alone.
+func TestRestartKnowsEmptyValues(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "leadwire.db")
+	s, _ := openTestAt(t, path)
+	ch := &leadwire.Channel{Name: "Site"}
+	if err := s.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	capture := func(s *Store, p leadwire.Payload) *leadwire.Contact {
+		l := mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: p}}})
+		c, err := s.FindContactByID(ctx, l[0].ContactID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	created := capture(s, leadwire.Payload{FirstName: "Ann", Email: "ann@example.com"})
+
+	s, setNow := openTestAt(t, path)
+	setNow(storetest.Start.Add(time.Hour))
+	if c := capture(s, leadwire.Payload{FirstName: "Mallory", Email: "ann@example.com"}); c.FirstName != "Ann" || !c.UpdatedAt.Equal(created.UpdatedAt) {
+		t.Errorf("after a restart a lead with another name left the contact %+v, want it as created %+v", c, created)
+	}
+	later := storetest.Start.Add(2 * time.Hour)
+	setNow(later)
+	if c := capture(s, leadwire.Payload{LastName: "Lee", Email: "ann@example.com"}); c.LastName != "Lee" || !c.UpdatedAt.Equal(later) {
+		t.Errorf("after a restart a lead with a last name left the contact %+v, want it filled and updated at %v", c, later)
+	}
+}
