@@ -48,7 +48,16 @@ type LeadService interface {
 	AddActivity(ctx context.Context, a *Activity) error
 
 	// FindLeads returns leads newest first, each with its timeline.
+	// Errors: EINVALID for a negative limit.
 	FindLeads(ctx context.Context, f LeadFilter) ([]*Lead, error)
+
+	// WalkLeads calls fn with the leads FindLeads would return, one at a
+	// time and in the same order, holding only a few hundred of them at
+	// once: listing a million leads takes no more memory than listing a
+	// thousand. It lists the leads stored when it began; each lead's
+	// timeline is read with it. It stops at the first error of fn and
+	// returns it. Errors: EINVALID for a negative limit.
+	WalkLeads(ctx context.Context, f LeadFilter, fn func(*Lead) error) error
 }
 
 // LeadFilter selects leads. Zero values select everything.

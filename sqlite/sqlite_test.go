@@ -47,6 +47,16 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// TestStoreSmallChunks runs the suite again with leads read two at a time,
+// so that every listing of it crosses chunks.
+func TestStoreSmallChunks(t *testing.T) {
+	defer func(n int) { leadChunk = n }(leadChunk)
+	leadChunk = 2
+	storetest.Run(t, func(t *testing.T) (storetest.Store, func(time.Time)) {
+		return openTest(t)
+	})
+}
+
 func mustCapture(t *testing.T, s *Store, c *leadwire.Capture) []*leadwire.Lead {
 	t.Helper()
 	leads, _, err := s.CaptureLeads(context.Background(), c)

@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -48,6 +49,7 @@ func Run(t *testing.T, open Open) {
 		{"Activities", testActivities},
 		{"ActivityIdempotency", testActivityIdempotency},
 		{"FindLeads", testFindLeads},
+		{"WalkLeads", testWalkLeads},
 		{"ConcurrentCaptures", testConcurrentCaptures},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
@@ -806,6 +808,64 @@ func testFindLeads(t *testing.T, open Open) {
 			}
 		})
 	}
+}
+
+// testWalkLeads: WalkLeads hands over the leads FindLeads returns, in the
+// same order and with the same timelines, and stops at fn's first error.
+func testWalkLeads(t *testing.T, open Open) {
+	ctx := context.Background()
+	s := openClock(t, open)
+	a := mustChannel(t, s, leadwire.Channel{Name: "A"})
+	b := mustChannel(t, s, leadwire.Channel{Name: "B"})
+	for i, ch := range []*leadwire.Channel{a, b, a, a, b, a, a} {
+		s.advance(time.Second)
+		l := capture(t, s, ch, leadwire.Payload{Email: fmt.Sprintf("lead%d@example.com", i)})
+		for range i % 3 {
+			if err := s.AddActivity(ctx, &leadwire.Activity{LeadID: l.ID, Action: leadwire.ActionViewedListing}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	walk := func(f leadwire.LeadFilter) ([]*leadwire.Lead, error) {
+		var leads []*leadwire.Lead
+		err := s.WalkLeads(ctx, f, func(l *leadwire.Lead) error {
+			leads = append(leads, l)
+			return nil
+		})
+		return leads, err
+	}
+	for _, f := range []leadwire.LeadFilter{
+		{}, {ChannelID: a.ID}, {Limit: 3}, {ChannelID: b.ID, Limit: 1}, {Limit: 100}, {ChannelID: uuid.NewString()},
+	} {
+		t.Run(fmt.Sprintf("%+v", f), func(t *testing.T) {
+			got, err := walk(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := findLeads(t, s, f); dump(got) != dump(want) {
+				t.Errorf("WalkLeads handed over\n%s\nwant what FindLeads returns\n%s", dump(got), dump(want))
+			}
+		})
+	}
+
+	t.Run("stops at fn's error", func(t *testing.T) {
+		stop := errors.New("stop")
+		calls := 0
+		err := s.WalkLeads(ctx, leadwire.LeadFilter{}, func(*leadwire.Lead) error {
+			calls++
+			return stop
+		})
+		if err != stop || calls != 1 {
+			t.Errorf("WalkLeads = %v after %d calls, want fn's error after 1", err, calls)
+		}
+	})
+
+	t.Run("negative limit", func(t *testing.T) {
+		_, err := walk(leadwire.LeadFilter{Limit: -1})
+		wantCode(t, err, leadwire.EINVALID)
+		_, err = s.FindLeads(ctx, leadwire.LeadFilter{Limit: -1})
+		wantCode(t, err, leadwire.EINVALID)
+	})
 }
 
 func testConcurrentCaptures(t *testing.T, open Open) {
