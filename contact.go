@@ -4,8 +4,12 @@ import "time"
 
 // Contact is a person in the CRM. Every lead belongs to one contact; leads
 // of the same person (same email, or same phone number) within one brand
-// share it. A newer lead's non-empty name, email and phone replace the
-// contact's, and UpdatedAt moves only when one of them changed.
+// share it. A lead fills the contact's empty name, email and phone but
+// never replaces one: capture is public, and whoever knows a channel id
+// could otherwise rename a known person. The lead keeps the values it was
+// sent, so differing ones stay visible there. UpdatedAt moves only when a
+// value was filled. IDs are random (version 4) UUIDs, which tell nothing
+// of when the contact was created.
 type Contact struct {
 	ID          string    `json:"id"`
 	Brand       string    `json:"brand"` // the channel's brand, or "channel:<id>" when it has none

@@ -29,8 +29,10 @@ type LeadService interface {
 	// CaptureLeads stores the leads of c and returns them once they are
 	// durable on disk. Each lead joins the contact of its brand with the
 	// same email (compared with EmailKey) or, failing that, the same phone
-	// (PhoneKey); otherwise a new contact is created. Newer non-empty
-	// values update the contact.
+	// (PhoneKey); otherwise a new contact is created. A lead fills the
+	// contact's empty values and never replaces one (see Contact); an
+	// email or phone it fills then finds the contact too. When several
+	// contacts hold a key, it finds the one updated last.
 	//
 	// When c.IdempotencyKey was used on the channel within
 	// IdempotencyWindow with the same RequestHash, it returns the leads
@@ -46,6 +48,7 @@ type LeadService interface {
 	AddActivity(ctx context.Context, a *Activity) error
 
 	// FindLeads returns leads newest first, each with its timeline.
+	// Errors: EINVALID for a negative limit.
 	FindLeads(ctx context.Context, f LeadFilter) ([]*Lead, error)
 
 	// FindLeadByID returns the lead without its timeline. Errors:
@@ -61,6 +64,14 @@ type LeadService interface {
 	// already has an activity with idempotencyKey, it changes nothing and
 	// returns the lead as it is. Errors: ENOTFOUND for an unknown lead.
 	ReplaceAssignees(ctx context.Context, leadID string, assignees []Assignee, idempotencyKey string) (*Lead, error)
+
+	// WalkLeads calls fn with the leads FindLeads would return, one at a
+	// time and in the same order, holding only a few hundred of them at
+	// once: listing a million leads takes no more memory than listing a
+	// thousand. It lists the leads stored when it began; each lead's
+	// timeline is read with it. It stops at the first error of fn and
+	// returns it. Errors: EINVALID for a negative limit.
+	WalkLeads(ctx context.Context, f LeadFilter, fn func(*Lead) error) error
 }
 
 // LeadFilter selects leads. Zero values select everything.

@@ -29,3 +29,11 @@ func (s *Store) FindContactByID(ctx context.Context, id string) (*leadwire.Conta
 	c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
 	return &c, nil
 }
+
+// newContactID returns a random (version 4) UUID. Unlike the time-ordered
+// ids of leads, a contact id must not tell when the contact was created:
+// a lead's answer carries its contact's id, and a time from long ago would
+// tell whoever sent the lead that the person was already known.
+func newContactID() uuid.UUID {
+	return uuid.New()
+}

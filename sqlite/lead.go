@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/leadwire/leadwire"
 )
 
-const leadColumns = "id, channel_id, contact_id, created_at, parsed_payload, raw_payload"
+const leadColumns = "rowid, id, channel_id, contact_id, created_at, parsed_payload, raw_payload"
 
 // CaptureLeads stores the leads of c once they are durable on disk; see
 // leadwire.LeadService.
@@ -124,14 +125,16 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 }
 
 // contact returns the id of the contact of lead l in brand: the one
-// matching its email or phone, updated with its newer non-empty values, or
-// a new one.
+// matching its email or phone, its empty values filled with the lead's,
+// or a new one. A capture never replaces a value the contact has: anyone
+// who knows a channel id can send one, and someone else's name or phone
+// must not become that of a person already known. The lead keeps what was
+// sent, so differing values stay visible there.
 func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (string, error) {
 	keys := [2]digest{m.digest(brand, l.emailKey), m.digest(brand, l.phoneKey)}
-	fields := m.fields(l.contact)
 	i, ok := m.match(keys)
 	if !ok {
-		c := contactEntry{id: newID(), keys: keys, fields: fields, updated: at}
+		c := contactEntry{id: newContactID(), keys: keys, updated: at, empty: emptyFields(l.contact)}
 		id := c.id.String()
 		if _, err := w.insertContact.Exec(id, brand, l.contact[0], l.contact[1], l.contact[2], l.contact[3],
 			l.emailKey, l.phoneKey, at, at); err != nil {
@@ -141,33 +144,24 @@ func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (str
 		return id, nil
 	}
 	c := m.contacts.at(int64(i))
-	changed := false
-	for f, v := range l.contact {
-		if v != "" && fields[f] != c.fields[f] {
-			c.fields[f], changed = fields[f], true
-		}
-	}
 	id := c.id.String()
-	if !changed {
-		return id, nil
+	fill := c.empty &^ emptyFields(l.contact)
+	if fill == 0 {
+		return id, nil // nothing the contact lacks: it stays as it is, updated_at too
 	}
-	// The statement keeps every column the lead leaves empty.
+	// The statement fills only the columns that are empty, as fill does.
 	if _, err := w.updateContact.Exec(l.contact[0], l.contact[1], l.contact[2], l.contact[3],
 		l.emailKey, l.phoneKey, at, id); err != nil {
 		return "", err
 	}
-	// The contact updated last holds its match keys, as when the memory is
-	// loaded from the file (oldest update first): a key the lead brings
-	// replaces the contact's, and a key it leaves out stays the contact's
-	// and finds it again even if another contact took it since.
-	if l.contact[2] == "" {
-		keys[emailIndex] = c.keys[emailIndex]
+	for k, f := range [2]int{emailIndex: 2, phoneIndex: 3} {
+		if fill&(1<<f) != 0 {
+			c.keys[k] = keys[k]
+		}
 	}
-	if l.contact[3] == "" {
-		keys[phoneIndex] = c.keys[phoneIndex]
-	}
-	c.updated = at
-	m.rekey(i, keys)
+	c.empty &^= fill
+	c.updated = max(c.updated, at)
+	m.claim(i)
 	return id, nil
 }
 
@@ -266,37 +260,84 @@ func scanActivity(row interface{ Scan(...any) error }, extra ...any) (*leadwire.
 	return a, nil
 }
 
-// FindLeads returns leads newest first, each with its timeline.
+// FindLeads returns leads newest first, each with its timeline; see
+// leadwire.LeadService.
 func (s *Store) FindLeads(ctx context.Context, f leadwire.LeadFilter) ([]*leadwire.Lead, error) {
+	var leads []*leadwire.Lead
+	err := s.WalkLeads(ctx, f, func(l *leadwire.Lead) error {
+		leads = append(leads, l)
+		return nil
+	})
+	return leads, err
+}
+
+// leadChunk is how many leads WalkLeads reads at a time: what it holds in
+// memory however many leads it lists. A variable so that tests can list
+// many chunks of a few leads.
+var leadChunk = 500
+
+// WalkLeads calls fn with each lead f selects, newest first, each with its
+// timeline; see leadwire.LeadService.
+func (s *Store) WalkLeads(ctx context.Context, f leadwire.LeadFilter, fn func(*leadwire.Lead) error) error {
 	if f.Limit < 0 {
-		return nil, leadwire.Errorf(leadwire.EINVALID, "limit must not be negative")
+		return leadwire.Errorf(leadwire.EINVALID, "limit must not be negative")
 	}
-	query := "SELECT " + leadColumns + " FROM leads"
-	var args []any
+	var channelID string
 	if f.ChannelID != "" {
 		u, err := uuid.Parse(f.ChannelID)
 		if err != nil {
-			return nil, nil // no channel has that id, so no lead either
+			return nil // no channel has that id, so no lead either
 		}
-		query, args = query+" WHERE channel_id = ?", append(args, u.String())
+		channelID = u.String()
+	}
+	// Each chunk starts below the rowid the previous one ended at. Leads
+	// are only ever appended, so the walk lists the leads there were when
+	// it began, however long the caller takes over them.
+	before := int64(math.MaxInt64)
+	for left := f.Limit; ; {
+		n := leadChunk
+		if f.Limit > 0 {
+			n = min(n, left)
+			left -= n
+		}
+		leads, last, err := s.readChunk(ctx, channelID, before, n)
+		if err != nil {
+			return err
+		}
+		for _, l := range leads {
+			if err := fn(l); err != nil {
+				return err
+			}
+		}
+		if len(leads) < n || f.Limit > 0 && left == 0 {
+			return nil
+		}
+		before = last
+	}
+}
+
+// readChunk returns up to n leads of the channel (any when channelID is
+// empty) with a rowid below before, newest first, each with its timeline,
+// and the rowid of the last one.
+func (s *Store) readChunk(ctx context.Context, channelID string, before int64, n int) ([]*leadwire.Lead, int64, error) {
+	query, args := "SELECT "+leadColumns+" FROM leads WHERE rowid < ?", []any{before}
+	if channelID != "" {
+		query, args = query+" AND channel_id = ?", append(args, channelID)
 	}
 	// rowid is the order the writer stored the leads in: newest first
 	// without an index of its own.
-	query += " ORDER BY rowid DESC"
-	if f.Limit > 0 {
-		query, args = query+" LIMIT ?", append(args, f.Limit)
-	}
+	query, args = query+" ORDER BY rowid DESC LIMIT ?", append(args, n)
 
 	// One read transaction, so the timelines belong to the same snapshot
 	// as the leads.
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer tx.Rollback()
-	leads, err := queryLeads(ctx, tx, query, args...)
+	leads, last, err := queryLeads(ctx, tx, query, args...)
 	if err != nil || len(leads) == 0 {
-		return leads, err
+		return leads, last, err
 	}
 	byID := make(map[string]*leadwire.Lead, len(leads))
 	ids := make([]string, len(leads))
@@ -305,31 +346,31 @@ func (s *Store) FindLeads(ctx context.Context, f leadwire.LeadFilter) ([]*leadwi
 	}
 	idsJSON, err := json.Marshal(ids)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, action, details, created_at, lead_id FROM activities
 		WHERE lead_id IN (SELECT value FROM json_each(?)) ORDER BY created_at, id`, string(idsJSON))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var leadID string
 		a, err := scanActivity(rows, &leadID)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		a.LeadID = leadID
 		l := byID[leadID]
 		l.Timeline = append(l.Timeline, a)
 	}
-	return leads, rows.Err()
+	return leads, last, rows.Err()
 }
 
 // leadsFrom returns the n leads stored one after the other from the lead
 // with id first, without their timelines: the leads of one capture.
 func (s *Store) leadsFrom(ctx context.Context, first string, n int) ([]*leadwire.Lead, error) {
-	leads, err := queryLeads(ctx, s.read, "SELECT "+leadColumns+` FROM leads
+	leads, _, err := queryLeads(ctx, s.read, "SELECT "+leadColumns+` FROM leads
 		WHERE rowid >= (SELECT rowid FROM leads WHERE id = ?) ORDER BY rowid LIMIT ?`, first, n)
 	if err != nil {
 		return nil, err
@@ -340,24 +381,27 @@ func (s *Store) leadsFrom(ctx context.Context, first string, n int) ([]*leadwire
 	return leads, nil
 }
 
+// queryLeads runs a query of leadColumns and returns its leads and the
+// rowid of the last one.
 func queryLeads(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]*leadwire.Lead, error) {
+}, query string, args ...any) ([]*leadwire.Lead, int64, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	var leads []*leadwire.Lead
+	var rowid int64
 	for rows.Next() {
 		l := new(leadwire.Lead)
 		var parsed, raw []byte
 		var created int64
-		if err := rows.Scan(&l.ID, &l.ChannelID, &l.ContactID, &created, &parsed, &raw); err != nil {
-			return nil, err
+		if err := rows.Scan(&rowid, &l.ID, &l.ChannelID, &l.ContactID, &created, &parsed, &raw); err != nil {
+			return nil, 0, err
 		}
 		if err := json.Unmarshal(parsed, &l.Payload); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if len(raw) > 0 {
 			l.Raw = json.RawMessage(raw)
@@ -365,5 +409,5 @@ func queryLeads(ctx context.Context, q interface {
 		l.CreatedAt = fromMillis(created)
 		leads = append(leads, l)
 	}
-	return leads, rows.Err()
+	return leads, rowid, rows.Err()
 }

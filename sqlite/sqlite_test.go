@@ -47,6 +47,16 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// TestStoreSmallChunks runs the suite again with leads read two at a time,
+// so that every listing of it crosses chunks.
+func TestStoreSmallChunks(t *testing.T) {
+	defer func(n int) { leadChunk = n }(leadChunk)
+	leadChunk = 2
+	storetest.Run(t, func(t *testing.T) (storetest.Store, func(time.Time)) {
+		return openTest(t)
+	})
+}
+
 func mustCapture(t *testing.T, s *Store, c *leadwire.Capture) []*leadwire.Lead {
 	t.Helper()
 	leads, _, err := s.CaptureLeads(context.Background(), c)
@@ -105,28 +115,35 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 }
 
-// TestSharedPhoneAfterRestart: once two contacts share a phone number, a
-// lead bringing only that number joins the one updated last, before a
-// restart and after it, when the writer's memory is rebuilt from the file.
-// TestSharedPhone has two contacts, x and y, hold one phone: a lead with
-// only that phone joins the one the rule picks, and the same one after a
-// restart rebuilds the writer's memory from the file.
+// TestSharedPhone has two contacts, x and y, hold one phone (y, matched by
+// its email, fills its empty phone with x's): a lead with only that phone
+// joins the one updated last, the larger id when both were updated in the
+// same millisecond, and the same one after a restart rebuilds the writer's
+// memory from the file.
 func TestSharedPhone(t *testing.T) {
 	const phone, other = "+12145550100", "+12145550199"
+	larger := func(x, y string) string { return max(x, y) }
 	for _, tc := range []struct {
 		name  string
-		steps []leadwire.Payload // after x is created with the phone
+		tick  time.Duration            // between steps
+		steps []leadwire.Payload       // after x is created with the phone
+		want  func(x, y string) string // the contact the phone finds
 	}{
-		{"x is updated last", []leadwire.Payload{
+		{"x is updated last", time.Second, []leadwire.Payload{
 			{Email: "y@example.com"},
 			{Email: "y@example.com", PhoneNumber: phone},  // y takes x's phone
 			{Email: "x@example.com", FirstName: "Xavier"}, // x is updated last, without its phone
-		}},
-		{"y gives the phone up", []leadwire.Payload{
+		}, func(x, y string) string { return x }},
+		{"y is updated last", time.Second, []leadwire.Payload{
 			{Email: "y@example.com"},
 			{Email: "y@example.com", PhoneNumber: phone}, // y takes x's phone
-			{Email: "y@example.com", PhoneNumber: other}, // and gives it up
-		}},
+			{Email: "y@example.com", PhoneNumber: other}, // and keeps it: a phone is never replaced
+			{Email: "x@example.com", PhoneNumber: other}, // x is not updated either
+		}, func(x, y string) string { return y }},
+		{"in the same millisecond", 0, []leadwire.Payload{
+			{Email: "y@example.com"},
+			{Email: "y@example.com", PhoneNumber: phone},
+		}, larger},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -140,16 +157,20 @@ func TestSharedPhone(t *testing.T) {
 				return mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: p}}})[0].ContactID
 			}
 			x := contactOf(s, leadwire.Payload{Email: "x@example.com", PhoneNumber: phone})
+			var y string
 			for i, p := range tc.steps {
-				setNow(storetest.Start.Add(time.Duration(i+1) * time.Second))
-				contactOf(s, p)
+				setNow(storetest.Start.Add(time.Duration(i+1) * tc.tick))
+				if id := contactOf(s, p); p.Email == "y@example.com" {
+					y = id
+				}
 			}
-			if got := contactOf(s, leadwire.Payload{PhoneNumber: phone}); got != x {
-				t.Errorf("before the restart the phone joined %s, want x (%s)", got, x)
+			want := tc.want(x, y)
+			if got := contactOf(s, leadwire.Payload{PhoneNumber: phone}); got != want {
+				t.Errorf("before the restart the phone joined %s, want %s (x %s, y %s)", got, want, x, y)
 			}
 			restarted, _ := openTestAt(t, path)
-			if got := contactOf(restarted, leadwire.Payload{PhoneNumber: phone}); got != x {
-				t.Errorf("after the restart the phone joined %s, want x (%s)", got, x)
+			if got := contactOf(restarted, leadwire.Payload{PhoneNumber: phone}); got != want {
+				t.Errorf("after the restart the phone joined %s, want %s (x %s, y %s)", got, want, x, y)
 			}
 		})
 	}
@@ -242,5 +263,38 @@ func TestClaimWriterIsExclusive(t *testing.T) {
 	}
 	if err := second.ClaimWriter(); err != nil {
 		t.Errorf("the claim is free again after Close: %v", err)
+	}
+}
+
+// TestRestartKnowsEmptyValues: after a restart the writer still knows
+// which of a contact's values are empty: a lead fills those, and one that
+// brings only other values leaves the contact and its updated_at alone.
+func TestRestartKnowsEmptyValues(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "leadwire.db")
+	s, _ := openTestAt(t, path)
+	ch := &leadwire.Channel{Name: "Site"}
+	if err := s.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	capture := func(s *Store, p leadwire.Payload) *leadwire.Contact {
+		l := mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: p}}})
+		c, err := s.FindContactByID(ctx, l[0].ContactID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	created := capture(s, leadwire.Payload{FirstName: "Ann", Email: "ann@example.com"})
+
+	s, setNow := openTestAt(t, path)
+	setNow(storetest.Start.Add(time.Hour))
+	if c := capture(s, leadwire.Payload{FirstName: "Mallory", Email: "ann@example.com"}); c.FirstName != "Ann" || !c.UpdatedAt.Equal(created.UpdatedAt) {
+		t.Errorf("after a restart a lead with another name left the contact %+v, want it as created %+v", c, created)
+	}
+	later := storetest.Start.Add(2 * time.Hour)
+	setNow(later)
+	if c := capture(s, leadwire.Payload{LastName: "Lee", Email: "ann@example.com"}); c.LastName != "Lee" || !c.UpdatedAt.Equal(later) {
+		t.Errorf("after a restart a lead with a last name left the contact %+v, want it filled and updated at %v", c, later)
 	}
 }

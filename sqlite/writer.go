@@ -88,14 +88,14 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 			VALUES (?, ?, ?, ?, ?, ?)`},
 		{&w.insertContact, `INSERT INTO contacts (id, brand, first_name, last_name, email, phone_number,
 			email_key, phone_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		// A lead's empty values leave the contact's as they are; a new
-		// email or phone brings its match key along.
+		// A lead fills the contact's empty values and never replaces one;
+		// an email or phone filled brings its match key along.
 		{&w.updateContact, `UPDATE contacts SET
-			first_name = iif(?1 = '', first_name, ?1),
-			last_name = iif(?2 = '', last_name, ?2),
-			email = iif(?3 = '', email, ?3), email_key = iif(?3 = '', email_key, ?5),
-			phone_number = iif(?4 = '', phone_number, ?4), phone_key = iif(?4 = '', phone_key, ?6),
-			updated_at = ?7 WHERE id = ?8`},
+			first_name = iif(first_name = '', ?1, first_name),
+			last_name = iif(last_name = '', ?2, last_name),
+			email = iif(email = '', ?3, email), email_key = iif(email = '', ?5, email_key),
+			phone_number = iif(phone_number = '', ?4, phone_number), phone_key = iif(phone_number = '', ?6, phone_key),
+			updated_at = max(updated_at, ?7) WHERE id = ?8`},
 		{&w.insertLead, `INSERT INTO leads (id, channel_id, contact_id, created_at, idempotency_key,
 			request_hash, parsed_payload, raw_payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
 		// The existence check rides along with the insert: no row inserted

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -110,31 +111,80 @@ func leadsList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("--channel: %s", leadwire.ErrorMessage(err))
 		}
 	}
-	leads, err := store.FindLeads(ctx, f)
+	out := bufio.NewWriter(stdout)
+	if *asJSON {
+		err = writeLeadsJSON(ctx, store, f, out)
+	} else {
+		err = writeLeadsTable(ctx, store, f, out)
+	}
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		docs := make([]listedLead, len(leads))
-		for i, l := range leads {
-			doc, err := wire.NewLeadDoc(l)
-			if err != nil {
-				return err
-			}
-			docs[i] = listedLead{LeadDoc: doc, Timeline: doc.Timeline}
-			if docs[i].Timeline == nil {
-				docs[i].Timeline = []wire.ActivityDoc{}
-			}
+	return out.Flush()
+}
+
+// writeLeadsJSON writes the leads f selects as one JSON array in the API's
+// lead shape, indented as printJSON indents, one lead at a time as the
+// store reads them: listing every lead of a large CRM takes the memory of
+// a few hundred.
+func writeLeadsJSON(ctx context.Context, store *sqlite.Store, f leadwire.LeadFilter, w io.Writer) error {
+	n := 0
+	err := store.WalkLeads(ctx, f, func(l *leadwire.Lead) error {
+		doc, err := wire.NewLeadDoc(l)
+		if err != nil {
+			return err
 		}
-		return printJSON(stdout, docs)
+		listed := listedLead{LeadDoc: doc, Timeline: doc.Timeline}
+		if listed.Timeline == nil {
+			listed.Timeline = []wire.ActivityDoc{}
+		}
+		b, err := json.MarshalIndent(listed, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		sep := ",\n  "
+		if n == 0 {
+			sep = "[\n  "
+		}
+		n++
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	end := "\n]\n"
+	if n == 0 {
+		end = "[]\n" // an empty array, not null
+	}
+	_, err = io.WriteString(w, end)
+	return err
+}
+
+// tableBlock is how many rows of the lead table are aligned together: the
+// table is written a block at a time, so that its memory stays flat too.
+const tableBlock = 500
+
+// writeLeadsTable writes the leads f selects as a table, one row a lead.
+func writeLeadsTable(ctx context.Context, store *sqlite.Store, f leadwire.LeadFilter, w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CREATED\tID\tNAME\tEMAIL\tPHONE\tADDRESS\tSOURCE\tACTIVITIES")
-	for _, l := range leads {
+	n := 0
+	err := store.WalkLeads(ctx, f, func(l *leadwire.Lead) error {
 		p := l.Payload
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", l.CreatedAt.Local().Format(time.DateTime), l.ID,
 			strings.TrimSpace(p.FirstName+" "+p.LastName), p.Email, p.PhoneNumber, p.Address.Line(), p.SourceType,
 			len(l.Timeline))
+		if n++; n%tableBlock == 0 {
+			return tw.Flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return tw.Flush()
 }

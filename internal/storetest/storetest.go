@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -43,10 +44,12 @@ func Run(t *testing.T, open Open) {
 		{"CaptureRoundTrip", testCaptureRoundTrip},
 		{"ContactMatching", testContactMatching},
 		{"ContactUpdates", testContactUpdates},
+		{"ContactIDs", testContactIDs},
 		{"Idempotency", testIdempotency},
 		{"Activities", testActivities},
 		{"ActivityIdempotency", testActivityIdempotency},
 		{"FindLeads", testFindLeads},
+		{"WalkLeads", testWalkLeads},
 		{"ConcurrentCaptures", testConcurrentCaptures},
 		{"IDs", testIDs}, {"FindLeadByID", testFindLeadByID}, {"Assignees", testAssignees},
 	} {
@@ -444,11 +447,15 @@ func testContactMatching(t *testing.T, open Open) {
 	})
 }
 
+// testContactUpdates: a capture fills a contact's empty values and never
+// replaces one, since anyone who knows a channel id can send a lead naming
+// a known email; the lead keeps what it was sent; and updated_at moves only
+// when a value was filled.
 func testContactUpdates(t *testing.T, open Open) {
 	s := openClock(t, open)
 	ch := mustChannel(t, s, leadwire.Channel{Name: "Site"})
 	created := s.advance(time.Second)
-	first := capture(t, s, ch, leadwire.Payload{FirstName: "Jane", LastName: "Roe", Email: "jane@example.com"})
+	first := capture(t, s, ch, leadwire.Payload{FirstName: "Alice", Email: "alice@example.com"})
 
 	for _, tc := range []struct {
 		name    string
@@ -456,14 +463,16 @@ func testContactUpdates(t *testing.T, open Open) {
 		want    leadwire.Contact
 		updated bool
 	}{
-		{"nothing new", leadwire.Payload{FirstName: "Jane", Email: "jane@example.com"},
-			leadwire.Contact{FirstName: "Jane", LastName: "Roe", Email: "jane@example.com"}, false},
-		{"new last name and phone", leadwire.Payload{LastName: "Doe", Email: "jane@example.com", PhoneNumber: "+12145550130"},
-			leadwire.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", PhoneNumber: "+12145550130"}, true},
-		{"new email, matched by phone", leadwire.Payload{Email: "jane.doe@example.com", PhoneNumber: "+12145550130"},
-			leadwire.Contact{FirstName: "Jane", LastName: "Doe", Email: "jane.doe@example.com", PhoneNumber: "+12145550130"}, true},
-		{"matched by the new email", leadwire.Payload{FirstName: "Janet", Email: "Jane.Doe@example.com"},
-			leadwire.Contact{FirstName: "Janet", LastName: "Doe", Email: "Jane.Doe@example.com", PhoneNumber: "+12145550130"}, true},
+		{"nothing new", leadwire.Payload{FirstName: "Alice", Email: "alice@example.com"},
+			leadwire.Contact{FirstName: "Alice", Email: "alice@example.com"}, false},
+		{"another name is not taken", leadwire.Payload{FirstName: "Mallory", Email: "ALICE@example.com"},
+			leadwire.Contact{FirstName: "Alice", Email: "alice@example.com"}, false},
+		{"empty values are filled", leadwire.Payload{FirstName: "Mallory", LastName: "Roe", Email: "alice@example.com", PhoneNumber: "+12145550130"},
+			leadwire.Contact{FirstName: "Alice", LastName: "Roe", Email: "alice@example.com", PhoneNumber: "+12145550130"}, true},
+		{"another email is not taken, matched by phone", leadwire.Payload{LastName: "Doe", Email: "mallory@example.com", PhoneNumber: "+12145550130"},
+			leadwire.Contact{FirstName: "Alice", LastName: "Roe", Email: "alice@example.com", PhoneNumber: "+12145550130"}, false},
+		{"another phone is not taken", leadwire.Payload{Email: "alice@example.com", PhoneNumber: "+12145550131"},
+			leadwire.Contact{FirstName: "Alice", LastName: "Roe", Email: "alice@example.com", PhoneNumber: "+12145550130"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := findContact(t, s, first.ContactID)
@@ -483,7 +492,42 @@ func testContactUpdates(t *testing.T, open Open) {
 			if !c.UpdatedAt.Equal(wantUpdated) || !c.CreatedAt.Equal(created) {
 				t.Errorf("contact created %v updated %v, want %v and %v", c.CreatedAt, c.UpdatedAt, created, wantUpdated)
 			}
+			if found := findLeads(t, s, leadwire.LeadFilter{Limit: 1}); found[0].ID != l.ID || !reflect.DeepEqual(found[0].Payload, tc.p) {
+				t.Errorf("stored lead = %s, want the payload sent %s", dump(found[0].Payload), dump(tc.p))
+			}
 		})
+	}
+
+	t.Run("an email not taken finds no contact", func(t *testing.T) {
+		if l := capture(t, s, ch, leadwire.Payload{Email: "mallory@example.com"}); l.ContactID == first.ContactID {
+			t.Errorf("the email the contact did not take joined it")
+		}
+	})
+
+	t.Run("a filled email finds the contact", func(t *testing.T) {
+		bob := capture(t, s, ch, leadwire.Payload{PhoneNumber: "+12145550140"})
+		capture(t, s, ch, leadwire.Payload{Email: "bob@example.com", PhoneNumber: "+12145550140"})
+		if l := capture(t, s, ch, leadwire.Payload{Email: "BOB@example.com"}); l.ContactID != bob.ContactID {
+			t.Errorf("the filled email joined contact %s, want %s", l.ContactID, bob.ContactID)
+		}
+		if c := findContact(t, s, bob.ContactID); c.Email != "bob@example.com" {
+			t.Errorf("contact email = %q, want the one filled", c.Email)
+		}
+	})
+}
+
+// testContactIDs: a contact id tells nothing of when the contact was
+// created (it comes back to whoever sends a lead), so ids are random
+// (version 4) UUIDs, not time-ordered ones.
+func testContactIDs(t *testing.T, open Open) {
+	s := openClock(t, open)
+	ch := mustChannel(t, s, leadwire.Channel{Name: "Site"})
+	for i := range 5 {
+		s.advance(time.Hour)
+		l := capture(t, s, ch, leadwire.Payload{Email: fmt.Sprintf("person%d@example.com", i)})
+		if u, err := uuid.Parse(l.ContactID); err != nil || u.Version() != 4 || u.Variant() != uuid.RFC4122 {
+			t.Errorf("contact id %q is not a random (version 4) UUID", l.ContactID)
+		}
 	}
 }
 
@@ -771,6 +815,64 @@ func testFindLeads(t *testing.T, open Open) {
 			}
 		})
 	}
+}
+
+// testWalkLeads: WalkLeads hands over the leads FindLeads returns, in the
+// same order and with the same timelines, and stops at fn's first error.
+func testWalkLeads(t *testing.T, open Open) {
+	ctx := context.Background()
+	s := openClock(t, open)
+	a := mustChannel(t, s, leadwire.Channel{Name: "A"})
+	b := mustChannel(t, s, leadwire.Channel{Name: "B"})
+	for i, ch := range []*leadwire.Channel{a, b, a, a, b, a, a} {
+		s.advance(time.Second)
+		l := capture(t, s, ch, leadwire.Payload{Email: fmt.Sprintf("lead%d@example.com", i)})
+		for range i % 3 {
+			if err := s.AddActivity(ctx, &leadwire.Activity{LeadID: l.ID, Action: leadwire.ActionViewedListing}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	walk := func(f leadwire.LeadFilter) ([]*leadwire.Lead, error) {
+		var leads []*leadwire.Lead
+		err := s.WalkLeads(ctx, f, func(l *leadwire.Lead) error {
+			leads = append(leads, l)
+			return nil
+		})
+		return leads, err
+	}
+	for _, f := range []leadwire.LeadFilter{
+		{}, {ChannelID: a.ID}, {Limit: 3}, {ChannelID: b.ID, Limit: 1}, {Limit: 100}, {ChannelID: uuid.NewString()},
+	} {
+		t.Run(fmt.Sprintf("%+v", f), func(t *testing.T) {
+			got, err := walk(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := findLeads(t, s, f); dump(got) != dump(want) {
+				t.Errorf("WalkLeads handed over\n%s\nwant what FindLeads returns\n%s", dump(got), dump(want))
+			}
+		})
+	}
+
+	t.Run("stops at fn's error", func(t *testing.T) {
+		stop := errors.New("stop")
+		calls := 0
+		err := s.WalkLeads(ctx, leadwire.LeadFilter{}, func(*leadwire.Lead) error {
+			calls++
+			return stop
+		})
+		if err != stop || calls != 1 {
+			t.Errorf("WalkLeads = %v after %d calls, want fn's error after 1", err, calls)
+		}
+	})
+
+	t.Run("negative limit", func(t *testing.T) {
+		_, err := walk(leadwire.LeadFilter{Limit: -1})
+		wantCode(t, err, leadwire.EINVALID)
+		_, err = s.FindLeads(ctx, leadwire.LeadFilter{Limit: -1})
+		wantCode(t, err, leadwire.EINVALID)
+	})
 }
 
 func testConcurrentCaptures(t *testing.T, open Open) {
