@@ -94,6 +94,12 @@ type Payload struct {
 	// Extra holds the fields nobody documented (message, budget, ...),
 	// keyed by the name the form used.
 	Extra map[string]any `json:"extra,omitempty"`
+
+	// phoneKey is the match key Normalize found when it left phoneKeyOf in
+	// PhoneNumber: parsing a number costs microseconds outside North
+	// America, so the store takes the key from here rather than parse the
+	// number a second time; see PhoneKey.
+	phoneKey, phoneKeyOf string
 }
 
 // Assignee names an agent the lead should be assigned to.
@@ -128,7 +134,8 @@ func (p *Payload) Normalize() {
 		&p.EmailCampaignEmailID} {
 		*s = strings.TrimSpace(*s)
 	}
-	p.PhoneNumber, p.PhoneNumberOriginal = normalizePhone(p.PhoneNumber)
+	p.PhoneNumber, p.PhoneNumberOriginal, p.phoneKey = normalizePhone(p.PhoneNumber)
+	p.phoneKeyOf = p.PhoneNumber
 	if p.SourceType == "" {
 		p.SourceType = DefaultSourceType
 	}
@@ -147,7 +154,7 @@ func (p *Payload) Normalize() {
 		for _, s := range []*string{&a.Email, &a.FirstName, &a.LastName, &a.MLSID, &a.MLS} {
 			*s = strings.TrimSpace(*s)
 		}
-		a.PhoneNumber, _ = normalizePhone(a.PhoneNumber)
+		a.PhoneNumber, _, _ = normalizePhone(a.PhoneNumber)
 		if a != (Assignee{}) {
 			assignees = append(assignees, a)
 		}
@@ -174,19 +181,29 @@ func PhoneKey(phone string) string {
 	return e164
 }
 
+// PhoneKey is the key of p.PhoneNumber used to match contacts: the E.164
+// form Normalize found for it, or PhoneKey(p.PhoneNumber) for a number
+// Normalize did not leave there.
+func (p *Payload) PhoneKey() string {
+	if p.PhoneNumber == p.phoneKeyOf {
+		return p.phoneKey
+	}
+	return PhoneKey(p.PhoneNumber)
+}
+
 // normalizePhone returns the E.164 form of phone and, when that differs from
-// what was sent, the trimmed original. A number that cannot be parsed is
-// returned trimmed, with no original.
-func normalizePhone(phone string) (number, original string) {
+// what was sent, the trimmed original; key is the E.164 form too. A number
+// that cannot be parsed is returned trimmed, with no original and no key.
+func normalizePhone(phone string) (number, original, key string) {
 	phone = strings.TrimSpace(phone)
 	e164, ok := parsePhone(phone)
 	switch {
 	case !ok:
-		return phone, ""
+		return phone, "", ""
 	case e164 == phone:
-		return e164, ""
+		return e164, "", e164
 	default:
-		return e164, phone
+		return e164, phone, e164
 	}
 }
 
