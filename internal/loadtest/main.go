@@ -9,9 +9,12 @@
 //
 // each in a server process of its own, and prints for each requests/s,
 // p50, p99 and max latency, the server's and the client's CPU time per
-// request and the ratios to the ceiling.
+// request and the ratios to the ceiling. The targets take turns in short
+// rounds, so that a change in what else the machine runs weighs on all of
+// them alike; the spread of the ratio over the rounds shows how much it
+// did.
 //
-//	go run ./internal/loadtest [-c 64] [-d 10s] [-cpuprofile capture.pprof]
+//	go run ./internal/loadtest [-c 64] [-d 10s] [-rounds 5] [-cpuprofile capture.pprof]
 package main
 
 import (
@@ -26,9 +29,13 @@ import (
 	"time"
 )
 
-// warmUp is how long each target is loaded before measuring: connections
-// open, caches fill, and the returning visitors are all sent once.
-const warmUp = time.Second
+// Each target is loaded warmUp before its first measured round (connections
+// open, caches fill, the returning visitors are all sent once) and settle
+// before each later one.
+const (
+	warmUp = time.Second
+	settle = 250 * time.Millisecond
+)
 
 // Targets the capture endpoint should reach on every machine.
 const (
@@ -36,17 +43,10 @@ const (
 	targetP99Ratio = 2.0  // capture p99 over the ceiling's p99
 )
 
-type result struct {
-	name                 string
-	warm, served         int64         // requests answered in the warm-up, and in all
-	serverCPU, clientCPU time.Duration // CPU time per request served
-	perSecond            float64       // in the measured window
-	p50, p99, max        time.Duration
-}
-
 func main() {
 	conns := flag.Int("c", 64, "concurrent connections")
-	duration := flag.Duration("d", 10*time.Second, "measuring time for each target")
+	duration := flag.Duration("d", 10*time.Second, "measuring time for each target, over all rounds")
+	rounds := flag.Int("rounds", 5, "rounds the measuring time of each target is split into")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the capture server under new visitors (b) to this file")
 	serve := flag.String("serve", "", "internal: run one target server (ceiling or capture) instead of the load")
 	flag.Parse()
@@ -55,67 +55,56 @@ func main() {
 		return
 	}
 
-	fmt.Printf("leadwire load test: %d connections, %s per target after %s of warm-up, %d-byte JSON leads, GOMAXPROCS=%d, %d CPUs\n",
-		*conns, *duration, warmUp, len(leadBody(nil, 100_000)), runtime.GOMAXPROCS(0), runtime.NumCPU())
-	runs := []struct {
-		name, server, profile string
-		w                     workload
-	}{
-		{"(a) decode-only handler (ceiling)", "ceiling", "", newVisitors},
-		{"(b) capture, new visitor", "capture", *cpuProfile, newVisitors},
-		{"(c) capture, returning visitor", "capture", "", returningVisitors},
+	fmt.Printf("leadwire load test: %d connections, %s per target in %d rounds, %d-byte JSON leads, GOMAXPROCS=%d, %d CPUs\n",
+		*conns, *duration, *rounds, len(leadBody(nil, 100_000)), runtime.GOMAXPROCS(0), runtime.NumCPU())
+	// Each target runs in a process of its own, as a server does, so that
+	// the load's goroutines and garbage do not share its scheduler, and its
+	// CPU time is its own.
+	runs := []*run{
+		{name: "(a) decode-only handler (ceiling)", w: newVisitors, t: startTarget("ceiling", "")},
+		{name: "(b) capture, new visitor", w: newVisitors, t: startTarget("capture", *cpuProfile)},
+		{name: "(c) capture, returning visitor", w: returningVisitors, t: startTarget("capture", "")},
 	}
-	results := make([]result, len(runs))
-	for i, r := range runs {
-		// Each target runs in a process of its own, as a server does, so
-		// that the load's goroutines and garbage do not share its
-		// scheduler, and its CPU time is its own.
-		t := startTarget(r.server, r.profile)
-		results[i] = load(t.url, r.w, *conns, *duration)
-		results[i].name = r.name
-		results[i].serverCPU = t.stop() / time.Duration(results[i].served)
+	for i := range *rounds {
+		pause := settle
+		if i == 0 {
+			pause = warmUp
+		}
+		for _, r := range runs {
+			r.load(*conns, pause, *duration/time.Duration(*rounds))
+		}
 	}
-	if warm := results[2].warm; warm < returningPool {
+	for _, r := range runs {
+		r.serverCPU = r.t.stop()
+	}
+	if warm := runs[2].warm; warm < returningPool {
 		log.Printf("warning: the warm-up sent %d leads, fewer than the %d returning visitors: some of (c) were new", warm, returningPool)
 	}
-	report(results)
+	report(runs)
 }
 
-// report prints the results, the ceiling first, and whether the capture
-// endpoint meets its targets.
-func report(results []result) {
-	ceiling := results[0]
-	fmt.Printf("%-34s %10s %9s %9s %9s %11s %11s %6s %6s\n",
-		"target", "requests/s", "p50", "p99", "max", "server CPU", "client CPU", "ratio", "p99 x")
-	for _, r := range results {
-		fmt.Printf("%-34s %10.0f %9s %9s %9s %11s %11s %6.2f %6.2f\n", r.name, r.perSecond,
-			r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.max.Round(10*time.Microsecond),
-			r.serverCPU.Round(100*time.Nanosecond), r.clientCPU.Round(100*time.Nanosecond),
-			r.perSecond/ceiling.perSecond, float64(r.p99)/float64(ceiling.p99))
-	}
-	fmt.Println("(CPU columns are per request; ratio is requests/s over the ceiling's, p99 x the p99 over the ceiling's)")
-	ratio := results[1].perSecond / ceiling.perSecond
-	fmt.Printf("new-visitor ratio %.2f: %s (target >= %.2f)\n", ratio, verdict(ratio >= targetRatio), targetRatio)
-	for _, r := range results[1:] {
-		x := float64(r.p99) / float64(ceiling.p99)
-		fmt.Printf("%s p99 %.1f x the ceiling's: %s (target <= %.0f x)\n", r.name, x, verdict(x <= targetP99Ratio), targetP99Ratio)
-	}
+// A run is one target under one workload, over all rounds.
+type run struct {
+	name string
+	w    workload
+	t    *target
+
+	next      int64           // the number of the last lead sent
+	warm      int64           // how many leads the first warm-up sent
+	latencies []time.Duration // of every measured request
+	measured  time.Duration   // the measuring time of all rounds
+	perRound  []float64       // requests/s in each round
+	clientCPU time.Duration   // this process's CPU time, while loading the target
+	serverCPU time.Duration   // the target's CPU time
 }
 
-func verdict(met bool) string {
-	if met {
-		return "met"
-	}
-	return "MISSED"
-}
-
-// load posts the leads of w to url from conns connections for the warm-up
-// and then for d, and measures the latency of every request in the
-// measured window and the load process's CPU time per request.
-func load(url string, w workload, conns int, d time.Duration) result {
+// load posts the leads of r's workload to its target from conns
+// connections for pause and then for d, and measures the latency of every
+// request in that window and the load process's CPU time.
+func (r *run) load(conns int, pause, d time.Duration) {
 	posters := make([]*poster, conns)
 	for i := range posters {
-		p, err := dial(url)
+		p, err := dial(r.t.url)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -127,52 +116,46 @@ func load(url string, w workload, conns int, d time.Duration) result {
 		measuring atomic.Bool
 		stop      atomic.Bool
 		mu        sync.Mutex
-		latencies []time.Duration
 		wg        sync.WaitGroup
 	)
+	seq.Store(r.next)
 	cpuBefore := cpuTime()
+	measured := len(r.latencies)
 	for _, p := range posters {
 		wg.Go(func() {
 			mine := make([]time.Duration, 0, 1<<12)
 			for !stop.Load() {
 				n := seq.Add(1)
 				start := time.Now()
-				status, err := p.post(w, n)
+				status, err := p.post(r.w, n)
 				if err != nil {
-					log.Fatalf("%s: %v", url, err)
+					log.Fatalf("%s: %v", r.t.url, err)
 				}
 				if status != 200 {
-					log.Fatalf("%s answered %d", url, status)
+					log.Fatalf("%s answered %d", r.t.url, status)
 				}
 				if measuring.Load() {
 					mine = append(mine, time.Since(start))
 				}
 			}
 			mu.Lock()
-			latencies = append(latencies, mine...)
+			r.latencies = append(r.latencies, mine...)
 			mu.Unlock()
 		})
 	}
-	time.Sleep(warmUp)
-	warm := seq.Load()
+	time.Sleep(pause)
+	if r.next == 0 {
+		r.warm = seq.Load()
+	}
 	measuring.Store(true)
 	time.Sleep(d)
 	measuring.Store(false)
 	stop.Store(true)
 	wg.Wait()
-	served, clientCPU := seq.Load(), cpuTime()-cpuBefore
-
-	slices.Sort(latencies)
-	at := func(q float64) time.Duration { return latencies[int(q*float64(len(latencies)-1))] }
-	return result{
-		warm:      warm,
-		served:    served,
-		clientCPU: clientCPU / time.Duration(served),
-		perSecond: float64(len(latencies)) / d.Seconds(),
-		p50:       at(0.50),
-		p99:       at(0.99),
-		max:       latencies[len(latencies)-1],
-	}
+	r.clientCPU += cpuTime() - cpuBefore
+	r.next = seq.Load()
+	r.measured += d
+	r.perRound = append(r.perRound, float64(len(r.latencies)-measured)/d.Seconds())
 }
 
 // cpuTime is the CPU time this process has used, user and system.
@@ -182,4 +165,61 @@ func cpuTime() time.Duration {
 		log.Fatal(err)
 	}
 	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// figures are what report prints of a run.
+type figures struct {
+	perSecond            float64
+	p50, p99, max        time.Duration
+	serverCPU, clientCPU time.Duration // per request sent, warm-up included
+}
+
+func (r *run) figures() figures {
+	slices.Sort(r.latencies)
+	at := func(q float64) time.Duration { return r.latencies[int(q*float64(len(r.latencies)-1))] }
+	n := time.Duration(r.next)
+	return figures{
+		perSecond: float64(len(r.latencies)) / r.measured.Seconds(),
+		p50:       at(0.50),
+		p99:       at(0.99),
+		max:       r.latencies[len(r.latencies)-1],
+		serverCPU: r.serverCPU / n,
+		clientCPU: r.clientCPU / n,
+	}
+}
+
+// report prints the figures of every run, the ceiling's first, and
+// whether the capture endpoint meets its targets.
+func report(runs []*run) {
+	ceiling := runs[0].figures()
+	fmt.Printf("%-34s %10s %9s %9s %9s %11s %11s %6s %6s\n",
+		"target", "requests/s", "p50", "p99", "max", "server CPU", "client CPU", "ratio", "p99 x")
+	for _, r := range runs {
+		f := r.figures()
+		fmt.Printf("%-34s %10.0f %9s %9s %9s %11s %11s %6.2f %6.2f\n", r.name, f.perSecond,
+			f.p50.Round(10*time.Microsecond), f.p99.Round(10*time.Microsecond), f.max.Round(10*time.Microsecond),
+			f.serverCPU.Round(100*time.Nanosecond), f.clientCPU.Round(100*time.Nanosecond),
+			f.perSecond/ceiling.perSecond, float64(f.p99)/float64(ceiling.p99))
+	}
+	fmt.Println("(CPU per request; ratio: requests/s over the ceiling's; p99 x: p99 over the ceiling's p99)")
+	for _, r := range runs[1:] {
+		fmt.Printf("%s, ratio by round:", r.name)
+		for i, rate := range r.perRound {
+			fmt.Printf(" %.2f", rate/runs[0].perRound[i])
+		}
+		fmt.Println()
+	}
+	ratio := runs[1].figures().perSecond / ceiling.perSecond
+	fmt.Printf("new-visitor ratio %.2f: %s (target >= %.2f)\n", ratio, verdict(ratio >= targetRatio), targetRatio)
+	for _, r := range runs[1:] {
+		x := float64(r.figures().p99) / float64(ceiling.p99)
+		fmt.Printf("%s: p99 %.1f x the ceiling's: %s (target <= %.0f x)\n", r.name, x, verdict(x <= targetP99Ratio), targetP99Ratio)
+	}
+}
+
+func verdict(met bool) string {
+	if met {
+		return "met"
+	}
+	return "MISSED"
 }
