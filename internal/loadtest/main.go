@@ -203,18 +203,34 @@ func report(runs []*run) {
 	}
 	fmt.Println("(CPU per request; ratio: requests/s over the ceiling's; p99 x: p99 over the ceiling's p99)")
 	for _, r := range runs[1:] {
-		fmt.Printf("%s, ratio by round:", r.name)
-		for i, rate := range r.perRound {
-			fmt.Printf(" %.2f", rate/runs[0].perRound[i])
-		}
-		fmt.Println()
+		ratios := r.ratios(runs[0])
+		fmt.Printf("%s: ratio by round %.2f, median %.2f\n", r.name, ratios, median(ratios))
 	}
-	ratio := runs[1].figures().perSecond / ceiling.perSecond
-	fmt.Printf("new-visitor ratio %.2f: %s (target >= %.2f)\n", ratio, verdict(ratio >= targetRatio), targetRatio)
+	// The median of the rounds is what counts: a burst of other work on
+	// the machine lowers one round of one target, not the median.
+	ratio := median(runs[1].ratios(runs[0]))
+	fmt.Printf("new-visitor ratio (median of rounds) %.2f: %s (target >= %.2f)\n", ratio, verdict(ratio >= targetRatio), targetRatio)
 	for _, r := range runs[1:] {
 		x := float64(r.figures().p99) / float64(ceiling.p99)
 		fmt.Printf("%s: p99 %.1f x the ceiling's: %s (target <= %.0f x)\n", r.name, x, verdict(x <= targetP99Ratio), targetP99Ratio)
 	}
+}
+
+// ratios are r's requests/s over the ceiling's, round by round.
+func (r *run) ratios(ceiling *run) []float64 {
+	ratios := make([]float64, len(r.perRound))
+	for i, rate := range r.perRound {
+		ratios[i] = rate / ceiling.perRound[i]
+	}
+	return ratios
+}
+
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func verdict(met bool) string {
