@@ -8,7 +8,10 @@ package leadwire
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
@@ -96,6 +99,12 @@ type Payload struct {
 	// keyed by the name the form used. Numbers are json.Number, so that
 	// each keeps the text it was sent as.
 	Extra map[string]any `json:"extra,omitempty"`
+
+	// phoneKey is the match key Normalize found when it left phoneKeyOf in
+	// PhoneNumber: parsing a number costs microseconds outside North
+	// America, so the store takes the key from here rather than parse the
+	// number a second time; see PhoneKey.
+	phoneKey, phoneKeyOf string
 }
 
 // UnmarshalJSON reads a payload as PayloadJSON writes it. The numbers of
@@ -173,7 +182,8 @@ func (p *Payload) Normalize() {
 		*s = strings.TrimSpace(*s)
 	}
 	p.Address = p.Address.normalized()
-	p.PhoneNumber, p.PhoneNumberOriginal = normalizePhone(p.PhoneNumber)
+	p.PhoneNumber, p.PhoneNumberOriginal, p.phoneKey = normalizePhone(p.PhoneNumber)
+	p.phoneKeyOf = p.PhoneNumber
 	if p.SourceType == "" {
 		p.SourceType = DefaultSourceType
 	}
@@ -192,7 +202,7 @@ func (p *Payload) Normalize() {
 		for _, s := range []*string{&a.Email, &a.FirstName, &a.LastName, &a.MLSID, &a.MLS} {
 			*s = strings.TrimSpace(*s)
 		}
-		a.PhoneNumber, _ = normalizePhone(a.PhoneNumber)
+		a.PhoneNumber, _, _ = normalizePhone(a.PhoneNumber)
 		if a != (Assignee{}) {
 			assignees = append(assignees, a)
 		}
@@ -219,19 +229,29 @@ func PhoneKey(phone string) string {
 	return e164
 }
 
+// PhoneKey is the key of p.PhoneNumber used to match contacts: the E.164
+// form Normalize found for it, or PhoneKey(p.PhoneNumber) for a number
+// Normalize did not leave there.
+func (p *Payload) PhoneKey() string {
+	if p.PhoneNumber == p.phoneKeyOf {
+		return p.phoneKey
+	}
+	return PhoneKey(p.PhoneNumber)
+}
+
 // normalizePhone returns the E.164 form of phone and, when that differs from
-// what was sent, the trimmed original. A number that cannot be parsed is
-// returned trimmed, with no original.
-func normalizePhone(phone string) (number, original string) {
+// what was sent, the trimmed original; key is the E.164 form too. A number
+// that cannot be parsed is returned trimmed, with no original and no key.
+func normalizePhone(phone string) (number, original, key string) {
 	phone = strings.TrimSpace(phone)
 	e164, ok := parsePhone(phone)
 	switch {
 	case !ok:
-		return phone, ""
+		return phone, "", ""
 	case e164 == phone:
-		return e164, ""
+		return e164, "", e164
 	default:
-		return e164, phone
+		return e164, phone, e164
 	}
 }
 
@@ -242,6 +262,9 @@ func parsePhone(phone string) (e164 string, ok bool) {
 		return "", false
 	}
 	if e164, ok := parseNANP(phone); ok {
+		return e164, true
+	}
+	if e164, ok := parseInternational(phone); ok {
 		return e164, true
 	}
 	n, err := phonenumbers.Parse(phone, DefaultPhoneRegion)
@@ -291,3 +314,96 @@ func parseNANP(phone string) (string, bool) {
 	}
 	return "+1" + string(national), true
 }
+
+// parseInternational parses the plain international forms visitors from
+// abroad type ("+44 20 7946 0958", "+33 6 12 34 56 78") without the phone
+// library's general parser, whose patterns for extensions and viable
+// numbers cost about 10 µs a number. It accepts "+", a country code and a
+// national number of digits, spaces, dots, dashes and parentheses, when the
+// national number is one the library would keep as written: it starts with
+// neither 0 nor the country's national prefix (so nothing is stripped or
+// transformed) and has a possible length. Everything else goes to the
+// library. TestParseInternationalAgreesWithLibrary holds it to the
+// library's answers for every country.
+func parseInternational(phone string) (string, bool) {
+	if len(phone) > 40 || len(phone) < 2 || phone[0] != '+' {
+		return "", false
+	}
+	var digits [20]byte
+	n := 0
+	for i := 1; i < len(phone); i++ {
+		switch c := phone[i]; {
+		case c >= '0' && c <= '9':
+			if n == len(digits) {
+				return "", false
+			}
+			digits[n] = c
+			n++
+		case c == ' ' || c == '.' || c == '-' || c == '(' || c == ')':
+		default:
+			return "", false
+		}
+	}
+	if n < 6 || digits[0] == '0' {
+		return "", false
+	}
+	for ccLen := 1; ccLen <= 3; ccLen++ {
+		cc, _ := strconv.Atoi(string(digits[:ccLen]))
+		if phonenumbers.GetRegionCodeForCountryCode(cc) == phonenumbers.UNKNOWN_REGION {
+			continue // as the library does, try a longer code
+		}
+		prefix, ok := nationalPrefixes()[cc]
+		if !ok {
+			return "", false
+		}
+		national := string(digits[ccLen:n])
+		if len(national) < 2 || len(national) > 17 || national[0] == '0' ||
+			(prefix != nil && prefix.MatchString(national)) {
+			return "", false
+		}
+		code := int32(cc)
+		number, _ := strconv.ParseUint(national, 10, 64)
+		if !phonenumbers.IsPossibleNumber(&phonenumbers.PhoneNumber{CountryCode: &code, NationalNumber: &number}) {
+			return "", false
+		}
+		return "+" + string(digits[:n]), true
+	}
+	return "", false
+}
+
+// nationalPrefixes maps every country calling code to the pattern of the
+// national prefix the phone library strips from national numbers of that
+// code (nil when there is none), anchored at the start.
+var nationalPrefixes = sync.OnceValue(func() map[int]*regexp.Regexp {
+	all, err := phonenumbers.MetadataCollection()
+	if err != nil {
+		panic(err) // the library's embedded data
+	}
+	byRegion := make(map[string]*phonenumbers.PhoneMetadata)
+	nonGeographic := make(map[int32]*phonenumbers.PhoneMetadata)
+	for _, m := range all.GetMetadata() {
+		if m.GetId() == "001" {
+			nonGeographic[m.GetCountryCode()] = m
+		} else {
+			byRegion[m.GetId()] = m
+		}
+	}
+	prefixes := make(map[int]*regexp.Regexp)
+	for cc := range phonenumbers.GetSupportedCallingCodes() {
+		// The library reads a number of a shared code (+44: GB, GG, IM,
+		// JE) with the metadata of the code's main region.
+		m := byRegion[phonenumbers.GetRegionCodeForCountryCode(cc)]
+		if m == nil {
+			m = nonGeographic[int32(cc)]
+		}
+		if m == nil {
+			continue
+		}
+		var prefix *regexp.Regexp
+		if p := m.GetNationalPrefixForParsing(); p != "" {
+			prefix = regexp.MustCompile("^(?:" + p + ")")
+		}
+		prefixes[cc] = prefix
+	}
+	return prefixes
+})

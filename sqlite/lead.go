@@ -57,7 +57,7 @@ func (s *Store) prepareCapture(ctx context.Context, c *leadwire.Capture) (*captu
 			parsed:   string(parsed),
 			raw:      string(l.Raw),
 			emailKey: leadwire.EmailKey(l.Payload.Email),
-			phoneKey: leadwire.PhoneKey(l.Payload.PhoneNumber),
+			phoneKey: l.Payload.PhoneKey(),
 			contact:  contactFields(&l.Payload),
 		}
 	}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/server"
+	"github.com/leadwire/leadwire/sqlite"
+)
+
+// target is a server process under load.
+type target struct {
+	cmd *exec.Cmd
+	url string // where to post leads
+}
+
+// startTarget runs this program again as the named server and waits for
+// the URL it prints.
+func startTarget(name, cpuProfile string) *target {
+	cmd := exec.Command(os.Args[0], "-serve", name, "-cpuprofile", cpuProfile)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		log.Fatal(err)
+	}
+	url, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		log.Fatalf("%s server: %v", name, err)
+	}
+	return &target{cmd: cmd, url: strings.TrimSpace(url)}
+}
+
+// stop asks the server to finish (it then cleans up), waits, and returns
+// the CPU time it used.
+func (t *target) stop() time.Duration {
+	t.cmd.Process.Signal(os.Interrupt)
+	if err := t.cmd.Wait(); err != nil {
+		log.Fatalf("%s: %v", t.cmd.Args, err)
+	}
+	return t.cmd.ProcessState.UserTime() + t.cmd.ProcessState.SystemTime()
+}
+
+// runTarget serves one target until SIGINT and prints its capture URL.
+func runTarget(name, cpuProfile string) {
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt)
+
+	if name == "ceiling" {
+		go http.Serve(ln, http.HandlerFunc(decodeOnly))
+		fmt.Println(base + "/leads/channels/00000000-0000-0000-0000-000000000000/webhook")
+		<-stop
+		return
+	}
+	dir, err := os.MkdirTemp("", "leadwire-load")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	store, err := sqlite.Open(filepath.Join(dir, "load.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	ch, _, err := leadwire.EnsureDefaultChannel(context.Background(), store)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	go http.Serve(ln, server.New(server.Config{Leads: store, Channels: store, DemoChannelID: ch.ID}))
+	fmt.Println(base + "/leads/channels/" + ch.ID + "/webhook")
+	<-stop
+}
+
+// decodeOnly is the ceiling: it reads and decodes the body, and answers
+// like the API would, without storing anything.
+func decodeOnly(w http.ResponseWriter, r *http.Request) {
+	var v map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"code":"OK","data":{"id":"00000000-0000-0000-0000-000000000000"}}`)
+}
