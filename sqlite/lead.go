@@ -154,8 +154,10 @@ func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (str
 		l.emailKey, l.phoneKey, at, id); err != nil {
 		return "", err
 	}
-	for k, f := range [2]int{emailIndex: 2, phoneIndex: 3} {
-		if fill&(1<<f) != 0 {
+	// An email or phone filled brings its key; the bits are those of
+	// contactFields.
+	for k, bit := range [2]uint8{emailIndex: 1 << 2, phoneIndex: 1 << 3} {
+		if fill&bit != 0 {
 			c.keys[k] = keys[k]
 		}
 	}
