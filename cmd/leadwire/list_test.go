@@ -79,11 +79,12 @@ func TestLeadsListOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	tw := tabwriter.NewWriter(&wantTable, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CREATED\tID\tNAME\tEMAIL\tPHONE\tSOURCE\tACTIVITIES")
+	fmt.Fprintln(tw, "CREATED\tID\tNAME\tEMAIL\tPHONE\tADDRESS\tSOURCE\tACTIVITIES")
 	for _, l := range leads {
 		p := l.Payload
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", l.CreatedAt.Local().Format(time.DateTime), l.ID,
-			strings.TrimSpace(p.FirstName+" "+p.LastName), p.Email, p.PhoneNumber, p.SourceType, len(l.Timeline))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", l.CreatedAt.Local().Format(time.DateTime), l.ID,
+			strings.TrimSpace(p.FirstName+" "+p.LastName), p.Email, p.PhoneNumber, p.Address.Line(), p.SourceType,
+			len(l.Timeline))
 	}
 	tw.Flush()
 
