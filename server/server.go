@@ -37,10 +37,11 @@ type Config struct {
 	DemoChannelID string
 	// MaxBody limits request bodies; 0 means DefaultMaxBody.
 	MaxBody int64
+	Logger  *slog.Logger // nil means slog.Default()
+
 	// MaxLeads limits the leads one capture creates (an XML lead list
 	// holds several); 0 means wire.DefaultMaxLeads.
 	MaxLeads int
-	Logger   *slog.Logger // nil means slog.Default()
 }
 
 // Server serves the lead-capture API.
