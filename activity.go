@@ -25,19 +25,20 @@ var actionPattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
 // Activity is one entry of a lead's timeline: something the visitor did
 // after the lead was captured.
 type Activity struct {
-	ID      string   `json:"id"`
-	LeadID  string   `json:"lead"`
-	Action  string   `json:"action"`            // one of the Action constants, or a custom name
-	Listing *Listing `json:"listing,omitempty"` // the listing acted on, for listing actions
-	Search  *Search  `json:"search,omitempty"`  // the search run or saved, for search actions
-	Notes   string   `json:"notes,omitempty"`   // free text from the website
-	// Raw is the activity as received, as one JSON object: every key it
-	// was sent with, those the fields above leave out included.
-	Raw       json.RawMessage `json:"-"`
-	CreatedAt time.Time       `json:"-"`
+	ID        string    `json:"id"`
+	LeadID    string    `json:"lead"`
+	Action    string    `json:"action"`            // one of the Action constants, or a custom name
+	Listing   *Listing  `json:"listing,omitempty"` // the listing acted on, for listing actions
+	Search    *Search   `json:"search,omitempty"`  // the search run or saved, for search actions
+	Notes     string    `json:"notes,omitempty"`   // free text from the website
+	CreatedAt time.Time `json:"-"`
 	// IdempotencyKey, when set, makes a repeat of the same event (a retry
 	// after a lost answer) return the activity stored the first time.
 	IdempotencyKey string `json:"-"`
+
+	// Raw is the activity as received, as one JSON object: every key it
+	// was sent with, those the fields above leave out included.
+	Raw json.RawMessage `json:"-"`
 }
 
 // Search is a listing search a visitor ran or saved: its page, its title,

@@ -33,7 +33,7 @@ type Address struct {
 
 	// Extra holds the keys of an address object that are none of the
 	// above (a county, coordinates), keyed as sent.
-	Extra map[string]any
+	Extra Fields
 }
 
 // AddressPart is one documented key of an address object and the field

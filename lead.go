@@ -96,9 +96,8 @@ type Payload struct {
 	Listing   *Listing   `json:"listing,omitempty"` // the listing the lead is about
 	Attribution
 	// Extra holds the fields nobody documented (message, budget, ...),
-	// keyed by the name the form used. Numbers are json.Number, so that
-	// each keeps the text it was sent as.
-	Extra map[string]any `json:"extra,omitempty"`
+	// keyed by the name the form used.
+	Extra Fields `json:"extra,omitempty"`
 
 	// phoneKey is the match key Normalize found when it left phoneKeyOf in
 	// PhoneNumber: parsing a number costs microseconds outside North
@@ -107,13 +106,22 @@ type Payload struct {
 	phoneKey, phoneKeyOf string
 }
 
-// UnmarshalJSON reads a payload as PayloadJSON writes it. The numbers of
-// Extra and of the listing's Property stay json.Number: a lead may carry
-// any number JSON can write (1e999, a twenty-digit id), most of which no
-// float64 holds, and reading it back must neither fail nor change it.
-func (p *Payload) UnmarshalJSON(b []byte) error {
-	type payload Payload // without this method
-	return unmarshalNumbers(b, (*payload)(p))
+// Fields holds the fields of an object nobody documented, keyed as sent,
+// with their JSON values: string, json.Number, bool, nil, []any and
+// map[string]any. Numbers stay json.Number, decoded from stored JSON too: a
+// lead may carry any number JSON can write (1e999, a thirty-digit id), most
+// of which no float64 holds, and reading it back must neither fail nor
+// change it.
+type Fields map[string]any
+
+// UnmarshalJSON decodes an object with its numbers as json.Number.
+func (f *Fields) UnmarshalJSON(b []byte) error {
+	var m map[string]any
+	if err := unmarshalNumbers(b, &m); err != nil {
+		return err
+	}
+	*f = m
+	return nil
 }
 
 // unmarshalNumbers is json.Unmarshal with numbers in untyped values
@@ -155,20 +163,13 @@ type Assignee struct {
 // Listing is a property listing a lead asked about or a visitor acted on.
 // Property is free-form (address, beds, baths, ...).
 type Listing struct {
-	ID            string         `json:"id,omitempty"`
-	URL           string         `json:"url,omitempty"`
-	MLS           string         `json:"mls,omitempty"`
-	MLSNumber     string         `json:"mls_number,omitempty"`
-	Price         float64        `json:"price,omitempty"`
-	CoverImageURL string         `json:"cover_image_url,omitempty"`
-	Property      map[string]any `json:"property,omitempty"`
-}
-
-// UnmarshalJSON reads a listing as it is stored, with the numbers of
-// Property as json.Number; see Payload.UnmarshalJSON.
-func (l *Listing) UnmarshalJSON(b []byte) error {
-	type listing Listing // without this method
-	return unmarshalNumbers(b, (*listing)(l))
+	ID            string  `json:"id,omitempty"`
+	URL           string  `json:"url,omitempty"`
+	MLS           string  `json:"mls,omitempty"`
+	MLSNumber     string  `json:"mls_number,omitempty"`
+	Price         float64 `json:"price,omitempty"`
+	CoverImageURL string  `json:"cover_image_url,omitempty"`
+	Property      Fields  `json:"property,omitempty"`
 }
 
 // Normalize trims every text field, puts phone numbers in E.164 form

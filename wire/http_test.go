@@ -58,7 +58,7 @@ type leadAnswer struct {
 	ParsedPayload json.RawMessage `json:"parsed_payload"`
 }
 
-// ok fails unless the answer is 200 and returns its data.
+// lead fails unless the answer is 200 with one lead, and returns it.
 func (r reply) lead(t *testing.T) leadAnswer {
 	t.Helper()
 	var a struct{ Data leadAnswer }

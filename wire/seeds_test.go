@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -217,4 +218,26 @@ func corpusEntry(file []byte) ([][]byte, error) {
 		values = append(values, []byte(s))
 	}
 	return values, sc.Err()
+}
+
+func TestSeedsReadTheCorpus(t *testing.T) {
+	// Seeds includes the corpus entries under testdata/fuzz, each with
+	// the content type its fuzz test decodes it as.
+	want := []Seed{
+		{fuzzJSON, "application/json", []byte(`{"email":"a@x.com","budget":1e999,"rooms":[-1e400,{"n":1e-400}]}`)},
+		{fuzzActivity, "text/plain;charset=UTF-8", []byte(`{"listing_id":"1841395151","listing":{"property":{"sqft":1e999}}}`)},
+	}
+	seeds := Seeds(t)
+	for _, w := range want {
+		if !slices.ContainsFunc(seeds, func(s Seed) bool {
+			return s.Fuzz == w.Fuzz && s.ContentType == w.ContentType && bytes.Equal(s.Body, w.Body)
+		}) {
+			t.Errorf("corpus entry %s %s %s missing from Seeds", w.Fuzz, w.ContentType, w.Body)
+		}
+	}
+	for _, bad := range []string{"", "go test fuzz v1\nint(1)\n", "go test fuzz v1\n[]byte(\"x)\n", "v2\n[]byte(\"x\")\n"} {
+		if _, err := corpusEntry([]byte(bad)); err == nil {
+			t.Errorf("corpusEntry(%q) read a malformed file", bad)
+		}
+	}
 }
