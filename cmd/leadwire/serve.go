@@ -46,14 +46,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer store.Close()
 	store.WriteTimeout = *writeTimeout
+	// Before the claim, whose memory load would make a new channel wait.
+	ch, created, err := leadwire.EnsureDefaultChannel(ctx, store)
+	if err != nil {
+		return err
+	}
 	// The claim loads the writer's memory in the background (seconds for
 	// a million contacts): the port opens at once, /healthz says
 	// "starting" and captures wait for the load within the write timeout.
 	if err := store.ClaimWriter(); err != nil {
-		return err
-	}
-	ch, created, err := leadwire.EnsureDefaultChannel(ctx, store)
-	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)
