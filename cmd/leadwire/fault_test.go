@@ -403,10 +403,11 @@ func bigDatabase(t *testing.T, db string, contacts int) {
 // index is loaded, and holds the captures that arrive meanwhile until it
 // can store them.
 func TestServeListensWhileLoading(t *testing.T) {
+	const contacts = 300_000 // about a second to load
 	db := filepath.Join(t.TempDir(), "big.db")
 	start := time.Now()
-	bigDatabase(t, db, 300_000)
-	t.Logf("created 300,000 contacts in %s", time.Since(start).Round(time.Millisecond))
+	bigDatabase(t, db, contacts)
+	t.Logf("created %d contacts in %s", contacts, time.Since(start).Round(time.Millisecond))
 
 	start = time.Now()
 	s := startServe(t, db)
@@ -415,7 +416,8 @@ func TestServeListensWhileLoading(t *testing.T) {
 	early := s.send(t, "early", `{"email":"early@example.com"}`)
 	s.waitHealth(t, http.StatusOK)
 	ready := time.Since(start)
-	t.Logf("listening after %s, ready after %s", listening.Round(time.Millisecond), ready.Round(time.Millisecond))
+	t.Logf("listening after %s, ready after %s; a capture sent at once answered %s",
+		listening.Round(time.Millisecond), ready.Round(time.Millisecond), early)
 
 	if !first.unavailable("starting") {
 		t.Errorf("the first /healthz = %s, want 503 starting", first)
