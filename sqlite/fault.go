@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -108,7 +107,7 @@ func (f *dbFile) writable() error {
 		}
 	}
 	var st syscall.Statfs_t
-	if err := syscall.Statfs(filepath.Dir(f.path), &st); err != nil {
+	if err := syscall.Statfs(f.path, &st); err != nil {
 		return unavailable(err, "cannot store now: the database's disk cannot be read")
 	}
 	if free := uint64(st.Bavail) * uint64(st.Bsize); free < minFreeBytes {

@@ -264,3 +264,35 @@ func TestHealthOfAClosedStore(t *testing.T) {
 	}
 	wantUnavailable(t, "health after Close", s.Health(), "closed")
 }
+
+// BenchmarkFileCheck is what each batch pays twice to know that the file
+// it writes is still the database at the path.
+func BenchmarkFileCheck(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "leadwire.db")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	f, err := openedFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := f.check(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHealth is one uncached health check.
+func BenchmarkHealth(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "leadwire.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for b.Loop() {
+		if err := s.checkHealth(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -243,7 +243,8 @@ func (w *writer) run(batch []*request) {
 // The database file is checked before the transaction, so nothing is
 // written into a file that is no longer the one at the path, and after the
 // commit, so nothing committed into a file deleted meanwhile is
-// acknowledged; a stat costs about a microsecond, a commit milliseconds.
+// acknowledged. A stat costs about 2 µs (BenchmarkFileCheck), a commit
+// milliseconds.
 func (w *writer) transact(ctx context.Context, fn func(now time.Time) error) error {
 	if err := w.file.check(); err != nil {
 		w.mem = nil
@@ -257,9 +258,9 @@ func (w *writer) transact(ctx context.Context, fn func(now time.Time) error) err
 		_, err = w.conn.ExecContext(ctx, "COMMIT")
 	}
 	if err == nil {
-		// The commit went into a lost file: its keys must not stay in
-		// memory, where a retry would find them and be answered a lead
-		// that is not on disk.
+		// A commit into a file deleted meanwhile is lost with it, and its
+		// keys must leave the memory, where a retry would find them and
+		// be answered with a lead that is not on disk.
 		err = w.file.check()
 	}
 	if err != nil {

@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/leadwire/leadwire/sqlite"
 )
 
 // TestCrashKeepsAcknowledgedLeads posts leads from 32 clients, kills the
@@ -150,12 +148,5 @@ func TestCrashKeepsAcknowledgedLeads(t *testing.T) {
 
 	// The restarted server still captures, and the file is intact.
 	s.capture(t, s.channel, `{"email":"after-crash@example.com"}`)
-	store, err := sqlite.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if err := store.Check(t.Context()); err != nil {
-		t.Errorf("integrity check after crash: %v", err)
-	}
+	checkIntact(t, db)
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leadwire/leadwire/sqlite"
 )
 
 // binary is the leadwire command built once for the tests of this package.
@@ -108,6 +110,19 @@ func (s *served) capture(t *testing.T, channel, body string) map[string]any {
 		t.Fatalf("capture: %d %s", res.StatusCode, raw)
 	}
 	return answer.Data
+}
+
+// checkIntact fails t unless the database file db passes Store.Check.
+func checkIntact(t *testing.T, db string) {
+	t.Helper()
+	store, err := sqlite.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.Check(t.Context()); err != nil {
+		t.Errorf("integrity check of %s: %v", db, err)
+	}
 }
 
 var uuidLine = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n$`)

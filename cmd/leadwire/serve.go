@@ -51,14 +51,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer store.Close()
 	store.WriteTimeout = *writeTimeout
+	// Before the claim, whose memory load would make a new channel wait.
+	ch, created, err := leadwire.EnsureDefaultChannel(ctx, store)
+	if err != nil {
+		return err
+	}
 	// The claim loads the writer's memory in the background (seconds for
 	// a million contacts): the port opens at once, /healthz says
 	// "starting" and captures wait for the load within the write timeout.
 	if err := store.ClaimWriter(); err != nil {
-		return err
-	}
-	ch, created, err := leadwire.EnsureDefaultChannel(ctx, store)
-	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)
@@ -88,9 +89,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxHeaderBytes:    server.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Long enough for a capture that waits the whole write timeout.
+		WriteTimeout: max(30*time.Second, *writeTimeout+10*time.Second),
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
