@@ -1,10 +1,6 @@
 package wire
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-
 	"github.com/leadwire/leadwire"
 )
 
@@ -34,23 +30,4 @@ func DecodeAssignees(mediaType string, body []byte) ([]leadwire.Assignee, error)
 		return nil, r.err
 	}
 	return leadwire.NormalizeAssignees(assignees), nil
-}
-
-// decodeJSONValue decodes body, which must hold exactly one JSON value
-// nested at most MaxDepth deep, with encoding/json: numbers stay
-// json.Number, and errors name the byte as decodeJSONObjectStd's do.
-func decodeJSONValue(body []byte) (any, error) {
-	if off, ok := jsonTooDeep(body); ok {
-		return nil, invalid("malformed JSON at byte %d: nested deeper than %d levels", off, MaxDepth)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, jsonSyntaxError(err, len(body))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, invalid("malformed JSON at byte %d: unexpected data after the top-level value", dec.InputOffset())
-	}
-	return v, nil
 }

@@ -38,9 +38,10 @@ func decodeJSONObject(body []byte) (map[string]any, error) {
 	return decodeJSONObjectStd(body)
 }
 
-// decodeJSONObjectStd is decodeJSONObject with encoding/json alone: the
-// error messages, and their byte offsets, are those of encoding/json.
-func decodeJSONObjectStd(body []byte) (map[string]any, error) {
+// decodeJSONValue decodes body, which must hold exactly one JSON value
+// nested at most MaxDepth deep, with encoding/json: numbers stay
+// json.Number, and errors name the byte at fault.
+func decodeJSONValue(body []byte) (any, error) {
 	if off, ok := jsonTooDeep(body); ok {
 		return nil, invalid("malformed JSON at byte %d: nested deeper than %d levels", off, MaxDepth)
 	}
@@ -52,6 +53,16 @@ func decodeJSONObjectStd(body []byte) (map[string]any, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, invalid("malformed JSON at byte %d: unexpected data after the top-level value", dec.InputOffset())
+	}
+	return v, nil
+}
+
+// decodeJSONObjectStd is decodeJSONObject with encoding/json alone: the
+// error messages, and their byte offsets, are those of encoding/json.
+func decodeJSONObjectStd(body []byte) (map[string]any, error) {
+	v, err := decodeJSONValue(body)
+	if err != nil {
+		return nil, err
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
