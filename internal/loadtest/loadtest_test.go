@@ -12,8 +12,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/internal/testserver"
 )
 
 // TestVisitorPhones holds the workload to its promise: every new visitor
@@ -187,5 +189,36 @@ func TestPosterAgainstNetHTTP(t *testing.T) {
 		if r.remote != want.remote {
 			t.Errorf("request %d came from %s, request 1 from %s: the connection was not kept alive", n, r.remote, want.remote)
 		}
+	}
+}
+
+// TestLoadAgainstServer loads a real server with each workload for a
+// moment and checks that every lead the run counted was stored, from as
+// many contacts as the workload has visitors.
+func TestLoadAgainstServer(t *testing.T) {
+	for _, tt := range []struct {
+		w           workload
+		contactsFor func(leads int64) int64
+	}{
+		{newVisitors, func(leads int64) int64 { return leads }},
+		{returningVisitors, func(leads int64) int64 { return min(leads, returningPool) }},
+	} {
+		t.Run(tt.w.name, func(t *testing.T) {
+			s := testserver.Start(t)
+			r := &run{w: tt.w, t: &target{url: s.URL + "/leads/channels/" + s.ChannelID + "/webhook"}}
+			r.load(4, 50*time.Millisecond, 200*time.Millisecond)
+			if r.next == 0 || len(r.latencies) == 0 || len(r.perRound) != 1 || r.clientCPU <= 0 {
+				t.Fatalf("the run counted %d leads, %d latencies, %d rounds, client CPU %s", r.next, len(r.latencies), len(r.perRound), r.clientCPU)
+			}
+			leads := s.Leads(t)
+			contacts := make(map[string]bool)
+			for _, l := range leads {
+				contacts[l.ContactID] = true
+			}
+			if int64(len(leads)) != r.next || int64(len(contacts)) != tt.contactsFor(r.next) {
+				t.Errorf("the run counted %d leads; the store holds %d from %d contacts, want %d contacts",
+					r.next, len(leads), len(contacts), tt.contactsFor(r.next))
+			}
+		})
 	}
 }

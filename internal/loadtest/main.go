@@ -50,6 +50,9 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the capture server under new visitors (b) to this file")
 	serve := flag.String("serve", "", "internal: run one target server (ceiling or capture) instead of the load")
 	flag.Parse()
+	if *conns < 1 || *rounds < 1 || *duration < time.Duration(*rounds)*time.Millisecond {
+		log.Fatalf("-c and -rounds must be at least 1 and -d at least 1ms a round (got -c %d -rounds %d -d %s)", *conns, *rounds, *duration)
+	}
 	if *serve != "" {
 		runTarget(*serve, *cpuProfile)
 		return
@@ -209,10 +212,10 @@ func report(runs []*run) {
 	// The median of the rounds is what counts: a burst of other work on
 	// the machine lowers one round of one target, not the median.
 	ratio := median(runs[1].ratios(runs[0]))
-	fmt.Printf("new-visitor ratio (median of rounds) %.2f: %s (target >= %.2f)\n", ratio, verdict(ratio >= targetRatio), targetRatio)
+	fmt.Printf("new-visitor ratio (median of rounds) %.3f: %s (target >= %.2f)\n", ratio, verdict(ratio >= targetRatio), targetRatio)
 	for _, r := range runs[1:] {
 		x := float64(r.figures().p99) / float64(ceiling.p99)
-		fmt.Printf("%s: p99 %.1f x the ceiling's: %s (target <= %.0f x)\n", r.name, x, verdict(x <= targetP99Ratio), targetP99Ratio)
+		fmt.Printf("%s: p99 %.2f x the ceiling's: %s (target <= %.0f x)\n", r.name, x, verdict(x <= targetP99Ratio), targetP99Ratio)
 	}
 }
 
