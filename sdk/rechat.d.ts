@@ -60,6 +60,37 @@ export interface Listing {
   price?: number
   cover_image_url?: string
   property?: Record<string, unknown>
+  [field: string]: unknown
+}
+
+/**
+ * A postal address in parts, as Rechat's API documents them: the atomic
+ * parts, or street_address, or line1 and line2, and the whole address in
+ * full_address or full. Other keys (a county, coordinates) are kept.
+ */
+export interface Address {
+  street_number?: string | number
+  street_name?: string | number
+  /** "St", "Ave". */
+  street_suffix?: string | number
+  /** "N" of "N Main St". */
+  street_dir_prefix?: string | number
+  /** "SW" of "Main St SW". */
+  street_dir_suffix?: string | number
+  unit_number?: string | number
+  city?: string | number
+  state_code?: string | number
+  postal_code?: string | number
+  country?: string | number
+  /** The street part in one string: "123 N Main St". */
+  street_address?: string | number
+  /** The whole address in one string. */
+  full_address?: string | number
+  line1?: string | number
+  line2?: string | number
+  /** The whole address in one string, beside line1 and line2. */
+  full?: string | number
+  [part: string]: unknown
 }
 
 /** The lead itself; every field is optional and unknown fields are kept. */
@@ -68,10 +99,13 @@ export interface Lead {
   last_name?: string
   email?: string
   phone_number?: string
+  /** Another name of phone_number, as Rechat's SDK README writes it; phone_number wins. */
+  phone?: string
   tag?: string | string[]
   lead_source?: string
   note?: string
-  address?: string
+  /** One line of text, or the parts; stored in the form it was sent in. */
+  address?: string | Address
   /** Default: the page URL. */
   referer_url?: string
   mlsid?: string
@@ -97,6 +131,8 @@ export interface Search {
   property_types?: string[]
   postal_codes?: string[]
   pool?: boolean
+  /** Other filters (minimum_square_meters, ...) are kept as sent. */
+  [filter: string]: unknown
 }
 
 /** The lead the server created. */
@@ -126,12 +162,24 @@ export interface SdkError extends Error {
   code: string
 }
 
-/** One entry on a lead's timeline. */
+/**
+ * One entry on a lead's timeline. An activity that names a listing
+ * (listing, listing_id, mls_number or mlsid) may leave out the action: it
+ * is recorded as ContactViewedListing. Other keys are kept as sent.
+ */
 export interface Activity {
-  action: string
+  /** ContactViewedListing and the other helpers' actions, or a custom name. */
+  action?: string
   listing?: Listing
+  /** The listing's id, when no listing object gives it. */
+  listing_id?: string
+  /** The listing's MLS number, when no listing object gives it. */
+  mls_number?: string
+  /** Another name of mls_number; mls_number wins. */
+  mlsid?: string
   search?: Search
   notes?: string
+  [field: string]: unknown
 }
 
 export interface Tracker {
