@@ -8,8 +8,8 @@ import "time"
 // never replaces one: capture is public, and whoever knows a channel id
 // could otherwise rename a known person. The lead keeps the values it was
 // sent, so differing ones stay visible there. UpdatedAt moves only when a
-// value was filled. IDs are random (version 4) UUIDs, which tell nothing
-// of when the contact was created.
+// value was filled. IDs look random and tell nothing of when the contact
+// was created.
 type Contact struct {
 	ID          string    `json:"id"`
 	Brand       string    `json:"brand"` // the channel's brand, or "channel:<id>" when it has none

@@ -3,7 +3,6 @@ package server_test
 import (
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/leadwire/leadwire/internal/testserver"
 )
 
@@ -37,8 +36,5 @@ func TestCaptureKeepsKnownContact(t *testing.T) {
 	stored := s.Leads(t)[0] // the newest
 	if p := stored.Payload; stored.ID != forged || p.FirstName != "Mallory" || p.Email != "ALICE@example.com" || p.PhoneNumber != "+12145550666" {
 		t.Errorf("stored lead %s = %+v, want lead %s with the values sent", stored.ID, p, forged)
-	}
-	if u, err := uuid.Parse(alice); err != nil || u.Version() != 4 {
-		t.Errorf("contact id %q is not a random (version 4) UUID", alice)
 	}
 }

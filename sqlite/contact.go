@@ -11,15 +11,15 @@ import (
 
 // FindContactByID returns the contact with the given id.
 func (s *Store) FindContactByID(ctx context.Context, id string) (*leadwire.Contact, error) {
-	u, err := uuid.Parse(id)
-	if err != nil {
+	key, ok := s.contactIDs.key(id)
+	if !ok {
 		return nil, leadwire.Errorf(leadwire.ENOTFOUND, "contact %q not found", id)
 	}
-	var c leadwire.Contact
+	c := leadwire.Contact{ID: id}
 	var created, updated int64
-	err = s.read.QueryRowContext(ctx, `SELECT id, brand, first_name, last_name, email, phone_number,
-		created_at, updated_at FROM contacts WHERE id = ?`, u.String()).
-		Scan(&c.ID, &c.Brand, &c.FirstName, &c.LastName, &c.Email, &c.PhoneNumber, &created, &updated)
+	err := s.read.QueryRowContext(ctx, `SELECT brand, first_name, last_name, email, phone_number,
+		created_at, updated_at FROM contacts WHERE id = ?`, key).
+		Scan(&c.Brand, &c.FirstName, &c.LastName, &c.Email, &c.PhoneNumber, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, leadwire.Errorf(leadwire.ENOTFOUND, "contact %q not found", id)
 	}
@@ -30,10 +30,8 @@ func (s *Store) FindContactByID(ctx context.Context, id string) (*leadwire.Conta
 	return &c, nil
 }
 
-// newContactID returns a random (version 4) UUID. Unlike the time-ordered
-// ids of leads, a contact id must not tell when the contact was created:
-// a lead's answer carries its contact's id, and a time from long ago would
-// tell whoever sent the lead that the person was already known.
-func newContactID() uuid.UUID {
-	return uuid.New()
+// newContactKey returns the key a new contact is stored under:
+// time-ordered, like every key, and never shown as it is (see contactIDs).
+func newContactKey() uuid.UUID {
+	return newID()
 }

@@ -12,7 +12,7 @@ func (s *Store) FindLeadByID(ctx context.Context, id string) (*leadwire.Lead, er
 	if !leadwire.IsCanonicalID(id) {
 		return nil, leadNotFound(id)
 	}
-	leads, _, err := queryLeads(ctx, s.read, "SELECT "+leadColumns+" FROM leads WHERE id = ?", id)
+	leads, _, err := s.queryLeads(ctx, s.read, "SELECT "+leadColumns+" FROM leads WHERE id = ?", id)
 	if err != nil {
 		return nil, err
 	}

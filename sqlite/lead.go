@@ -30,7 +30,7 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 		return leads, true, err
 	}
 	for i, l := range c.Leads {
-		l.ID, l.ChannelID, l.ContactID, l.CreatedAt = o.leadIDs[i], o.channelID, o.contactIDs[i], o.createdAt
+		l.ID, l.ChannelID, l.ContactID, l.CreatedAt = o.leadIDs[i], o.channelID, s.contactIDs.public(o.contactKeys[i]), o.createdAt
 	}
 	return c.Leads, false, nil
 }
@@ -78,9 +78,10 @@ type captureOp struct {
 	key, hash        string
 	leads            []pendingLead
 
-	leadIDs, contactIDs []string
-	createdAt           time.Time
-	replayed            *pastCapture // the capture stored before under key
+	leadIDs     []string
+	contactKeys []uuid.UUID // the keys the leads' contacts are stored under
+	createdAt   time.Time
+	replayed    *pastCapture // the capture stored before under key
 }
 
 func (o *captureOp) apply(w *writer, now time.Time) error {
@@ -101,11 +102,11 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 	}
 	at := now.UnixMilli()
 	o.createdAt = fromMillis(at)
-	o.leadIDs, o.contactIDs = make([]string, len(o.leads)), make([]string, len(o.leads))
+	o.leadIDs, o.contactKeys = make([]string, len(o.leads)), make([]uuid.UUID, len(o.leads))
 	var first uuid.UUID
 	for i := range o.leads {
 		l := &o.leads[i]
-		contactID, err := w.contact(m, o.brand, l, at)
+		contactKey, err := w.contact(m, o.brand, l, at)
 		if err != nil {
 			return err
 		}
@@ -113,8 +114,8 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 		if i == 0 {
 			first = id
 		}
-		o.leadIDs[i], o.contactIDs[i] = id.String(), contactID
-		if _, err := w.insertLead.Exec(o.leadIDs[i], o.channelID, contactID, at, o.key, o.hash, l.parsed, l.raw); err != nil {
+		o.leadIDs[i], o.contactKeys[i] = id.String(), contactKey
+		if _, err := w.insertLead.Exec(o.leadIDs[i], o.channelID, contactKey.String(), at, o.key, o.hash, l.parsed, l.raw); err != nil {
 			return err
 		}
 	}
@@ -124,35 +125,33 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 	return nil
 }
 
-// contact returns the id of the contact of lead l in brand: the one
+// contact returns the key of the contact of lead l in brand: the one
 // matching its email or phone, its empty values filled with the lead's,
 // or a new one. A capture never replaces a value the contact has: anyone
 // who knows a channel id can send one, and someone else's name or phone
 // must not become that of a person already known. The lead keeps what was
 // sent, so differing values stay visible there.
-func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (string, error) {
+func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (uuid.UUID, error) {
 	keys := [2]digest{m.digest(brand, l.emailKey), m.digest(brand, l.phoneKey)}
 	i, ok := m.match(keys)
 	if !ok {
-		c := contactEntry{id: newContactID(), keys: keys, updated: at, empty: emptyFields(l.contact)}
-		id := c.id.String()
-		if _, err := w.insertContact.Exec(id, brand, l.contact[0], l.contact[1], l.contact[2], l.contact[3],
+		c := contactEntry{id: newContactKey(), keys: keys, updated: at, empty: emptyFields(l.contact)}
+		if _, err := w.insertContact.Exec(c.id.String(), brand, l.contact[0], l.contact[1], l.contact[2], l.contact[3],
 			l.emailKey, l.phoneKey, at, at); err != nil {
-			return "", err
+			return uuid.UUID{}, err
 		}
 		m.add(c)
-		return id, nil
+		return c.id, nil
 	}
 	c := m.contacts.at(int64(i))
-	id := c.id.String()
 	fill := c.empty &^ emptyFields(l.contact)
 	if fill == 0 {
-		return id, nil // nothing the contact lacks: it stays as it is, updated_at too
+		return c.id, nil // nothing the contact lacks: it stays as it is, updated_at too
 	}
 	// The statement fills only the columns that are empty, as fill does.
 	if _, err := w.updateContact.Exec(l.contact[0], l.contact[1], l.contact[2], l.contact[3],
-		l.emailKey, l.phoneKey, at, id); err != nil {
-		return "", err
+		l.emailKey, l.phoneKey, at, c.id.String()); err != nil {
+		return uuid.UUID{}, err
 	}
 	// An email or phone filled brings its key; the bits are those of
 	// contactFields.
@@ -164,7 +163,7 @@ func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (str
 	c.empty &^= fill
 	c.updated = max(c.updated, at)
 	m.claim(i)
-	return id, nil
+	return c.id, nil
 }
 
 // AddActivity appends a to its lead's timeline once it is durable; see
@@ -337,7 +336,7 @@ func (s *Store) readChunk(ctx context.Context, channelID string, before int64, n
 		return nil, 0, err
 	}
 	defer tx.Rollback()
-	leads, last, err := queryLeads(ctx, tx, query, args...)
+	leads, last, err := s.queryLeads(ctx, tx, query, args...)
 	if err != nil || len(leads) == 0 {
 		return leads, last, err
 	}
@@ -372,7 +371,7 @@ func (s *Store) readChunk(ctx context.Context, channelID string, before int64, n
 // leadsFrom returns the n leads stored one after the other from the lead
 // with id first, without their timelines: the leads of one capture.
 func (s *Store) leadsFrom(ctx context.Context, first string, n int) ([]*leadwire.Lead, error) {
-	leads, _, err := queryLeads(ctx, s.read, "SELECT "+leadColumns+` FROM leads
+	leads, _, err := s.queryLeads(ctx, s.read, "SELECT "+leadColumns+` FROM leads
 		WHERE rowid >= (SELECT rowid FROM leads WHERE id = ?) ORDER BY rowid LIMIT ?`, first, n)
 	if err != nil {
 		return nil, err
@@ -385,7 +384,7 @@ func (s *Store) leadsFrom(ctx context.Context, first string, n int) ([]*leadwire
 
 // queryLeads runs a query of leadColumns and returns its leads and the
 // rowid of the last one.
-func queryLeads(ctx context.Context, q interface {
+func (s *Store) queryLeads(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, query string, args ...any) ([]*leadwire.Lead, int64, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
@@ -399,7 +398,11 @@ func queryLeads(ctx context.Context, q interface {
 		l := new(leadwire.Lead)
 		var parsed, raw []byte
 		var created int64
-		if err := rows.Scan(&rowid, &l.ID, &l.ChannelID, &l.ContactID, &created, &parsed, &raw); err != nil {
+		var contactKey string
+		if err := rows.Scan(&rowid, &l.ID, &l.ChannelID, &contactKey, &created, &parsed, &raw); err != nil {
+			return nil, 0, err
+		}
+		if l.ContactID, err = s.contactIDs.publicOf(contactKey); err != nil {
 			return nil, 0, err
 		}
 		if err := json.Unmarshal(parsed, &l.Payload); err != nil {

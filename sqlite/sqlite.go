@@ -47,9 +47,10 @@ type Store struct {
 	// after Open.
 	WriteTimeout time.Duration
 
-	writeDB *sql.DB
-	read    *sql.DB
-	w       *writer
+	writeDB    *sql.DB
+	read       *sql.DB
+	w          *writer
+	contactIDs contactIDs
 
 	// channels caches channels by id: they never change once created.
 	channels sync.Map
@@ -110,6 +111,9 @@ func Open(path string) (*Store, error) {
 	}
 	s := &Store{Now: time.Now, writeDB: writeDB, read: read, path: path, file: file}
 	s.w, err = newWriter(ctx, conn, file, func() time.Time { return s.Now() }, s.writeTimeout)
+	if err == nil {
+		s.contactIDs, err = loadContactIDs(ctx, read)
+	}
 	if err != nil {
 		s.closeDBs(conn)
 		return nil, err

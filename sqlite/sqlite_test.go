@@ -117,29 +117,36 @@ func TestReopenKeepsData(t *testing.T) {
 
 // TestSharedPhone has two contacts, x and y, hold one phone (y, matched by
 // its email, fills its empty phone with x's): a lead with only that phone
-// joins the one updated last, the larger id when both were updated in the
+// joins the one updated last, the larger key when both were updated in the
 // same millisecond, and the same one after a restart rebuilds the writer's
 // memory from the file.
 func TestSharedPhone(t *testing.T) {
 	const phone, other = "+12145550100", "+12145550199"
-	larger := func(x, y string) string { return max(x, y) }
+	larger := func(s *Store, x, y string) string {
+		kx, _ := s.contactIDs.key(x)
+		ky, _ := s.contactIDs.key(y)
+		if kx > ky {
+			return x
+		}
+		return y
+	}
 	for _, tc := range []struct {
 		name  string
-		tick  time.Duration            // between steps
-		steps []leadwire.Payload       // after x is created with the phone
-		want  func(x, y string) string // the contact the phone finds
+		tick  time.Duration                      // between steps
+		steps []leadwire.Payload                 // after x is created with the phone
+		want  func(s *Store, x, y string) string // the contact the phone finds
 	}{
 		{"x is updated last", time.Second, []leadwire.Payload{
 			{Email: "y@example.com"},
 			{Email: "y@example.com", PhoneNumber: phone},  // y takes x's phone
 			{Email: "x@example.com", FirstName: "Xavier"}, // x is updated last, without its phone
-		}, func(x, y string) string { return x }},
+		}, func(_ *Store, x, y string) string { return x }},
 		{"y is updated last", time.Second, []leadwire.Payload{
 			{Email: "y@example.com"},
 			{Email: "y@example.com", PhoneNumber: phone}, // y takes x's phone
 			{Email: "y@example.com", PhoneNumber: other}, // and keeps it: a phone is never replaced
 			{Email: "x@example.com", PhoneNumber: other}, // x is not updated either
-		}, func(x, y string) string { return y }},
+		}, func(_ *Store, x, y string) string { return y }},
 		{"in the same millisecond", 0, []leadwire.Payload{
 			{Email: "y@example.com"},
 			{Email: "y@example.com", PhoneNumber: phone},
@@ -164,7 +171,7 @@ func TestSharedPhone(t *testing.T) {
 					y = id
 				}
 			}
-			want := tc.want(x, y)
+			want := tc.want(s, x, y)
 			if got := contactOf(s, leadwire.Payload{PhoneNumber: phone}); got != want {
 				t.Errorf("before the restart the phone joined %s, want %s (x %s, y %s)", got, want, x, y)
 			}

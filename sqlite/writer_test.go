@@ -105,8 +105,8 @@ func TestBatchRefusalsDoNotFailOthers(t *testing.T) {
 			t.Errorf("op %d answered %v, want code %q", i, got, want)
 		}
 	}
-	if newPerson.contactIDs[0] != samePerson.contactIDs[0] {
-		t.Errorf("one new person in one batch got contacts %s and %s", newPerson.contactIDs[0], samePerson.contactIDs[0])
+	if newPerson.contactKeys[0] != samePerson.contactKeys[0] {
+		t.Errorf("one new person in one batch got contacts %s and %s", newPerson.contactKeys[0], samePerson.contactKeys[0])
 	}
 	if first.replayed != nil || repeat.replayed == nil || repeat.replayed.firstLead.String() != first.leadIDs[0] {
 		t.Errorf("a key used twice in one batch: replayed %v then %v, leads %v",
@@ -143,7 +143,7 @@ func TestFailedBatchFailsEveryWaiterAndWritesNothing(t *testing.T) {
 	if err := runBatch(s, ctx, retry)[0]; err != nil || retry.replayed != nil {
 		t.Fatalf("retry after a failed batch: replayed %v, error %v; want new leads", retry.replayed, err)
 	}
-	if _, err := s.FindContactByID(ctx, retry.contactIDs[0]); err != nil {
+	if _, err := s.FindContactByID(ctx, s.contactIDs.public(retry.contactKeys[0])); err != nil {
 		t.Errorf("contact of the retried lead: %v", err)
 	}
 }
@@ -236,10 +236,10 @@ func TestNewContactUpdatedInSameBatch(t *testing.T) {
 			t.Fatalf("op %d: %v", i, err)
 		}
 	}
-	if o1.contactIDs[0] != o2.contactIDs[0] {
-		t.Fatalf("one person got two contacts: %s, %s", o1.contactIDs[0], o2.contactIDs[0])
+	if o1.contactKeys[0] != o2.contactKeys[0] {
+		t.Fatalf("one person got two contacts: %s, %s", o1.contactKeys[0], o2.contactKeys[0])
 	}
-	c, err := s.FindContactByID(context.Background(), o1.contactIDs[0])
+	c, err := s.FindContactByID(context.Background(), s.contactIDs.public(o1.contactKeys[0]))
 	if err != nil {
 		t.Fatal(err)
 	}

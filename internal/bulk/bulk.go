@@ -53,7 +53,7 @@ func Fill(ctx context.Context, path string, o Options) (channelID string, err er
 		return "", fmt.Errorf("channel: %w", err)
 	}
 	// Contacts are created over the year before now, one after the other,
-	// with random (version 4) ids.
+	// with random keys.
 	if _, err := tx.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1),
 		c(i, h, at) AS (SELECT i, lower(hex(randomblob(16))), ?2 - 365 * 86400000 + i * (300 * 86400000 / ?1) FROM n)
 		INSERT INTO contacts (id, brand, first_name, last_name, email, phone_number, email_key, phone_key, created_at, updated_at)

@@ -517,17 +517,31 @@ func testContactUpdates(t *testing.T, open Open) {
 }
 
 // testContactIDs: a contact id tells nothing of when the contact was
-// created (it comes back to whoever sends a lead), so ids are random
-// (version 4) UUIDs, not time-ordered ones.
+// created (it comes back to whoever sends a lead, and a time from long ago
+// would tell them the person was already known): ids of contacts created
+// one after the other are in no order, and none holds the time of its
+// creation where a time-ordered (version 7) UUID keeps it.
 func testContactIDs(t *testing.T, open Open) {
 	s := openClock(t, open)
 	ch := mustChannel(t, s, leadwire.Channel{Name: "Site"})
-	for i := range 5 {
+	var ids []string
+	for i := range 20 {
 		s.advance(time.Hour)
 		l := capture(t, s, ch, leadwire.Payload{Email: fmt.Sprintf("person%d@example.com", i)})
-		if u, err := uuid.Parse(l.ContactID); err != nil || u.Version() != 4 || u.Variant() != uuid.RFC4122 {
-			t.Errorf("contact id %q is not a random (version 4) UUID", l.ContactID)
+		if !leadwire.IsCanonicalID(l.ContactID) {
+			t.Fatalf("contact id %q is not a canonical UUID", l.ContactID)
 		}
+		u := uuid.MustParse(l.ContactID)
+		stamp := time.UnixMilli(int64(u[0])<<40 | int64(u[1])<<32 | int64(u[2])<<24 | int64(u[3])<<16 | int64(u[4])<<8 | int64(u[5]))
+		for _, near := range []time.Time{time.Now(), s.now} {
+			if d := stamp.Sub(near); d > -24*time.Hour && d < 24*time.Hour {
+				t.Errorf("contact id %q holds a time %s near its creation", l.ContactID, stamp)
+			}
+		}
+		ids = append(ids, l.ContactID)
+	}
+	if slices.IsSorted(ids) {
+		t.Errorf("contact ids follow the order contacts were created in: %v", ids)
 	}
 }
 
