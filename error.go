@@ -7,15 +7,16 @@ import (
 
 // Error codes. The HTTP layer maps each code to one status in one place.
 const (
-	EINVALID     = "invalid"                // the request or one of its fields is malformed (400)
-	ENOTFOUND    = "not_found"              // the channel, lead or route does not exist (404)
-	EMETHOD      = "method_not_allowed"     // the route exists but not with this method (405)
-	ECONFLICT    = "conflict"               // an idempotency key was reused for another body (409)
-	ETOOLARGE    = "too_large"              // the body is over the size limit (413)
-	EUNSUPPORTED = "unsupported_media_type" // the content type cannot be decoded (415)
-	EFORBIDDEN   = "forbidden"              // the origin is not allowed to post to the channel (403)
-	EUNAVAILABLE = "unavailable"            // the store cannot take writes now (disk full, read-only, starting); retry later (503)
-	EINTERNAL    = "internal"               // anything else; never caused by the client (500)
+	EINVALID      = "invalid"                // the request or one of its fields is malformed (400)
+	ENOTFOUND     = "not_found"              // the channel, lead or route does not exist (404)
+	EMETHOD       = "method_not_allowed"     // the route exists but not with this method (405)
+	ECONFLICT     = "conflict"               // an idempotency key was reused for another body (409)
+	ETOOLARGE     = "too_large"              // the body is over the size limit (413)
+	EUNSUPPORTED  = "unsupported_media_type" // the content type cannot be decoded (415)
+	EFORBIDDEN    = "forbidden"              // the origin is not allowed to post to the channel, or the user may not do this (403)
+	EUNAUTHORIZED = "unauthorized"           // no valid credential: a missing, revoked or unknown token or session, a wrong password (401)
+	EUNAVAILABLE  = "unavailable"            // the store cannot take writes now (disk full, read-only, starting); retry later (503)
+	EINTERNAL     = "internal"               // anything else; never caused by the client (500)
 )
 
 // Error is an application error: a code from the list above and a message

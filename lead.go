@@ -20,6 +20,19 @@ import (
 // DefaultSourceType is the source type of a lead that names none.
 const DefaultSourceType = "Website"
 
+// Lead statuses. A lead starts new; an agent moves it on.
+const (
+	StatusNew         = "new"
+	StatusContacted   = "contacted"
+	StatusQualified   = "qualified"
+	StatusUnqualified = "unqualified"
+	StatusClosed      = "closed"
+	StatusSpam        = "spam"
+)
+
+// Statuses lists the lead statuses in the order a lead moves through them.
+var Statuses = []string{StatusNew, StatusContacted, StatusQualified, StatusUnqualified, StatusClosed, StatusSpam}
+
 // DefaultPhoneRegion is the region assumed for phone numbers written
 // without a country code.
 const DefaultPhoneRegion = "US"
@@ -40,6 +53,13 @@ type Lead struct {
 	// Timeline is the lead's activity, oldest first. Filled only by
 	// queries that ask for it.
 	Timeline []*Activity
+
+	// Status is where the lead stands, one of the Status constants; a new
+	// lead is StatusNew.
+	Status string
+	// RespondedAt is when the lead first left StatusNew, zero until then:
+	// RespondedAt - CreatedAt is the lead's response time.
+	RespondedAt time.Time
 
 	payloadJSON []byte // see PayloadJSON
 }

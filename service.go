@@ -72,12 +72,44 @@ type LeadService interface {
 	// timeline is read with it. It stops at the first error of fn and
 	// returns it. Errors: EINVALID for a negative limit.
 	WalkLeads(ctx context.Context, f LeadFilter, fn func(*Lead) error) error
+
+	// SearchLeads returns one page of the leads f selects that the caller
+	// (UserFromContext) may see, newest first, without their timelines,
+	// and the cursor of the next page, "" after the last. A page is stable
+	// while new leads arrive. Errors: EINVALID for a malformed cursor or
+	// filter.
+	SearchLeads(ctx context.Context, f LeadFilter) (leads []*Lead, next string, err error)
+
+	// UpdateLead applies u to a lead the caller may see and returns the
+	// lead once the change is durable. Each change is an activity on the
+	// lead's timeline naming the caller; the first status change away from
+	// StatusNew sets RespondedAt. Errors: ENOTFOUND (also for a lead the
+	// caller may not see), EINVALID for an unknown status.
+	UpdateLead(ctx context.Context, id string, u LeadUpdate) (*Lead, error)
 }
 
 // LeadFilter selects leads. Zero values select everything.
 type LeadFilter struct {
 	ChannelID string
-	Limit     int // at most this many; 0 means no limit
+	ContactID string    // the leads of one contact
+	Status    string    // one of Statuses
+	Assignee  string    // leads with an assignee of this email (case-insensitive)
+	Tag       string    // leads with this tag
+	Since     time.Time // created at or after
+	Until     time.Time // created before
+	// Query is full text over the names, email, phone (digits match
+	// however the number was written), note, message and address.
+	Query string
+	Limit int // at most this many; 0 means no limit
+	// Cursor, from a previous page, selects the leads after that page.
+	Cursor string
+}
+
+// LeadUpdate is a change an agent makes to a lead; nil fields stay as
+// they are.
+type LeadUpdate struct {
+	Status *string
+	Notes  *string // a note added to the lead's timeline
 }
 
 // ChannelService manages channels.
@@ -92,8 +124,16 @@ type ChannelService interface {
 	FindChannels(ctx context.Context) ([]*Channel, error)
 }
 
-// ContactService reads contacts.
+// ContactService reads and erases contacts.
 type ContactService interface {
-	// FindContactByID returns the contact. Errors: ENOTFOUND.
+	// FindContactByID returns the contact. Errors: ENOTFOUND, also for a
+	// contact none of whose leads the caller may see.
 	FindContactByID(ctx context.Context, id string) (*Contact, error)
+
+	// EraseContact erases a contact, its leads, their raw payloads and
+	// timelines, so that none of its values can be found in the database
+	// files afterwards, nor brought back by an Idempotency-Key replay, and
+	// records who erased which id and when (without the personal data).
+	// Only an owner may erase. Errors: ENOTFOUND, EFORBIDDEN for an agent.
+	EraseContact(ctx context.Context, id string) error
 }

@@ -42,6 +42,8 @@ var openAPI []byte
 type Config struct {
 	Leads    leadwire.LeadService
 	Channels leadwire.ChannelService
+	// Users authenticates the /api routes; nil refuses every credential.
+	Users leadwire.UserService
 	// DemoChannelID is the channel the demo page at / posts to.
 	DemoChannelID string
 	// MaxBody limits request bodies; 0 means DefaultMaxBody.
@@ -187,15 +189,16 @@ type errorBody struct {
 
 // statusOf maps error codes to HTTP statuses, in one place.
 var statusOf = map[string]int{
-	leadwire.EINVALID:     http.StatusBadRequest,
-	leadwire.EFORBIDDEN:   http.StatusForbidden,
-	leadwire.ENOTFOUND:    http.StatusNotFound,
-	leadwire.EMETHOD:      http.StatusMethodNotAllowed,
-	leadwire.ECONFLICT:    http.StatusConflict,
-	leadwire.ETOOLARGE:    http.StatusRequestEntityTooLarge,
-	leadwire.EUNSUPPORTED: http.StatusUnsupportedMediaType,
-	leadwire.EUNAVAILABLE: http.StatusServiceUnavailable,
-	leadwire.EINTERNAL:    http.StatusInternalServerError,
+	leadwire.EINVALID:      http.StatusBadRequest,
+	leadwire.EFORBIDDEN:    http.StatusForbidden,
+	leadwire.ENOTFOUND:     http.StatusNotFound,
+	leadwire.EMETHOD:       http.StatusMethodNotAllowed,
+	leadwire.ECONFLICT:     http.StatusConflict,
+	leadwire.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	leadwire.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	leadwire.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	leadwire.EUNAUTHORIZED: http.StatusUnauthorized,
+	leadwire.EINTERNAL:     http.StatusInternalServerError,
 }
 
 // error writes err as a JSON error. Internal errors are logged with a
