@@ -7,6 +7,12 @@ import (
 	"github.com/leadwire/leadwire"
 )
 
+// authRoutes are the routes that start and end sessions and tell who is
+// signed in.
+func (s *Server) authRoutes() []route {
+	return nil
+}
+
 // requireUser answers 401 unless the request carries a valid credential,
 // and otherwise runs h with the user in the request's context, where the
 // services read it to filter what they return: the HTTP layer cannot

@@ -90,7 +90,7 @@ func New(cfg Config) *Server {
 }
 
 func (s *Server) routes() []route {
-	return []route{
+	return slices.Concat([]route{
 		{"/leads/channels/{lead_channel}/webhook", map[string]http.HandlerFunc{
 			http.MethodPost: s.capture, http.MethodOptions: preflight(http.MethodPost)}},
 		{"/leads/{lead_id}/timeline", map[string]http.HandlerFunc{
@@ -101,7 +101,7 @@ func (s *Server) routes() []route {
 		{"/openapi.yaml", map[string]http.HandlerFunc{http.MethodGet: s.openAPI}},
 		{"/sdk/{file}", map[string]http.HandlerFunc{http.MethodGet: s.sdkFile}},
 		{"/{$}", map[string]http.HandlerFunc{http.MethodGet: sdk.Demo(s.cfg.DemoChannelID).ServeHTTP}},
-	}
+	}, s.authRoutes(), s.apiRoutes())
 }
 
 // dispatch answers a route's methods; any other method is a 405 that

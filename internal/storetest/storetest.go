@@ -36,10 +36,7 @@ var Start = time.Date(2026, 3, 14, 9, 26, 53, 589_000_000, time.UTC)
 
 // Run runs the whole suite, each test on a store of its own.
 func Run(t *testing.T, open Open) {
-	for _, tc := range []struct {
-		name string
-		test func(t *testing.T, open Open)
-	}{
+	cases := []storeCase{
 		{"Channels", testChannels},
 		{"CaptureRoundTrip", testCaptureRoundTrip},
 		{"ContactMatching", testContactMatching},
@@ -52,9 +49,16 @@ func Run(t *testing.T, open Open) {
 		{"WalkLeads", testWalkLeads},
 		{"ConcurrentCaptures", testConcurrentCaptures},
 		{"IDs", testIDs}, {"FindLeadByID", testFindLeadByID}, {"Assignees", testAssignees},
-	} {
+	}
+	for _, tc := range slices.Concat(cases, userCases, readCases) {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
 	}
+}
+
+// storeCase is one test of the suite.
+type storeCase struct {
+	name string
+	test func(t *testing.T, open Open)
 }
 
 // clock is a store plus the time it reads, moved forward by the tests.
