@@ -1,6 +1,6 @@
 // Command leadwire runs the lead-capture server and manages its database.
 //
-//	leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--write-timeout 10s]
+//	leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--max-leads 100] [--write-timeout 10s]
 //	leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
 //	leadwire channel list --db PATH [--json]
 //	leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
@@ -21,7 +21,7 @@ import (
 const usage = `leadwire captures leads from website forms into a CRM database.
 
 Usage:
-  leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--write-timeout 10s]
+  leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--max-leads 100] [--write-timeout 10s]
   leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
   leadwire channel list --db PATH [--json]
   leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
