@@ -309,20 +309,9 @@ func parseNANP(phone string) (string, bool) {
 		return "", false
 	}
 	var digits [11]byte
-	n := 0
-	for i := 0; i < len(phone); i++ {
-		switch c := phone[i]; {
-		case c >= '0' && c <= '9':
-			if n == len(digits) {
-				return "", false
-			}
-			digits[n] = c
-			n++
-		case c == '+' && i == 0:
-		case c == ' ' || c == '.' || c == '-' || c == '(' || c == ')':
-		default:
-			return "", false
-		}
+	n, ok := typedDigits(strings.TrimPrefix(phone, "+"), digits[:])
+	if !ok {
+		return "", false
 	}
 	national := digits[:n]
 	switch {
@@ -335,6 +324,26 @@ func parseNANP(phone string) (string, bool) {
 		return "", false
 	}
 	return "+1" + string(national), true
+}
+
+// typedDigits copies the digits of a number as people type it into buf:
+// digits with spaces, dots, dashes and parentheses between them. It reports
+// false for any other character, or more digits than buf holds.
+func typedDigits(phone string, buf []byte) (n int, ok bool) {
+	for i := 0; i < len(phone); i++ {
+		switch c := phone[i]; {
+		case c >= '0' && c <= '9':
+			if n == len(buf) {
+				return 0, false
+			}
+			buf[n] = c
+			n++
+		case c == ' ' || c == '.' || c == '-' || c == '(' || c == ')':
+		default:
+			return 0, false
+		}
+	}
+	return n, true
 }
 
 // parseInternational parses the plain international forms visitors from
@@ -352,21 +361,8 @@ func parseInternational(phone string) (string, bool) {
 		return "", false
 	}
 	var digits [20]byte
-	n := 0
-	for i := 1; i < len(phone); i++ {
-		switch c := phone[i]; {
-		case c >= '0' && c <= '9':
-			if n == len(digits) {
-				return "", false
-			}
-			digits[n] = c
-			n++
-		case c == ' ' || c == '.' || c == '-' || c == '(' || c == ')':
-		default:
-			return "", false
-		}
-	}
-	if n < 6 || digits[0] == '0' {
+	n, ok := typedDigits(phone[1:], digits[:])
+	if !ok || n < 6 || digits[0] == '0' {
 		return "", false
 	}
 	for ccLen := 1; ccLen <= 3; ccLen++ {
