@@ -125,17 +125,8 @@ type credentials struct {
 // cookie. Failures are counted per account and per address and slow down
 // further attempts.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Users == nil {
-		s.error(w, r, leadwire.Errorf(leadwire.EUNAUTHORIZED, "this server has no users"))
-		return
-	}
-	if err := sameOrigin(r); err != nil {
-		s.error(w, r, err)
-		return
-	}
 	var c credentials
-	if err := s.readJSON(w, r, &c); err != nil {
-		s.error(w, r, err)
+	if !s.readSignIn(w, r, &c) {
 		return
 	}
 	if c.Email == "" || c.Password == "" {
@@ -210,17 +201,8 @@ type ownerSetup struct {
 // setup creates the first owner with the one-time secret of the setup
 // link serve logs, and signs them in.
 func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Users == nil {
-		s.error(w, r, leadwire.Errorf(leadwire.EUNAUTHORIZED, "this server has no users"))
-		return
-	}
-	if err := sameOrigin(r); err != nil {
-		s.error(w, r, err)
-		return
-	}
 	var o ownerSetup
-	if err := s.readJSON(w, r, &o); err != nil {
-		s.error(w, r, err)
+	if !s.readSignIn(w, r, &o) {
 		return
 	}
 	if o.Token == "" {
@@ -233,6 +215,25 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.startSession(w, r, u)
+}
+
+// readSignIn reads into v the JSON body of a request that signs in
+// without a credential (sign-in, owner setup), and answers the error when
+// it cannot. Such requests are refused from another site's page, which
+// would sign the browser in to an account of the attacker's.
+func (s *Server) readSignIn(w http.ResponseWriter, r *http.Request, v any) bool {
+	err := sameOrigin(r)
+	if err == nil && s.cfg.Users == nil {
+		err = leadwire.Errorf(leadwire.EUNAUTHORIZED, "this server has no users")
+	}
+	if err == nil {
+		err = s.readJSON(w, r, v)
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return false
+	}
+	return true
 }
 
 // readJSON decodes a JSON object body into v, naming what was wrong when

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -40,11 +39,11 @@ func apiRoutes(t *testing.T) (routes [][2]string) {
 // session cookie and the CSRF token.
 func signIn(t *testing.T, s *testserver.Server, email string) (cookie, csrf string) {
 	t.Helper()
-	res, a := doRaw(t, "POST", s.URL+"/api/session", `{"email":"`+email+`","password":"`+testserver.Password+`"}`)
+	a := do(t, "POST", s.URL+"/api/session", "application/json", `{"email":"`+email+`","password":"`+testserver.Password+`"}`)
 	if a.status != 200 {
 		t.Fatalf("sign in as %s: %d %v", email, a.status, a.body)
 	}
-	for _, c := range res.Cookies() {
+	for _, c := range cookies(a) {
 		if c.Name == "leadwire_session" {
 			cookie = c.Name + "=" + c.Value
 		}
@@ -56,29 +55,8 @@ func signIn(t *testing.T, s *testserver.Server, email string) (cookie, csrf stri
 	return cookie, csrf
 }
 
-// doRaw sends a JSON body and returns the response, its body read, along
-// with the decoded answer.
-func doRaw(t *testing.T, method, url, body string, header ...string) (*http.Response, answer) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	a := answer{status: res.StatusCode, header: res.Header}
-	if err := json.NewDecoder(res.Body).Decode(&a.body); err != nil {
-		t.Fatalf("%s %s: answer is not a JSON object: %v", method, url, err)
-	}
-	return res, a
-}
+// cookies are the cookies an answer sets.
+func cookies(a answer) []*http.Cookie { return (&http.Response{Header: a.header}).Cookies() }
 
 func wantError(t *testing.T, a answer, status int, code string) {
 	t.Helper()
@@ -192,7 +170,7 @@ func TestSignIn(t *testing.T) {
 	ann, token := s.NewUser(t, leadwire.User{Email: "Ann@Example.com", Name: "Ann", Role: leadwire.RoleOwner})
 	body := `{"email":"ann@example.COM","password":"` + testserver.Password + `"}`
 
-	res, a := doRaw(t, "POST", s.URL+"/api/session", body)
+	a := do(t, "POST", s.URL+"/api/session", "application/json", body)
 	if a.status != 200 {
 		t.Fatalf("sign in: %d %v", a.status, a.body)
 	}
@@ -204,7 +182,7 @@ func TestSignIn(t *testing.T) {
 		t.Errorf("the answer shows a password hash: %v", d)
 	}
 	var cookie *http.Cookie
-	for _, c := range res.Cookies() {
+	for _, c := range cookies(a) {
 		if c.Name == "leadwire_session" {
 			cookie = c
 		}
@@ -272,9 +250,9 @@ func TestSignIn(t *testing.T) {
 func TestSecureCookies(t *testing.T) {
 	s := testserver.Start(t, func(c *server.Config) { c.SecureCookies = true })
 	s.NewUser(t, leadwire.User{Email: "ann@example.com"})
-	res, a := doRaw(t, "POST", s.URL+"/api/session", `{"email":"ann@example.com","password":"`+testserver.Password+`"}`)
-	if a.status != 200 || len(res.Cookies()) != 1 || !res.Cookies()[0].Secure {
-		t.Fatalf("sign in: %d, cookies %v; want one Secure cookie", a.status, res.Cookies())
+	a := do(t, "POST", s.URL+"/api/session", "application/json", `{"email":"ann@example.com","password":"`+testserver.Password+`"}`)
+	if c := cookies(a); a.status != 200 || len(c) != 1 || !c[0].Secure {
+		t.Fatalf("sign in: %d, cookies %v; want one Secure cookie", a.status, c)
 	}
 }
 

@@ -17,6 +17,41 @@ import (
 // maxPassword bounds what --password-stdin reads.
 const maxPassword = 4096
 
+// onStore opens the database at path, which must exist, and runs fn on
+// it; an error of the application comes back as its message alone.
+func onStore(path string, fn func(*sqlite.Store) error) error {
+	store, err := openExisting(path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := fn(store); err != nil {
+		var e *leadwire.Error
+		if errors.As(err, &e) {
+			return errors.New(e.Message)
+		}
+		return err
+	}
+	return nil
+}
+
+// printList prints items as one JSON array, or as a table of header and
+// one row each.
+func printList[T any](w io.Writer, asJSON bool, items []T, header string, row func(T) string) error {
+	if asJSON {
+		if items == nil {
+			items = []T{} // an empty array, not null
+		}
+		return printJSON(w, items)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, it := range items {
+		fmt.Fprintln(tw, row(it))
+	}
+	return tw.Flush()
+}
+
 func userCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("user create", "Creates a user who signs in to work leads and prints the user's id. The password is read from stdin.", stderr)
 	dbPath := dbFlag(fs)
@@ -62,31 +97,19 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	store, err := openExisting(*dbPath)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	users, err := store.FindUsers(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		if users == nil {
-			users = []*leadwire.User{} // an empty array, not null
+	return onStore(*dbPath, func(store *sqlite.Store) error {
+		users, err := store.FindUsers(ctx)
+		if err != nil {
+			return err
 		}
-		return printJSON(stdout, users)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tSTATE\tCREATED")
-	for _, u := range users {
-		state := "enabled"
-		if u.Disabled {
-			state = "disabled"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, u.Role, state, u.CreatedAt.Local().Format(time.DateTime))
-	}
-	return tw.Flush()
+		return printList(stdout, *asJSON, users, "ID\tEMAIL\tNAME\tROLE\tSTATE\tCREATED", func(u *leadwire.User) string {
+			state := "enabled"
+			if u.Disabled {
+				state = "disabled"
+			}
+			return strings.Join([]string{u.ID, u.Email, u.Name, string(u.Role), state, u.CreatedAt.Local().Format(time.DateTime)}, "\t")
+		})
+	})
 }
 
 func userDisable(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -96,15 +119,7 @@ func userDisable(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	store, err := openExisting(*dbPath)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if err := store.DisableUser(ctx, *email); err != nil {
-		return errors.New(leadwire.ErrorMessage(err))
-	}
-	return nil
+	return onStore(*dbPath, func(store *sqlite.Store) error { return store.DisableUser(ctx, *email) })
 }
 
 func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -115,17 +130,14 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	store, err := openExisting(*dbPath)
-	if err != nil {
+	return onStore(*dbPath, func(store *sqlite.Store) error {
+		secret, _, err := store.CreateToken(ctx, *email, *name)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, secret)
 		return err
-	}
-	defer store.Close()
-	secret, _, err := store.CreateToken(ctx, *email, *name)
-	if err != nil {
-		return errors.New(leadwire.ErrorMessage(err))
-	}
-	_, err = fmt.Fprintln(stdout, secret)
-	return err
+	})
 }
 
 func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -135,31 +147,19 @@ func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	store, err := openExisting(*dbPath)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	tokens, err := store.FindTokens(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		if tokens == nil {
-			tokens = []*leadwire.Token{} // an empty array, not null
+	return onStore(*dbPath, func(store *sqlite.Store) error {
+		tokens, err := store.FindTokens(ctx)
+		if err != nil {
+			return err
 		}
-		return printJSON(stdout, tokens)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tUSER\tCREATED\tLAST USED")
-	for _, t := range tokens {
-		used := "never"
-		if !t.LastUsedAt.IsZero() {
-			used = t.LastUsedAt.Local().Format(time.DateTime)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.UserEmail, t.CreatedAt.Local().Format(time.DateTime), used)
-	}
-	return tw.Flush()
+		return printList(stdout, *asJSON, tokens, "NAME\tUSER\tCREATED\tLAST USED", func(t *leadwire.Token) string {
+			used := "never"
+			if !t.LastUsedAt.IsZero() {
+				used = t.LastUsedAt.Local().Format(time.DateTime)
+			}
+			return strings.Join([]string{t.Name, t.UserEmail, t.CreatedAt.Local().Format(time.DateTime), used}, "\t")
+		})
+	})
 }
 
 func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -169,15 +169,7 @@ func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	store, err := openExisting(*dbPath)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if err := store.RevokeToken(ctx, *name); err != nil {
-		return errors.New(leadwire.ErrorMessage(err))
-	}
-	return nil
+	return onStore(*dbPath, func(store *sqlite.Store) error { return store.RevokeToken(ctx, *name) })
 }
 
 func channelAddMember(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -188,13 +180,5 @@ func channelAddMember(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	store, err := openExisting(*dbPath)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if err := store.AddChannelMember(ctx, *channel, *email); err != nil {
-		return errors.New(leadwire.ErrorMessage(err))
-	}
-	return nil
+	return onStore(*dbPath, func(store *sqlite.Store) error { return store.AddChannelMember(ctx, *channel, *email) })
 }
