@@ -20,10 +20,6 @@ const sessionCookie = "leadwire_session"
 // send the cookie, but cannot read the token nor set a header.
 const csrfHeader = "X-CSRF-Token"
 
-// sessionMaxAge is the session cookie's lifetime, the store's session
-// lifetime (30 days).
-const sessionMaxAge = 30 * 24 * 60 * 60
-
 // authRoutes are the routes that start and end sessions, tell who is
 // signed in and set up the first owner.
 func (s *Server) authRoutes() []route {
@@ -157,7 +153,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *leadwir
 		s.error(w, r, err)
 		return
 	}
-	http.SetCookie(w, s.cookie(r, secret, sessionMaxAge))
+	http.SetCookie(w, s.cookie(r, secret, int(leadwire.SessionLifetime.Seconds())))
 	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: signedIn{u, csrfToken(secret)}})
 }
 
