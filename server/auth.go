@@ -129,19 +129,19 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, leadwire.Errorf(leadwire.EINVALID, "email and password are both required"))
 		return
 	}
-	if s.throttled(w, r, c.Email) {
+	if !s.throttle(w, r, c.Email) {
 		return
 	}
 	u, err := s.cfg.Users.Authenticate(r.Context(), c.Email, c.Password)
-	if leadwire.ErrorCode(err) == leadwire.EUNAUTHORIZED {
-		s.logins.fail(accountKey(c.Email), accountFailures)
-		s.logins.fail(addressKey(r), addressFailures)
+	if code := leadwire.ErrorCode(err); code != leadwire.EUNAUTHORIZED {
+		// Signed in, or the store failed: no guess was refused.
+		s.logins.forgive(accountKey(c.Email), err == nil)
+		s.logins.forgive(addressKey(r), false)
 	}
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	s.logins.succeed(accountKey(c.Email))
 	s.startSession(w, r, u)
 }
 

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -289,6 +290,26 @@ func TestSignInThrottled(t *testing.T) {
 			}
 		}
 		wantError(t, signInAs(s, "ann@example.com", testserver.Password), 429, "too_many_requests")
+	})
+	t.Run("parallel guesses", func(t *testing.T) {
+		s := testserver.Start(t)
+		s.NewUser(t, leadwire.User{Email: "ann@example.com"})
+		statuses := make(chan int, 12)
+		var wg sync.WaitGroup
+		for range cap(statuses) {
+			wg.Go(func() { statuses <- signInAs(s, "ann@example.com", "wrong password").status })
+		}
+		wg.Wait()
+		close(statuses)
+		refused := 0
+		for status := range statuses {
+			if status == 401 {
+				refused++
+			}
+		}
+		if refused != 5 {
+			t.Errorf("%d of 12 guesses sent at once were checked, want 5", refused)
+		}
 	})
 	t.Run("success clears the account", func(t *testing.T) {
 		s := testserver.Start(t)

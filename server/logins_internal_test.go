@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,43 +11,58 @@ import (
 	"github.com/leadwire/leadwire"
 )
 
-// TestLoginLimiterDoubles: the lock begins at the limit-th failure, each
-// failure after it doubles it up to maxLockout, and failures are
-// forgotten after a pause of failureWindow once the lock is over.
+// TestLoginLimiterDoubles: the limit-th failure locks the key for
+// lockout, each failure after the lock doubles it up to maxLockout, and
+// failures are forgotten after a pause of failureWindow once the lock is
+// over.
 func TestLoginLimiterDoubles(t *testing.T) {
 	now := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
 	l := newLoginLimiter(func() time.Time { return now })
-	const key = "account:ann@example.com"
-	for i := range accountFailures - 1 {
-		l.fail(key, accountFailures)
-		if d := l.wait(key); d != 0 {
-			t.Fatalf("after %d failures the account waits %v", i+1, d)
+	key := accountKey("Ann@example.com")
+	address := loginKey{"address:192.0.2.1", addressFailures}
+	for i := range accountFailures {
+		if d := l.try(key, address); d != 0 {
+			t.Fatalf("attempt %d waits %v", i+1, d)
 		}
 	}
 	for _, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute} {
-		l.fail(key, accountFailures)
-		if d := l.wait(key, "address:192.0.2.1"); d != want {
+		if d := l.try(key); d != want {
 			t.Fatalf("lock = %v, want %v", d, want)
 		}
 		now = now.Add(want)
-		if d := l.wait(key); d != 0 {
+		if d := l.try(key); d != 0 { // a new guess, which doubles the lock
 			t.Fatalf("after the lock ends the account still waits %v", d)
 		}
 	}
-	for range 10 {
-		l.fail(key, accountFailures)
+	for range 10 { // each lock waited out, then one more guess
+		now = now.Add(l.try(key))
+		l.try(key)
 	}
-	if d := l.wait(key); d != maxLockout {
+	if d := l.try(key); d != maxLockout {
 		t.Errorf("lock after many failures = %v, want the cap %v", d, maxLockout)
 	}
-	now = now.Add(maxLockout + failureWindow + time.Second)
-	l.fail(key, accountFailures)
-	if d := l.wait(key); d != 0 {
-		t.Errorf("a failure after a long pause locks for %v; the count should start again", d)
+	now = now.Add(maxLockout + failureWindow + time.Second) // the lock and a pause
+	if d := l.try(key); d != 0 {
+		t.Errorf("an attempt after a long pause waits %v", d)
 	}
-	l.succeed(key)
-	if len(l.keys) != 0 {
-		t.Errorf("success left %d keys", len(l.keys))
+	if d := l.try(key); d != 0 {
+		t.Errorf("the second attempt after a long pause waits %v; the count should start again", d)
+	}
+	l.forgive(key, true)
+	if d := l.try(key); d != 0 || l.keys[key.key].count != 1 {
+		t.Errorf("a right password did not clear the account's failures")
+	}
+	if n := l.keys[address.key].count; n != accountFailures {
+		t.Errorf("the address counts %d failures, want %d", n, accountFailures)
+	}
+	// A sign-in that did not fail takes its own count back, and the
+	// lock with it.
+	for range addressFailures - accountFailures {
+		l.try(address)
+	}
+	l.forgive(address, false)
+	if d := l.try(address); d != 0 {
+		t.Errorf("the address waits %v after its last attempt was forgiven", d)
 	}
 }
 
@@ -56,10 +72,10 @@ func TestLoginLimiterMemory(t *testing.T) {
 	now := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
 	l := newLoginLimiter(func() time.Time { return now })
 	for i := range maxLoginKeys {
-		l.fail("account:"+strings.Repeat("x", i%50)+string(rune('a'+i%26))+time.Duration(i).String(), accountFailures)
+		l.try(accountKey(strconv.Itoa(i) + "@example.com"))
 	}
 	now = now.Add(failureWindow + time.Second)
-	l.fail("account:new@example.com", accountFailures)
+	l.try(accountKey("new@example.com"))
 	if len(l.keys) != 1 {
 		t.Errorf("%d keys kept, want only the new one", len(l.keys))
 	}
@@ -75,7 +91,7 @@ func TestAddressKey(t *testing.T) {
 	} {
 		r := httptest.NewRequest("POST", "/api/session", nil)
 		r.RemoteAddr = addr
-		if got := addressKey(r); got != want {
+		if got := addressKey(r).key; got != want {
 			t.Errorf("addressKey(%q) = %q, want %q", addr, got, want)
 		}
 	}
