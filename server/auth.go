@@ -133,7 +133,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.cfg.Users.Authenticate(r.Context(), c.Email, c.Password)
-	if code := leadwire.ErrorCode(err); code != leadwire.EUNAUTHORIZED {
+	if leadwire.ErrorCode(err) != leadwire.EUNAUTHORIZED {
 		// Signed in, or the store failed: no guess was refused.
 		s.logins.forgive(accountKey(c.Email), err == nil)
 		s.logins.forgive(addressKey(r), false)
