@@ -60,11 +60,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// No owner yet: a one-time link lets the first person set one up,
 	// rather than a default password anyone could try. Each start makes a
-	// new one.
-	setupSecret, needsOwner, err := store.OwnerSetupLink(ctx)
-	if err != nil {
-		return err
-	}
+	// new one. Failing to store it (a full disk) must not keep the server
+	// from taking leads.
+	setupSecret, needsOwner, setupErr := store.OwnerSetupLink(ctx)
 	// The claim loads the writer's memory in the background (seconds for
 	// a million contacts): the port opens at once, /healthz says
 	// "starting" and captures wait for the load within the write timeout.
@@ -81,6 +79,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "db", *dbPath, "demo", base+"/",
 		"channel", ch.ID, "capture_url", base+"/leads/channels/"+ch.ID+"/webhook")
+	if setupErr != nil {
+		log.Error("cannot make the owner setup link; restart to try again, or use leadwire user create --role owner", "err", setupErr)
+	}
 	if needsOwner {
 		log.Warn("no owner yet: open the one-time setup link to create the owner account (or POST its token to /api/setup); "+
 			"it works once, and only until the server restarts", "setup_url", base+"/inbox/setup?token="+setupSecret)
