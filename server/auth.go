@@ -28,6 +28,7 @@ func (s *Server) authRoutes() []route {
 			http.MethodPost: s.signIn, http.MethodDelete: s.requireUser(s.signOut)}},
 		{"/api/me", map[string]http.HandlerFunc{http.MethodGet: s.requireUser(s.me)}},
 		{"/api/setup", map[string]http.HandlerFunc{http.MethodPost: s.setup}},
+		{"/inbox/setup", map[string]http.HandlerFunc{http.MethodGet: s.setupForm, http.MethodPost: s.setupSubmit}},
 	}
 }
 
