@@ -76,7 +76,10 @@ func Open(path string) (*Store, error) {
 	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds())
 
 	writeDB, err := sql.Open("sqlite", path+"?"+pragmas+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)")
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"+
+		// What is deleted is overwritten, so an erased contact leaves
+		// nothing behind in free space (see EraseContact).
+		"&_pragma=secure_delete(1)")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
