@@ -42,6 +42,7 @@ var openAPI []byte
 type Config struct {
 	Leads    leadwire.LeadService
 	Channels leadwire.ChannelService
+	Contacts leadwire.ContactService
 	// Users authenticates the /api routes; nil refuses every credential.
 	Users leadwire.UserService
 	// DemoChannelID is the channel the demo page at / posts to.
