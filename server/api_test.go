@@ -16,7 +16,7 @@ import (
 
 // newUser creates a user of role and an API token for them, and returns
 // the token.
-func newUser(t *testing.T, s *testserver.Server, email string, role leadwire.Role) string {
+func newUser(t testing.TB, s *testserver.Server, email string, role leadwire.Role) string {
 	t.Helper()
 	ctx := context.Background()
 	if err := s.Store.CreateUser(ctx, &leadwire.User{Email: email, Role: role}, "correct horse battery"); err != nil {
