@@ -25,7 +25,9 @@ func (s *Store) ReplaceAssignees(ctx context.Context, leadID string, assignees [
 	if err := s.w.do(ctx, o); err != nil {
 		return nil, err
 	}
-	return s.FindLeadByID(ctx, leadID)
+	// The caller could see the lead when they changed it, and is shown
+	// it even when they just handed it on to somebody else.
+	return s.FindLeadByID(leadwire.NewContextWithUser(ctx, nil), leadID)
 }
 
 // assigneesChange is the details of an ActionAssigneesChanged activity:

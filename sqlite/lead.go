@@ -33,6 +33,7 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 	}
 	for i, l := range c.Leads {
 		l.ID, l.ChannelID, l.ContactID, l.CreatedAt = o.leadIDs[i], o.channelID, s.contactIDs.public(o.contactKeys[i]), o.createdAt
+		l.Status, l.RespondedAt = leadwire.StatusNew, time.Time{}
 	}
 	return c.Leads, false, nil
 }
