@@ -246,19 +246,5 @@ func (s *Server) brandCapture(w http.ResponseWriter, r *http.Request) {
 	}
 	// As a JSON webhook body: the lead object is the raw payload, and a
 	// retry through either route with the same key is one request.
-	const contentType = "application/json"
-	leads, err := wire.DecodeLeads(contentType, leadBody, 1)
-	if err == nil {
-		leads, _, err = s.cfg.Leads.CaptureLeads(r.Context(), &leadwire.Capture{
-			ChannelID:      ch.ID,
-			Leads:          leads,
-			IdempotencyKey: key,
-			RequestHash:    requestHash(contentType, leadBody),
-		})
-	}
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	s.writeLeads(w, r, make([]byte, 0, 2*len(body)+512), leads)
+	s.captureBody(w, r, ch.ID, key, "application/json", leadBody, 1)
 }

@@ -301,16 +301,8 @@ func TestAPIListFiltersAndCursors(t *testing.T) {
 // header's columns.
 func exportRows(t *testing.T, token, url string) []map[string]string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := get(t, token, url)
 	defer res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Fatalf("export: %d", res.StatusCode)
-	}
 	if ct, cd := res.Header.Get("Content-Type"), res.Header.Get("Content-Disposition"); ct != "text/csv; charset=utf-8" || !strings.HasPrefix(cd, "attachment") {
 		t.Errorf("Content-Type %q, Content-Disposition %q", ct, cd)
 	}
@@ -327,4 +319,24 @@ func exportRows(t *testing.T, token, url string) []map[string]string {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// get sends GET url with token as its Bearer credential and returns the
+// answer, to be read as a stream, after checking it is a 200.
+func get(tb testing.TB, token, url string) *http.Response {
+	tb.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if res.StatusCode != 200 {
+		res.Body.Close()
+		tb.Fatalf("GET %s: %d", url, res.StatusCode)
+	}
+	return res
 }

@@ -18,14 +18,20 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	contentType := r.Header.Get("Content-Type")
-	leads, err := wire.DecodeLeads(contentType, body, s.cfg.MaxLeads)
+	s.captureBody(w, r, ch.ID, key, r.Header.Get("Content-Type"), body, s.cfg.MaxLeads)
+}
+
+// captureBody decodes a webhook body of contentType, stores its leads on
+// the channel and answers with them: the capture path the webhook and
+// Rechat's brand API share.
+func (s *Server) captureBody(w http.ResponseWriter, r *http.Request, channelID, key, contentType string, body []byte, maxLeads int) {
+	leads, err := wire.DecodeLeads(contentType, body, maxLeads)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	leads, _, err = s.cfg.Leads.CaptureLeads(r.Context(), &leadwire.Capture{
-		ChannelID:      ch.ID,
+		ChannelID:      channelID,
 		Leads:          leads,
 		IdempotencyKey: key,
 		RequestHash:    requestHash(contentType, body),
