@@ -144,7 +144,10 @@ func listCount(tb testing.TB, url, token string) int {
 // BenchmarkSearchLeads measures GET /api/leads?q=... over HTTP on a
 // database of 1,000,000 leads, reporting the 99th percentile. bulk.Fill
 // writes no search index, so the benchmark indexes the leads as the
-// read model's migration indexes leads stored before it.
+// read model's migration indexes leads stored before it. On 2 shared
+// cores: a phone number 1.3 ms, but words that nearly every lead holds
+// ("saturday morning", "...@example.com") 0.9 to 1.6 s, over the 50 ms
+// the API promises: the store reads every match before taking a page.
 func BenchmarkSearchLeads(b *testing.B) {
 	const n = 1000000
 	s, owner := filled(b, n)
