@@ -51,7 +51,7 @@ func checkPassword(hash, password string) bool {
 	}
 	var c argonCost
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &c.memoryKiB, &c.passes, &c.lanes); err != nil ||
-		c.memoryKiB == 0 || c.memoryKiB > 1<<20 || c.passes == 0 || c.passes > 16 || c.lanes == 0 {
+		c.memoryKiB == 0 || c.memoryKiB > 1<<16 || c.passes == 0 || c.passes > 16 || c.lanes == 0 {
 		return false
 	}
 	b64 := base64.RawStdEncoding

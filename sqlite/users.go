@@ -19,9 +19,6 @@ import (
 // not be (a chat, a repository) is recognised by secret scanners.
 const TokenPrefix = "lw_"
 
-// SessionLifetime is how long an inbox session lasts from sign-in.
-const SessionLifetime = 30 * 24 * time.Hour
-
 // tokenUseInterval is how stale a token's last-used time may be: it is
 // written at most this often per token, so using a token is a read, not a
 // write to the database's single writer.
@@ -341,7 +338,7 @@ func (s *Store) CreateSession(ctx context.Context, userID string) (string, error
 			return err
 		}
 		_, err = w.conn.ExecContext(ctx, "INSERT INTO sessions (hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-			hash, userID, now.UnixMilli(), now.Add(SessionLifetime).UnixMilli())
+			hash, userID, now.UnixMilli(), now.Add(leadwire.SessionLifetime).UnixMilli())
 		return err
 	}))
 	if err != nil {
