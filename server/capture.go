@@ -145,22 +145,32 @@ func (s *Server) assignees(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if lead, ok = s.replaceAssignees(w, r, lead.ID); ok {
+		s.writeLeads(w, r, make([]byte, 0, 1024), []*leadwire.Lead{lead})
+	}
+}
+
+// replaceAssignees replaces the assignees of the lead with leadID by the
+// request body's list and returns the lead as it is then; on failure it
+// answers the request itself and returns false. The public and the
+// authenticated route share it.
+func (s *Server) replaceAssignees(w http.ResponseWriter, r *http.Request, leadID string) (*leadwire.Lead, bool) {
 	key, body, err := s.readPost(w, r)
 	if err != nil {
 		s.error(w, r, err)
-		return
+		return nil, false
 	}
 	list, err := wire.DecodeAssignees(r.Header.Get("Content-Type"), body)
 	if err != nil {
 		s.error(w, r, err)
-		return
+		return nil, false
 	}
-	lead, err = s.cfg.Leads.ReplaceAssignees(r.Context(), lead.ID, list, key)
+	lead, err := s.cfg.Leads.ReplaceAssignees(r.Context(), leadID, list, key)
 	if err != nil {
 		s.error(w, r, err)
-		return
+		return nil, false
 	}
-	s.writeLeads(w, r, make([]byte, 0, 1024), []*leadwire.Lead{lead})
+	return lead, true
 }
 
 // echoOrigin lets the page read the answer, whatever it is.
