@@ -14,21 +14,6 @@ import (
 	"github.com/leadwire/leadwire/internal/testserver"
 )
 
-// newUser creates a user of role and an API token for them, and returns
-// the token.
-func newUser(t testing.TB, s *testserver.Server, email string, role leadwire.Role) string {
-	t.Helper()
-	ctx := context.Background()
-	if err := s.Store.CreateUser(ctx, &leadwire.User{Email: email, Role: role}, "correct horse battery"); err != nil {
-		t.Fatal(err)
-	}
-	secret, _, err := s.Store.CreateToken(ctx, email, "token of "+email)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return secret
-}
-
 // api sends a request with token as its Bearer credential.
 func api(t *testing.T, token, method, url, contentType, body string, header ...string) answer {
 	t.Helper()
@@ -70,12 +55,12 @@ func apiRequests(s *testserver.Server, lead, contact string) []struct{ method, u
 func TestAPIRefusesWithoutAValidCredential(t *testing.T) {
 	s := testserver.Start(t)
 	ctx := context.Background()
-	owner := newUser(t, s, "owner@example.com", leadwire.RoleOwner)
-	revoked := newUser(t, s, "revoked@example.com", leadwire.RoleOwner)
-	if err := s.Store.RevokeToken(ctx, "token of revoked@example.com"); err != nil {
+	_, owner := s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	_, revoked := s.NewUser(t, leadwire.User{Email: "revoked@example.com", Role: leadwire.RoleOwner})
+	if err := s.Store.RevokeToken(ctx, "revoked@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	disabled := newUser(t, s, "disabled@example.com", leadwire.RoleOwner)
+	_, disabled := s.NewUser(t, leadwire.User{Email: "disabled@example.com", Role: leadwire.RoleOwner})
 	if err := s.Store.DisableUser(ctx, "disabled@example.com"); err != nil {
 		t.Fatal(err)
 	}
@@ -125,9 +110,9 @@ func TestAPIRefusesWithoutAValidCredential(t *testing.T) {
 func TestAPIAgentReachesOnlyTheirLeads(t *testing.T) {
 	s := testserver.Start(t)
 	ctx := context.Background()
-	owner := newUser(t, s, "owner@example.com", leadwire.RoleOwner)
-	ann := newUser(t, s, "ann@example.com", leadwire.RoleAgent)
-	bob := newUser(t, s, "bob@example.com", leadwire.RoleAgent)
+	_, owner := s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	_, ann := s.NewUser(t, leadwire.User{Email: "ann@example.com", Role: leadwire.RoleAgent})
+	_, bob := s.NewUser(t, leadwire.User{Email: "bob@example.com", Role: leadwire.RoleAgent})
 	team := s.NewChannel(t, leadwire.Channel{Name: "Bob's team"})
 	if err := s.Store.AddChannelMember(ctx, team, "bob@example.com"); err != nil {
 		t.Fatal(err)
@@ -201,7 +186,7 @@ func TestAPIAgentReachesOnlyTheirLeads(t *testing.T) {
 // cursor neither repeat nor skip a lead while new ones arrive.
 func TestAPIListFiltersAndCursors(t *testing.T) {
 	s := testserver.Start(t)
-	owner := newUser(t, s, "owner@example.com", leadwire.RoleOwner)
+	_, owner := s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
 	other := s.NewChannel(t, leadwire.Channel{Name: "Other"})
 	capture := func(channel, body string) string {
 		t.Helper()

@@ -16,7 +16,7 @@ import (
 // the response time, which later changes keep.
 func TestAPIPatchStatusAndResponseTime(t *testing.T) {
 	s := testserver.Start(t)
-	owner := newUser(t, s, "owner@example.com", leadwire.RoleOwner)
+	_, owner := s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
 	lead := captureID(t, s, s.ChannelID, `{"first_name":"Ann","email":"ann@example.com"}`)
 	u := s.URL + "/api/leads/" + lead
 
@@ -81,8 +81,8 @@ func TestAPIPatchStatusAndResponseTime(t *testing.T) {
 // lead.
 func TestAPIAssignees(t *testing.T) {
 	s := testserver.Start(t)
-	owner := newUser(t, s, "owner@example.com", leadwire.RoleOwner)
-	ann := newUser(t, s, "ann@example.com", leadwire.RoleAgent)
+	_, owner := s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	_, ann := s.NewUser(t, leadwire.User{Email: "ann@example.com", Role: leadwire.RoleAgent})
 	lead := captureID(t, s, s.ChannelID, `{"email":"p@example.com"}`)
 	if a := api(t, ann, "GET", s.URL+"/api/leads/"+lead, "", ""); a.status != 404 {
 		t.Fatalf("before: %d", a.status)
@@ -112,7 +112,7 @@ func TestAPIAssignees(t *testing.T) {
 // the database files, and a replay of its capture does not bring it back.
 func TestAPIContactAndErasure(t *testing.T) {
 	s := testserver.Start(t)
-	owner := newUser(t, s, "owner@example.com", leadwire.RoleOwner)
+	_, owner := s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
 	const email, phone = "erase-me-7@example.com", "+12145550177"
 	first := do(t, "POST", webhook(s, s.ChannelID), "application/json",
 		`{"first_name":"Eraseme","email":"`+email+`","note":"unforgettable-note"}`, "Idempotency-Key", "k-erase-1").data()

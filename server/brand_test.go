@@ -15,7 +15,7 @@ import (
 // and a brand header must be the channel's.
 func TestBrandAPI(t *testing.T) {
 	s := testserver.Start(t)
-	token := newUser(t, s, "site@example.com", leadwire.RoleAgent)
+	_, token := s.NewUser(t, leadwire.User{Email: "site@example.com", Role: leadwire.RoleAgent})
 	branded := s.NewChannel(t, leadwire.Channel{Name: "Branded", BrandID: "brand-1"})
 	const lead = `{"first_name":"Ann","email":"ann@example.com","phone_number":"(214) 555-0100","budget":"500k"}`
 	body := func(channel string) string {

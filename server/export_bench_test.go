@@ -27,7 +27,8 @@ func filled(tb testing.TB, n int) (*testserver.Server, string) {
 	if _, err := bulk.Fill(context.Background(), s.DB, bulk.Options{Contacts: max(n/2, 1), Leads: n, Now: time.Now()}); err != nil {
 		tb.Fatal(err)
 	}
-	return s, newUser(tb, s, "owner@example.com", leadwire.RoleOwner)
+	_, owner := s.NewUser(tb, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	return s, owner
 }
 
 // exportLines downloads the export, counting its lines without keeping

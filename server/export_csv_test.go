@@ -15,7 +15,7 @@ import (
 // formula escaped.
 func TestExportCSV(t *testing.T) {
 	s := testserver.Start(t)
-	owner := newUser(t, s, "owner@example.com", leadwire.RoleOwner)
+	_, owner := s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
 	evil := captureID(t, s, s.ChannelID, `{"first_name":"=HYPERLINK(\"https://evil.example\",\"click\")","last_name":"@SUM(1+1)",
 		"email":"-2+3@example.com","phone_number":"(214) 555-0100","note":"\t=cmd","message":"+1 call me",
 		"tag":["buyer","=x"],"address":"1 Main St, Dallas, TX","assignees":[{"email":"agent@example.com"},{"first_name":"Bo"}],
@@ -60,7 +60,7 @@ func TestExportCSV(t *testing.T) {
 // store lists every one of them once.
 func TestExportCSVPagesThrough(t *testing.T) {
 	s := testserver.Start(t)
-	owner := newUser(t, s, "owner@example.com", leadwire.RoleOwner)
+	_, owner := s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
 	const n = 450 // more than two pages of 200
 	var wg sync.WaitGroup
 	for w := range 8 {
