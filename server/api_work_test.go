@@ -170,3 +170,19 @@ func TestAPIContactAndErasure(t *testing.T) {
 		t.Errorf("after the replay the erased lead is %v", err)
 	}
 }
+
+// TestAPIWithTheInboxSession: the inbox works leads with its session
+// cookie, and its CSRF token on changes, as a token does.
+func TestAPIWithTheInboxSession(t *testing.T) {
+	s := testserver.Start(t)
+	s.NewUser(t, leadwire.User{Email: "ann@example.com", Role: leadwire.RoleOwner})
+	cookie, csrf := signIn(t, s, "ann@example.com")
+	lead := captureID(t, s, s.ChannelID, `{"email":"p@example.com"}`)
+	if a := do(t, "GET", s.URL+"/api/leads", "", "", "Cookie", cookie); a.status != 200 || len(a.body["data"].([]any)) != 1 {
+		t.Fatalf("list: %d %v", a.status, a.body)
+	}
+	a := do(t, "PATCH", s.URL+"/api/leads/"+lead, "application/json", `{"status":"contacted"}`, "Cookie", cookie, "X-CSRF-Token", csrf)
+	if a.status != 200 || a.data()["timeline"].([]any)[0].(map[string]any)["actor"] != "ann@example.com" {
+		t.Fatalf("patch: %d %v", a.status, a.body)
+	}
+}
