@@ -20,17 +20,26 @@ const (
 	ActionLoggedIn               = "ContactLoggedIn"
 )
 
+// Actions recorded when a user works a lead (LeadService.UpdateLead).
+const (
+	ActionStatusChanged = "StatusChanged" // notes say from which status to which
+	ActionNoteAdded     = "NoteAdded"     // notes hold the user's note
+)
+
 var actionPattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
 
 // Activity is one entry of a lead's timeline: something the visitor did
 // after the lead was captured.
 type Activity struct {
-	ID        string    `json:"id"`
-	LeadID    string    `json:"lead"`
-	Action    string    `json:"action"`            // one of the Action constants, or a custom name
-	Listing   *Listing  `json:"listing,omitempty"` // the listing acted on, for listing actions
-	Search    *Search   `json:"search,omitempty"`  // the search run or saved, for search actions
-	Notes     string    `json:"notes,omitempty"`   // free text from the website
+	ID      string   `json:"id"`
+	LeadID  string   `json:"lead"`
+	Action  string   `json:"action"`            // one of the Action constants, or a custom name
+	Listing *Listing `json:"listing,omitempty"` // the listing acted on, for listing actions
+	Search  *Search  `json:"search,omitempty"`  // the search run or saved, for search actions
+	Notes   string   `json:"notes,omitempty"`   // free text from the website
+	// Actor is the email of the user who made the change, for changes made
+	// through the API; empty for what a website sent.
+	Actor     string    `json:"actor,omitempty"`
 	CreatedAt time.Time `json:"-"`
 	// IdempotencyKey, when set, makes a repeat of the same event (a retry
 	// after a lost answer) return the activity stored the first time.

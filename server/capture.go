@@ -18,14 +18,20 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	contentType := r.Header.Get("Content-Type")
-	leads, err := wire.DecodeLeads(contentType, body, s.cfg.MaxLeads)
+	s.captureBody(w, r, ch.ID, key, r.Header.Get("Content-Type"), body, s.cfg.MaxLeads)
+}
+
+// captureBody decodes a webhook body of contentType, stores its leads on
+// the channel and answers with them: the capture path the webhook and
+// Rechat's brand API share.
+func (s *Server) captureBody(w http.ResponseWriter, r *http.Request, channelID, key, contentType string, body []byte, maxLeads int) {
+	leads, err := wire.DecodeLeads(contentType, body, maxLeads)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	leads, _, err = s.cfg.Leads.CaptureLeads(r.Context(), &leadwire.Capture{
-		ChannelID:      ch.ID,
+		ChannelID:      channelID,
 		Leads:          leads,
 		IdempotencyKey: key,
 		RequestHash:    requestHash(contentType, body),
@@ -139,22 +145,32 @@ func (s *Server) assignees(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if lead, ok = s.replaceAssignees(w, r, lead.ID); ok {
+		s.writeLeads(w, r, make([]byte, 0, 1024), []*leadwire.Lead{lead})
+	}
+}
+
+// replaceAssignees replaces the assignees of the lead with leadID by the
+// request body's list and returns the lead as it is then; on failure it
+// answers the request itself and returns false. The public and the
+// authenticated route share it.
+func (s *Server) replaceAssignees(w http.ResponseWriter, r *http.Request, leadID string) (*leadwire.Lead, bool) {
 	key, body, err := s.readPost(w, r)
 	if err != nil {
 		s.error(w, r, err)
-		return
+		return nil, false
 	}
 	list, err := wire.DecodeAssignees(r.Header.Get("Content-Type"), body)
 	if err != nil {
 		s.error(w, r, err)
-		return
+		return nil, false
 	}
-	lead, err = s.cfg.Leads.ReplaceAssignees(r.Context(), lead.ID, list, key)
+	lead, err := s.cfg.Leads.ReplaceAssignees(r.Context(), leadID, list, key)
 	if err != nil {
 		s.error(w, r, err)
-		return
+		return nil, false
 	}
-	s.writeLeads(w, r, make([]byte, 0, 1024), []*leadwire.Lead{lead})
+	return lead, true
 }
 
 // echoOrigin lets the page read the answer, whatever it is.

@@ -43,6 +43,7 @@ var openAPI []byte
 type Config struct {
 	Leads    leadwire.LeadService
 	Channels leadwire.ChannelService
+	Contacts leadwire.ContactService
 	// Users authenticates the /api routes; nil refuses every credential.
 	Users leadwire.UserService
 	// SecureCookies sets Secure on the session cookie of requests that

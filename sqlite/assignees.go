@@ -18,10 +18,16 @@ func (s *Store) ReplaceAssignees(ctx context.Context, leadID string, assignees [
 		return nil, leadNotFound(leadID)
 	}
 	o := &assigneesOp{leadID: leadID, after: leadwire.NormalizeAssignees(slices.Clone(assignees)), key: idempotencyKey}
+	o.visible, o.visibleArgs = visibility(ctx)
+	if u := leadwire.UserFromContext(ctx); u != nil {
+		o.actor = u.Email
+	}
 	if err := s.w.do(ctx, o); err != nil {
 		return nil, err
 	}
-	return s.FindLeadByID(ctx, leadID)
+	// The caller could see the lead when they changed it, and is shown
+	// it even when they just handed it on to somebody else.
+	return s.FindLeadByID(leadwire.NewContextWithUser(ctx, nil), leadID)
 }
 
 // assigneesChange is the details of an ActionAssigneesChanged activity:
@@ -30,12 +36,17 @@ type assigneesChange struct {
 	Notes  string              `json:"notes"`
 	Before []leadwire.Assignee `json:"assignees_before"`
 	After  []leadwire.Assignee `json:"assignees_after"`
+	Actor  string              `json:"actor,omitempty"`
 }
 
 // assigneesOp replaces the assignees of one lead.
 type assigneesOp struct {
 	leadID, key string
 	after       []leadwire.Assignee
+	actor       string // the email of the user making the change, if any
+	// visible is the caller's condition of visibility; see updateOp.
+	visible     string
+	visibleArgs []any
 }
 
 func (o *assigneesOp) apply(w *writer, now time.Time) error {
@@ -53,14 +64,18 @@ func (o *assigneesOp) apply(w *writer, now time.Time) error {
 	// so every other value of the payload keeps the text it was stored
 	// with, numbers included.
 	var before sql.NullString
-	err := w.conn.QueryRowContext(ctx, "SELECT json_extract(parsed_payload, '$.assignees') FROM leads WHERE id = ?", o.leadID).Scan(&before)
+	query, args := "SELECT json_extract(parsed_payload, '$.assignees') FROM leads WHERE id = ?", []any{o.leadID}
+	if o.visible != "" {
+		query, args = query+" AND "+o.visible, append(args, o.visibleArgs...)
+	}
+	err := w.conn.QueryRowContext(ctx, query, args...).Scan(&before)
 	if errors.Is(err, sql.ErrNoRows) {
 		return leadNotFound(o.leadID)
 	}
 	if err != nil {
 		return err
 	}
-	change := assigneesChange{After: o.after}
+	change := assigneesChange{After: o.after, Actor: o.actor}
 	if before.Valid {
 		if err := json.Unmarshal([]byte(before.String), &change.Before); err != nil {
 			return err
@@ -82,6 +97,17 @@ func (o *assigneesOp) apply(w *writer, now time.Time) error {
 	}
 	if err != nil {
 		return err
+	}
+	// The index of who the lead is assigned to follows the payload.
+	if _, err := w.conn.ExecContext(ctx, "DELETE FROM lead_assignees WHERE lead_id = ?", o.leadID); err != nil {
+		return err
+	}
+	for _, a := range o.after {
+		if k := leadwire.EmailKey(a.Email); k != "" {
+			if _, err := w.insertAssignee.Exec(k, o.leadID); err != nil {
+				return err
+			}
+		}
 	}
 	_, err = w.insertActivity.Exec(newID().String(), o.leadID, leadwire.ActionAssigneesChanged, string(details), now.UnixMilli(), o.key)
 	return err

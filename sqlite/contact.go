@@ -9,7 +9,8 @@ import (
 	"github.com/leadwire/leadwire"
 )
 
-// FindContactByID returns the contact with the given id.
+// FindContactByID returns the contact with the given id, when the caller
+// may see one of its leads; see leadwire.ContactService.
 func (s *Store) FindContactByID(ctx context.Context, id string) (*leadwire.Contact, error) {
 	key, ok := s.contactIDs.key(id)
 	if !ok {
@@ -17,8 +18,13 @@ func (s *Store) FindContactByID(ctx context.Context, id string) (*leadwire.Conta
 	}
 	c := leadwire.Contact{ID: id}
 	var created, updated int64
-	err := s.read.QueryRowContext(ctx, `SELECT brand, first_name, last_name, email, phone_number,
-		created_at, updated_at FROM contacts WHERE id = ?`, key).
+	// A contact is visible to the caller when one of its leads is.
+	query, args := `SELECT brand, first_name, last_name, email, phone_number,
+		created_at, updated_at FROM contacts WHERE id = ?`, []any{key}
+	if cond, arg := visibility(ctx); cond != "" {
+		query, args = query+" AND EXISTS (SELECT 1 FROM leads WHERE contact_id = contacts.id AND "+cond+")", append(args, arg...)
+	}
+	err := s.read.QueryRowContext(ctx, query, args...).
 		Scan(&c.Brand, &c.FirstName, &c.LastName, &c.Email, &c.PhoneNumber, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, leadwire.Errorf(leadwire.ENOTFOUND, "contact %q not found", id)

@@ -6,13 +6,17 @@ import (
 	"github.com/leadwire/leadwire"
 )
 
-// FindLeadByID returns the lead without its timeline; see
-// leadwire.LeadService.
+// FindLeadByID returns the lead without its timeline, when the caller may
+// see it; see leadwire.LeadService.
 func (s *Store) FindLeadByID(ctx context.Context, id string) (*leadwire.Lead, error) {
 	if !leadwire.IsCanonicalID(id) {
 		return nil, leadNotFound(id)
 	}
-	leads, _, err := s.queryLeads(ctx, s.read, "SELECT "+leadColumns+" FROM leads WHERE id = ?", id)
+	query, args := "SELECT "+leadColumns+" FROM leads WHERE id = ?", []any{id}
+	if cond, arg := visibility(ctx); cond != "" {
+		query, args = query+" AND "+cond, append(args, arg...)
+	}
+	leads, _, err := s.queryLeads(ctx, s.read, query, args...)
 	if err != nil {
 		return nil, err
 	}

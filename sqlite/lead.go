@@ -7,13 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/leadwire/leadwire"
 )
 
-const leadColumns = "rowid, id, channel_id, contact_id, created_at, parsed_payload, raw_payload"
+const leadColumns = "rowid, id, channel_id, contact_id, created_at, parsed_payload, raw_payload, status, responded_at"
 
 // CaptureLeads stores the leads of c once they are durable on disk; see
 // leadwire.LeadService.
@@ -31,6 +33,7 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 	}
 	for i, l := range c.Leads {
 		l.ID, l.ChannelID, l.ContactID, l.CreatedAt = o.leadIDs[i], o.channelID, s.contactIDs.public(o.contactKeys[i]), o.createdAt
+		l.Status, l.RespondedAt = leadwire.StatusNew, time.Time{}
 	}
 	return c.Leads, false, nil
 }
@@ -59,6 +62,12 @@ func (s *Store) prepareCapture(ctx context.Context, c *leadwire.Capture) (*captu
 			emailKey: leadwire.EmailKey(l.Payload.Email),
 			phoneKey: l.Payload.PhoneKey(),
 			contact:  contactFields(&l.Payload),
+			search:   ftsBody(&l.Payload),
+		}
+		for _, a := range l.Payload.Assignees {
+			if k := leadwire.EmailKey(a.Email); k != "" && !slices.Contains(o.leads[i].assignees, k) {
+				o.leads[i].assignees = append(o.leads[i].assignees, k)
+			}
 		}
 	}
 	return o, nil
@@ -69,6 +78,8 @@ type pendingLead struct {
 	parsed, raw        string
 	emailKey, phoneKey string
 	contact            [4]string // what the contact takes on, see contactFields
+	search             string    // what the lead is found by, see ftsBody
+	assignees          []string  // the email keys of its assignees
 }
 
 // captureOp stores the leads of one capture, or finds them stored before
@@ -99,6 +110,9 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 			o.replayed = &p
 			return nil
 		}
+		if m.wasErased(o.channelID, o.key, now) {
+			return leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used for a lead that has been erased; send a new key to capture it again", o.key)
+		}
 	}
 	at := now.UnixMilli()
 	o.createdAt = fromMillis(at)
@@ -115,12 +129,34 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 			first = id
 		}
 		o.leadIDs[i], o.contactKeys[i] = id.String(), contactKey
-		if _, err := w.insertLead.Exec(o.leadIDs[i], o.channelID, contactKey.String(), at, o.key, o.hash, l.parsed, l.raw); err != nil {
+		res, err := w.insertLead.Exec(o.leadIDs[i], o.channelID, contactKey.String(), at, o.key, o.hash, l.parsed, l.raw)
+		if err != nil {
+			return err
+		}
+		if err := w.indexLead(res, o.leadIDs[i], l); err != nil {
 			return err
 		}
 	}
 	if o.key != "" {
 		m.remember(pastCapture{key: key, hash: hash, at: at, firstLead: first, leads: int32(len(o.leads))})
+	}
+	return nil
+}
+
+// indexLead makes the lead just inserted with res findable: by its words
+// in the search index, under its rowid, and by its assignees' emails.
+func (w *writer) indexLead(res sql.Result, id string, l *pendingLead) error {
+	rowid, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	if _, err := w.insertSearch.Exec(rowid, l.search); err != nil {
+		return err
+	}
+	for _, k := range l.assignees {
+		if _, err := w.insertAssignee.Exec(k, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -207,6 +243,7 @@ type activityDetails struct {
 	Listing *leadwire.Listing `json:"listing,omitempty"`
 	Search  *leadwire.Search  `json:"search,omitempty"`
 	Notes   string            `json:"notes,omitempty"`
+	Actor   string            `json:"actor,omitempty"` // the email of the user who made a change
 	Raw     json.RawMessage   `json:"raw_payload,omitempty"`
 }
 
@@ -258,6 +295,7 @@ func scanActivity(row interface{ Scan(...any) error }, extra ...any) (*leadwire.
 		return nil, err
 	}
 	a.Listing, a.Search, a.Notes, a.Raw, a.CreatedAt = d.Listing, d.Search, d.Notes, d.Raw, fromMillis(created)
+	a.Actor = d.Actor
 	return a, nil
 }
 
@@ -283,13 +321,21 @@ func (s *Store) WalkLeads(ctx context.Context, f leadwire.LeadFilter, fn func(*l
 	if f.Limit < 0 {
 		return leadwire.Errorf(leadwire.EINVALID, "limit must not be negative")
 	}
-	var channelID string
 	if f.ChannelID != "" {
 		u, err := uuid.Parse(f.ChannelID)
 		if err != nil {
 			return nil // no channel has that id, so no lead either
 		}
-		channelID = u.String()
+		f.ChannelID = u.String()
+	}
+	if f.Cursor != "" {
+		return leadwire.Errorf(leadwire.EINVALID, "a walk lists every lead: it takes no cursor")
+	}
+	// The filters and the caller's visibility are those of SearchLeads,
+	// so that an export lists what the pages list.
+	where, args, err := s.conditions(ctx, f)
+	if err != nil {
+		return err
 	}
 	// Each chunk starts below the rowid the previous one ended at. Leads
 	// are only ever appended, so the walk lists the leads there were when
@@ -301,7 +347,7 @@ func (s *Store) WalkLeads(ctx context.Context, f leadwire.LeadFilter, fn func(*l
 			n = min(n, left)
 			left -= n
 		}
-		leads, last, err := s.readChunk(ctx, channelID, before, n)
+		leads, last, err := s.readChunk(ctx, where, args, before, n)
 		if err != nil {
 			return err
 		}
@@ -317,14 +363,12 @@ func (s *Store) WalkLeads(ctx context.Context, f leadwire.LeadFilter, fn func(*l
 	}
 }
 
-// readChunk returns up to n leads of the channel (any when channelID is
-// empty) with a rowid below before, newest first, each with its timeline,
-// and the rowid of the last one.
-func (s *Store) readChunk(ctx context.Context, channelID string, before int64, n int) ([]*leadwire.Lead, int64, error) {
-	query, args := "SELECT "+leadColumns+" FROM leads WHERE rowid < ?", []any{before}
-	if channelID != "" {
-		query, args = query+" AND channel_id = ?", append(args, channelID)
-	}
+// readChunk returns up to n leads meeting the conditions where with a
+// rowid below before, newest first, each with its timeline, and the rowid
+// of the last one.
+func (s *Store) readChunk(ctx context.Context, where []string, args []any, before int64, n int) ([]*leadwire.Lead, int64, error) {
+	query := "SELECT " + leadColumns + " FROM leads WHERE " + strings.Join(append(slices.Clip(where), "rowid < ?"), " AND ")
+	args = append(slices.Clip(args), before)
 	// rowid is the order the writer stored the leads in: newest first
 	// without an index of its own.
 	query, args = query+" ORDER BY rowid DESC LIMIT ?", append(args, n)
@@ -384,29 +428,45 @@ func (s *Store) leadsFrom(ctx context.Context, first string, n int) ([]*leadwire
 
 // queryLeads runs a query of leadColumns and returns its leads and the
 // rowid of the last one.
-func (s *Store) queryLeads(ctx context.Context, q interface {
+func (s *Store) queryLeads(ctx context.Context, q querier, query string, args ...any) ([]*leadwire.Lead, int64, error) {
+	leads, rowids, err := s.queryLeadRows(ctx, q, query, args...)
+	if err != nil || len(rowids) == 0 {
+		return leads, 0, err
+	}
+	return leads, rowids[len(rowids)-1], nil
+}
+
+type querier interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]*leadwire.Lead, int64, error) {
+}
+
+// queryLeadRows runs a query of leadColumns and returns its leads and
+// their rowids.
+func (s *Store) queryLeadRows(ctx context.Context, q querier, query string, args ...any) ([]*leadwire.Lead, []int64, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	var leads []*leadwire.Lead
-	var rowid int64
+	var rowids []int64
 	for rows.Next() {
 		l := new(leadwire.Lead)
 		var parsed, raw []byte
-		var created int64
+		var rowid, created, responded int64
 		var contactKey string
-		if err := rows.Scan(&rowid, &l.ID, &l.ChannelID, &contactKey, &created, &parsed, &raw); err != nil {
-			return nil, 0, err
+		if err := rows.Scan(&rowid, &l.ID, &l.ChannelID, &contactKey, &created, &parsed, &raw, &l.Status, &responded); err != nil {
+			return nil, nil, err
 		}
+		if responded != 0 {
+			l.RespondedAt = fromMillis(responded)
+		}
+		rowids = append(rowids, rowid)
 		if l.ContactID, err = s.contactIDs.publicOf(contactKey); err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		if err := json.Unmarshal(parsed, &l.Payload); err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		if len(raw) > 0 {
 			l.Raw = json.RawMessage(raw)
@@ -414,5 +474,5 @@ func (s *Store) queryLeads(ctx context.Context, q interface {
 		l.CreatedAt = fromMillis(created)
 		leads = append(leads, l)
 	}
-	return leads, rowid, rows.Err()
+	return leads, rowids, rows.Err()
 }

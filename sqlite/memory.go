@@ -3,8 +3,10 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/hex"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -37,6 +39,12 @@ type memory struct {
 
 	captures map[digest]int64    // number in past of the newest capture with a key
 	past     blocks[pastCapture] // the captures of the window, oldest first
+
+	// erased holds the idempotency keys of the window whose leads were
+	// erased (erasedKey), with when they were erased: a retry of such a
+	// capture must neither store the lead again nor answer with it. Empty
+	// almost always, so checking it costs captures nothing.
+	erased map[string]int64
 }
 
 // digest is a 128-bit hash; the zero digest stands for no value.
@@ -82,6 +90,7 @@ func newMemory() *memory {
 		seeds:    [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 		index:    [2]map[digest]int32{make(map[digest]int32), make(map[digest]int32)},
 		captures: make(map[digest]int64),
+		erased:   make(map[string]int64),
 	}
 }
 
@@ -128,6 +137,9 @@ func loadMemory(ctx context.Context, conn *sql.Conn, now time.Time) (*memory, er
 	}
 	if err := m.loadCaptures(ctx, conn, now); err != nil {
 		return nil, fmt.Errorf("loading idempotency keys: %w", err)
+	}
+	if err := m.loadErased(ctx, conn, now); err != nil {
+		return nil, fmt.Errorf("loading erased idempotency keys: %w", err)
 	}
 	return m, nil
 }
@@ -263,6 +275,47 @@ func (m *memory) loadCaptures(ctx context.Context, conn *sql.Conn, now time.Time
 		m.remember(recent[i])
 	}
 	return nil
+}
+
+// loadErased reads the idempotency keys of erased leads within the window.
+func (m *memory) loadErased(ctx context.Context, conn *sql.Conn, now time.Time) error {
+	rows, err := conn.QueryContext(ctx, "SELECT key_hash, created_at FROM erased_captures WHERE created_at > ?",
+		now.Add(-leadwire.IdempotencyWindow).UnixMilli())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var at int64
+		if err := rows.Scan(&k, &at); err != nil {
+			return err
+		}
+		m.erased[k] = at
+	}
+	return rows.Err()
+}
+
+// erasedKey is how erased_captures stores a channel's idempotency key: a
+// SHA-256, so that a key some site made of personal data is not kept.
+func erasedKey(channelID, key string) string {
+	h := sha256.Sum256([]byte(channelID + "\x00" + key))
+	return hex.EncodeToString(h[:])
+}
+
+// wasErased reports whether the capture with key on the channel had its
+// leads erased within the idempotency window before now.
+func (m *memory) wasErased(channelID, key string, now time.Time) bool {
+	if len(m.erased) == 0 {
+		return false
+	}
+	k := erasedKey(channelID, key)
+	at, ok := m.erased[k]
+	if ok && at <= now.Add(-leadwire.IdempotencyWindow).UnixMilli() {
+		delete(m.erased, k)
+		return false
+	}
+	return ok
 }
 
 // match returns the number of the contact with the email key or, failing

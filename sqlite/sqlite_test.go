@@ -15,12 +15,12 @@ import (
 
 // openTest opens a new store in t.TempDir whose clock reads storetest.Start
 // until set, and checks the file when t ends.
-func openTest(t *testing.T) (*Store, func(time.Time)) {
+func openTest(t testing.TB) (*Store, func(time.Time)) {
 	t.Helper()
 	return openTestAt(t, filepath.Join(t.TempDir(), "leadwire.db"))
 }
 
-func openTestAt(t *testing.T, path string) (*Store, func(time.Time)) {
+func openTestAt(t testing.TB, path string) (*Store, func(time.Time)) {
 	t.Helper()
 	s, err := Open(path)
 	if err != nil {
@@ -57,7 +57,7 @@ func TestStoreSmallChunks(t *testing.T) {
 	})
 }
 
-func mustCapture(t *testing.T, s *Store, c *leadwire.Capture) []*leadwire.Lead {
+func mustCapture(t testing.TB, s *Store, c *leadwire.Capture) []*leadwire.Lead {
 	t.Helper()
 	leads, _, err := s.CaptureLeads(context.Background(), c)
 	if err != nil {

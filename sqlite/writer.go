@@ -62,6 +62,8 @@ type writer struct {
 	insertLead     *sql.Stmt
 	insertActivity *sql.Stmt
 	findActivity   *sql.Stmt
+	insertSearch   *sql.Stmt
+	insertAssignee *sql.Stmt
 
 	// mem is loaded from the database by the first capture and dropped
 	// whenever a batch fails, since it may then hold rolled-back changes.
@@ -104,6 +106,8 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 			SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM leads WHERE id = ?2)`},
 		{&w.findActivity, `SELECT id, action, details, created_at FROM activities
 			WHERE lead_id = ? AND idempotency_key = ? AND idempotency_key != ''`},
+		{&w.insertSearch, `INSERT INTO leads_fts (rowid, body) VALUES (?, ?)`},
+		{&w.insertAssignee, `INSERT OR IGNORE INTO lead_assignees (email_key, lead_id) VALUES (?, ?)`},
 	} {
 		stmt, err := conn.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -227,13 +231,25 @@ func (w *writer) run(batch []*request) {
 		}
 		return nil
 	})
+	var after []int // the committers, answered once the others are
 	for i, r := range live {
-		if err != nil {
+		if _, ok := r.op.(committer); ok && err == nil && results[i] == nil {
+			after = append(after, i)
+		} else if err != nil {
 			r.done <- err
 		} else {
 			r.done <- results[i]
 		}
 	}
+	for _, i := range after {
+		live[i].done <- live[i].op.(committer).committed(w)
+	}
+}
+
+// committer is an op with work to do once its transaction is committed,
+// outside of any transaction, before its caller is answered.
+type committer interface {
+	committed(w *writer) error
 }
 
 // transact runs fn in one IMMEDIATE transaction and commits it. On any

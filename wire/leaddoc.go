@@ -110,6 +110,7 @@ type ActivityDoc struct {
 	Listing   *leadwire.Listing `json:"listing,omitempty"`
 	Search    *leadwire.Search  `json:"search,omitempty"`
 	Notes     string            `json:"notes,omitempty"`
+	Actor     string            `json:"actor,omitempty"` // the email of the user who made an API change
 	CreatedAt UnixTime          `json:"created_at"`
 	// RawPayload is the activity as received (absent for activities
 	// stored before it was kept).
@@ -125,6 +126,7 @@ func NewActivityDoc(a *leadwire.Activity) ActivityDoc {
 		Listing:    a.Listing,
 		Search:     a.Search,
 		Notes:      a.Notes,
+		Actor:      a.Actor,
 		CreatedAt:  UnixTime(a.CreatedAt),
 		RawPayload: a.Raw,
 	}

@@ -1,0 +1,241 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"math"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/leadwire/leadwire"
+)
+
+// DefaultSearchLimit and MaxSearchLimit bound a page of SearchLeads.
+const (
+	DefaultSearchLimit = 50
+	MaxSearchLimit     = 200
+)
+
+// maxQueryWords bounds the words of a search, so that one request cannot
+// ask the index for hundreds of lookups.
+const maxQueryWords = 16
+
+// visibility returns the condition on the leads table (columns id and
+// channel_id) that keeps the leads the user of ctx may see, with its
+// arguments: nothing for an owner or for no user (the command line, the
+// public routes); for anyone else, the leads with an assignee of their
+// email and the leads of the channels they are a member of. Any role but
+// owner is treated as an agent, so an unknown role sees less, not more.
+func visibility(ctx context.Context) (string, []any) {
+	u := leadwire.UserFromContext(ctx)
+	if u == nil || u.Role == leadwire.RoleOwner {
+		return "", nil
+	}
+	return `(id IN (SELECT lead_id FROM lead_assignees WHERE email_key = ?)
+		OR channel_id IN (SELECT channel_id FROM channel_members WHERE user_id = ?))`,
+		[]any{leadwire.EmailKey(u.Email), u.ID}
+}
+
+// SearchLeads returns one page of the leads f selects that the caller may
+// see; see leadwire.LeadService.
+func (s *Store) SearchLeads(ctx context.Context, f leadwire.LeadFilter) ([]*leadwire.Lead, string, error) {
+	limit := f.Limit
+	switch {
+	case limit == 0:
+		limit = DefaultSearchLimit
+	case limit < 0 || limit > MaxSearchLimit:
+		return nil, "", leadwire.Errorf(leadwire.EINVALID, "limit %d is not between 1 and %d", limit, MaxSearchLimit)
+	}
+	before := int64(math.MaxInt64)
+	if f.Cursor != "" {
+		var err error
+		if before, err = parseCursor(f.Cursor); err != nil {
+			return nil, "", err
+		}
+	}
+	where, args, err := s.conditions(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	// Pages end below a rowid, and new leads only ever get larger ones: a
+	// page after the first lists the same leads however many arrive.
+	where, args = append(where, "rowid < ?"), append(args, before)
+	// One more than the page, to know whether another page follows.
+	query := "SELECT " + leadColumns + " FROM leads WHERE " + strings.Join(where, " AND ") + " ORDER BY rowid DESC LIMIT ?"
+	leads, rowids, err := s.queryLeadRows(ctx, s.read, query, append(args, limit+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(leads) <= limit {
+		return leads, "", nil
+	}
+	return leads[:limit], formatCursor(rowids[limit-1]), nil
+}
+
+// conditions returns the conditions on the leads table that select the
+// leads of f (but its limit and cursor) the caller may see, with their
+// arguments.
+func (s *Store) conditions(ctx context.Context, f leadwire.LeadFilter) (where []string, args []any, err error) {
+	add := func(cond string, arg ...any) {
+		where, args = append(where, cond), append(args, arg...)
+	}
+	if f.ChannelID != "" {
+		if !leadwire.IsCanonicalID(f.ChannelID) {
+			return nil, nil, leadwire.Errorf(leadwire.EINVALID, "channel %q is not a channel id", f.ChannelID)
+		}
+		add("channel_id = ?", f.ChannelID)
+	}
+	if f.ContactID != "" {
+		key, ok := s.contactIDs.key(f.ContactID)
+		if !ok {
+			return nil, nil, leadwire.Errorf(leadwire.EINVALID, "contact %q is not a contact id", f.ContactID)
+		}
+		add("contact_id = ?", key)
+	}
+	if f.Status != "" {
+		if !slices.Contains(leadwire.Statuses, f.Status) {
+			return nil, nil, leadwire.Errorf(leadwire.EINVALID, "status %q is not one of %s", f.Status, strings.Join(leadwire.Statuses, ", "))
+		}
+		add("status = ?", f.Status)
+	}
+	if f.Assignee != "" {
+		add("id IN (SELECT lead_id FROM lead_assignees WHERE email_key = ?)", leadwire.EmailKey(f.Assignee))
+	}
+	if f.Tag != "" {
+		add("EXISTS (SELECT 1 FROM json_each(parsed_payload, '$.tag') WHERE value = ?)", f.Tag)
+	}
+	if !f.Since.IsZero() {
+		add("created_at >= ?", f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		add("created_at < ?", f.Until.UnixMilli())
+	}
+	if f.Query != "" {
+		match, err := ftsQuery(f.Query)
+		if err != nil {
+			return nil, nil, err
+		}
+		add("rowid IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ?)", match)
+	}
+	if cond, arg := visibility(ctx); cond != "" {
+		add(cond, arg...)
+	}
+	return where, args, nil
+}
+
+// formatCursor returns the cursor of the page after the lead with rowid:
+// the rowid in 8 bytes, base64url. Opaque to clients, so that what it holds
+// can change.
+func formatCursor(rowid int64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(rowid))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// parseCursor returns the rowid of a cursor formatCursor made. Only the
+// exact text it makes is accepted, so that a cursor has one spelling.
+func parseCursor(cursor string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || len(b) != 8 {
+		return 0, leadwire.Errorf(leadwire.EINVALID, "cursor %q is not a cursor of this API: pass the next value of a page as it is", cursor)
+	}
+	rowid := int64(binary.BigEndian.Uint64(b))
+	if rowid <= 0 || formatCursor(rowid) != cursor {
+		return 0, leadwire.Errorf(leadwire.EINVALID, "cursor %q is not a cursor of this API: pass the next value of a page as it is", cursor)
+	}
+	return rowid, nil
+}
+
+// ftsQuery turns what someone typed into an FTS5 query: every word must
+// match the start of a word of the lead. A query of digits and the signs
+// phone numbers are written with is one number, matched however the lead's
+// number was written (see ftsBody). Each word is quoted, so nothing typed
+// is read as FTS5 syntax.
+func ftsQuery(q string) (string, error) {
+	if len(q) > 200 {
+		return "", leadwire.Errorf(leadwire.EINVALID, "q is %d bytes long, more than 200", len(q))
+	}
+	var words []string
+	if d := phoneDigits(q); d != "" {
+		words = []string{d}
+	} else {
+		words = strings.FieldsFunc(q, isSeparator)
+	}
+	if len(words) == 0 {
+		return "", leadwire.Errorf(leadwire.EINVALID, "q %q has no letters or digits to search for", q)
+	}
+	if len(words) > maxQueryWords {
+		return "", leadwire.Errorf(leadwire.EINVALID, "q has %d words, more than %d", len(words), maxQueryWords)
+	}
+	for i, w := range words {
+		words[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"*`
+	}
+	return strings.Join(words, " "), nil
+}
+
+// isSeparator reports whether r separates words. It is a superset of what
+// FTS5's unicode61 tokenizer separates words with (everything but letters,
+// numbers and private-use characters), so that a word of a query is never
+// several words to the index, which would make it a phrase.
+func isSeparator(r rune) bool {
+	return !unicode.IsLetter(r) && !unicode.IsNumber(r)
+}
+
+// phoneDigits returns the digits of q when q is written like a phone number
+// (digits, spaces and "+-().", with at least 4 digits), else "". A leading
+// country code 1 goes, so "+1 214-555-0100" finds what "214-555-0100" does.
+func phoneDigits(q string) string {
+	var b strings.Builder
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case strings.ContainsRune(" +-().", r):
+		default:
+			return ""
+		}
+	}
+	d := b.String()
+	if len(d) < 4 {
+		return ""
+	}
+	if len(d) == 11 && d[0] == '1' {
+		d = d[1:]
+	}
+	return d
+}
+
+// ftsBody returns the text a lead is found by: its names, email, note,
+// message and address, and its phone number's digits together with their
+// last ten and last seven, so that a search for "5550100" or
+// "214-555-0100" finds +12145550100 (a search matches word starts only).
+func ftsBody(p *leadwire.Payload) string {
+	parts := []string{p.FirstName, p.LastName, p.Email, p.Note}
+	if m, ok := p.Extra["message"].(string); ok {
+		parts = append(parts, m)
+	}
+	if a := p.Address; a != nil {
+		parts = append(parts, a.Text, a.StreetAddress)
+		for _, part := range a.Parts() {
+			parts = append(parts, *part.Value)
+		}
+	}
+	for _, phone := range []string{p.PhoneNumber, p.PhoneNumberOriginal} {
+		var b strings.Builder
+		for _, r := range phone {
+			if r >= '0' && r <= '9' {
+				b.WriteRune(r)
+			}
+		}
+		d := b.String()
+		parts = append(parts, d)
+		for _, n := range []int{10, 7} {
+			if len(d) > n {
+				parts = append(parts, d[len(d)-n:])
+			}
+		}
+	}
+	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), " ")
+}
