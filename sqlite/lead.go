@@ -62,7 +62,6 @@ func (s *Store) prepareCapture(ctx context.Context, c *leadwire.Capture) (*captu
 			emailKey: leadwire.EmailKey(l.Payload.Email),
 			phoneKey: l.Payload.PhoneKey(),
 			contact:  contactFields(&l.Payload),
-			search:   ftsBody(&l.Payload),
 		}
 		for _, a := range l.Payload.Assignees {
 			if k := leadwire.EmailKey(a.Email); k != "" && !slices.Contains(o.leads[i].assignees, k) {
@@ -78,7 +77,6 @@ type pendingLead struct {
 	parsed, raw        string
 	emailKey, phoneKey string
 	contact            [4]string // what the contact takes on, see contactFields
-	search             string    // what the lead is found by, see ftsBody
 	assignees          []string  // the email keys of its assignees
 }
 
@@ -129,11 +127,10 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 			first = id
 		}
 		o.leadIDs[i], o.contactKeys[i] = id.String(), contactKey
-		res, err := w.insertLead.Exec(o.leadIDs[i], o.channelID, contactKey.String(), at, o.key, o.hash, l.parsed, l.raw)
-		if err != nil {
+		if _, err := w.insertLead.Exec(o.leadIDs[i], o.channelID, contactKey.String(), at, o.key, o.hash, l.parsed, l.raw); err != nil {
 			return err
 		}
-		if err := w.indexLead(res, o.leadIDs[i], l); err != nil {
+		if err := w.indexLead(o.leadIDs[i], l); err != nil {
 			return err
 		}
 	}
@@ -143,15 +140,15 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 	return nil
 }
 
-// indexLead makes the lead just inserted with res findable: by its words
-// in the search index, under its rowid, and by its assignees' emails.
-func (w *writer) indexLead(res sql.Result, id string, l *pendingLead) error {
-	rowid, err := res.LastInsertId()
-	if err != nil {
-		return err
-	}
-	if _, err := w.insertSearch.Exec(rowid, l.search); err != nil {
-		return err
+// indexLead makes the lead just inserted findable by its assignees'
+// emails, and tells the writer that the search index is behind (see
+// indexSearch): indexing the words of each lead here cost a third of the
+// new-visitor capture rate.
+func (w *writer) indexLead(id string, l *pendingLead) error {
+	w.stored++
+	if !w.searchBehind.Load() {
+		w.behindSince = time.Now()
+		w.searchBehind.Store(true)
 	}
 	for _, k := range l.assignees {
 		if _, err := w.insertAssignee.Exec(k, id); err != nil {

@@ -117,6 +117,9 @@ func (s *Store) conditions(ctx context.Context, f leadwire.LeadFilter) (where []
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := s.searchable(ctx); err != nil {
+			return nil, nil, err
+		}
 		add("rowid IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ?)", match)
 	}
 	if cond, arg := visibility(ctx); cond != "" {
@@ -151,7 +154,7 @@ func parseCursor(cursor string) (int64, error) {
 // ftsQuery turns what someone typed into an FTS5 query: every word must
 // match the start of a word of the lead. A query of digits and the signs
 // phone numbers are written with is one number, matched however the lead's
-// number was written (see ftsBody). Each word is quoted, so nothing typed
+// number was written (see indexSearchQuery). Each word is quoted, so nothing typed
 // is read as FTS5 syntax.
 func ftsQuery(q string) (string, error) {
 	if len(q) > 200 {
@@ -205,37 +208,4 @@ func phoneDigits(q string) string {
 		d = d[1:]
 	}
 	return d
-}
-
-// ftsBody returns the text a lead is found by: its names, email, note,
-// message and address, and its phone number's digits together with their
-// last ten and last seven, so that a search for "5550100" or
-// "214-555-0100" finds +12145550100 (a search matches word starts only).
-func ftsBody(p *leadwire.Payload) string {
-	parts := []string{p.FirstName, p.LastName, p.Email, p.Note}
-	if m, ok := p.Extra["message"].(string); ok {
-		parts = append(parts, m)
-	}
-	if a := p.Address; a != nil {
-		parts = append(parts, a.Text, a.StreetAddress)
-		for _, part := range a.Parts() {
-			parts = append(parts, *part.Value)
-		}
-	}
-	for _, phone := range []string{p.PhoneNumber, p.PhoneNumberOriginal} {
-		var b strings.Builder
-		for _, r := range phone {
-			if r >= '0' && r <= '9' {
-				b.WriteRune(r)
-			}
-		}
-		d := b.String()
-		parts = append(parts, d)
-		for _, n := range []int{10, 7} {
-			if len(d) > n {
-				parts = append(parts, d[len(d)-n:])
-			}
-		}
-	}
-	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), " ")
 }

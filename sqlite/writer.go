@@ -51,6 +51,13 @@ type writer struct {
 	// of the first capture. Health reads both.
 	busySince atomic.Int64
 	loading   atomic.Bool
+	// searchBehind is true while leads may be missing from the search
+	// index, and behindSince (the writer's own) since when; see
+	// indexSearch.
+	searchBehind atomic.Bool
+	behindSince  time.Time
+	indexFailed  time.Time // when indexing last failed: it waits a second
+	stored       int64     // how many leads the writer has stored
 
 	requests chan *request
 	stopping chan struct{}
@@ -62,7 +69,7 @@ type writer struct {
 	insertLead     *sql.Stmt
 	insertActivity *sql.Stmt
 	findActivity   *sql.Stmt
-	insertSearch   *sql.Stmt
+	indexSearch    *sql.Stmt
 	insertAssignee *sql.Stmt
 
 	// mem is loaded from the database by the first capture and dropped
@@ -82,6 +89,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 		stopping: make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
+	w.searchBehind.Store(true) // leads stored by an earlier version or lost with a failed batch
 	for _, p := range []struct {
 		stmt  **sql.Stmt
 		query string
@@ -106,7 +114,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 			SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM leads WHERE id = ?2)`},
 		{&w.findActivity, `SELECT id, action, details, created_at FROM activities
 			WHERE lead_id = ? AND idempotency_key = ? AND idempotency_key != ''`},
-		{&w.insertSearch, `INSERT INTO leads_fts (rowid, body) VALUES (?, ?)`},
+		{&w.indexSearch, indexSearchQuery},
 		{&w.insertAssignee, `INSERT OR IGNORE INTO lead_assignees (email_key, lead_id) VALUES (?, ?)`},
 	} {
 		stmt, err := conn.PrepareContext(ctx, p.query)
@@ -160,25 +168,45 @@ func (w *writer) loop() {
 	defer close(w.stopped)
 	batch := make([]*request, 0, w.maxBatch)
 	for {
+		var r *request
 		select {
-		case r := <-w.requests:
-			// Let the handlers that are ready to run reach the queue first.
-			// Commits cost the same whatever their size, so the writer is
-			// the bottleneck and fuller batches are what raise throughput:
-			// under the HTTP load test this yield takes batches from about
-			// 5 to 13 requests and throughput up by a sixth.
-			runtime.Gosched()
-			w.run(w.collect(append(batch[:0], r)))
+		case r = <-w.requests:
 		case <-w.stopping:
-			// Whoever is already waiting still gets written.
-			for {
-				batch = w.collect(batch[:0])
-				if len(batch) == 0 {
-					return
-				}
-				w.run(batch)
+			w.drain(batch)
+			return
+		default:
+			if w.searchDue() {
+				w.catchUpSearch() // nobody is waiting
+				continue
+			}
+			select {
+			case r = <-w.requests:
+			case <-w.stopping:
+				w.drain(batch)
+				return
 			}
 		}
+		// Let the handlers that are ready to run reach the queue first.
+		// Commits cost the same whatever their size, so the writer is the
+		// bottleneck and fuller batches are what raise throughput: under
+		// the HTTP load test this yield takes batches from about 5 to 13
+		// requests and throughput up by a sixth.
+		runtime.Gosched()
+		w.run(w.collect(append(batch[:0], r)))
+		if w.searchDue() && time.Since(w.behindSince) > maxSearchLag {
+			w.catchUpSearch() // under constant load
+		}
+	}
+}
+
+// drain writes whoever is already waiting when the writer stops.
+func (w *writer) drain(batch []*request) {
+	for {
+		batch = w.collect(batch[:0])
+		if len(batch) == 0 {
+			return
+		}
+		w.run(batch)
 	}
 }
 
@@ -284,6 +312,7 @@ func (w *writer) transact(ctx context.Context, fn func(now time.Time) error) err
 		// error of this ROLLBACK then says so and tells nothing new.
 		w.conn.ExecContext(ctx, "ROLLBACK")
 		w.mem = nil
+		w.searchBehind.Store(true) // the batch may have indexed leads committed before
 	}
 	return storageFault(err)
 }
