@@ -146,10 +146,7 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 // new-visitor capture rate.
 func (w *writer) indexLead(id string, l *pendingLead) error {
 	w.stored++
-	if !w.searchBehind.Load() {
-		w.behindSince = time.Now()
-		w.searchBehind.Store(true)
-	}
+	w.searchBehind.Store(true)
 	for _, k := range l.assignees {
 		if _, err := w.insertAssignee.Exec(k, id); err != nil {
 			return err
