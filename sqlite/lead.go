@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/leadwire/leadwire"
 )
 
-const leadColumns = "rowid, id, channel_id, contact_id, created_at, parsed_payload, raw_payload, status, responded_at"
+const leadColumns = "leads.rowid, id, channel_id, contact_id, created_at, parsed_payload, raw_payload, status, responded_at"
 
 // CaptureLeads stores the leads of c once they are durable on disk; see
 // leadwire.LeadService.
@@ -327,7 +326,7 @@ func (s *Store) WalkLeads(ctx context.Context, f leadwire.LeadFilter, fn func(*l
 	}
 	// The filters and the caller's visibility are those of SearchLeads,
 	// so that an export lists what the pages list.
-	where, args, err := s.conditions(ctx, f)
+	sel, err := s.selection(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -341,7 +340,7 @@ func (s *Store) WalkLeads(ctx context.Context, f leadwire.LeadFilter, fn func(*l
 			n = min(n, left)
 			left -= n
 		}
-		leads, last, err := s.readChunk(ctx, where, args, before, n)
+		leads, last, err := s.readChunk(ctx, sel, before, n)
 		if err != nil {
 			return err
 		}
@@ -357,15 +356,12 @@ func (s *Store) WalkLeads(ctx context.Context, f leadwire.LeadFilter, fn func(*l
 	}
 }
 
-// readChunk returns up to n leads meeting the conditions where with a
-// rowid below before, newest first, each with its timeline, and the rowid
-// of the last one.
-func (s *Store) readChunk(ctx context.Context, where []string, args []any, before int64, n int) ([]*leadwire.Lead, int64, error) {
-	query := "SELECT " + leadColumns + " FROM leads WHERE " + strings.Join(append(slices.Clip(where), "rowid < ?"), " AND ")
-	args = append(slices.Clip(args), before)
+// readChunk returns up to n leads of sel with a rowid below before, newest
+// first, each with its timeline, and the rowid of the last one.
+func (s *Store) readChunk(ctx context.Context, sel selection, before int64, n int) ([]*leadwire.Lead, int64, error) {
 	// rowid is the order the writer stored the leads in: newest first
 	// without an index of its own.
-	query, args = query+" ORDER BY rowid DESC LIMIT ?", append(args, n)
+	query, args := sel.query(before, n)
 
 	// One read transaction, so the timelines belong to the same snapshot
 	// as the leads.

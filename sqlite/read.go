@@ -55,16 +55,15 @@ func (s *Store) SearchLeads(ctx context.Context, f leadwire.LeadFilter) ([]*lead
 			return nil, "", err
 		}
 	}
-	where, args, err := s.conditions(ctx, f)
+	sel, err := s.selection(ctx, f)
 	if err != nil {
 		return nil, "", err
 	}
 	// Pages end below a rowid, and new leads only ever get larger ones: a
-	// page after the first lists the same leads however many arrive.
-	where, args = append(where, "rowid < ?"), append(args, before)
-	// One more than the page, to know whether another page follows.
-	query := "SELECT " + leadColumns + " FROM leads WHERE " + strings.Join(where, " AND ") + " ORDER BY rowid DESC LIMIT ?"
-	leads, rowids, err := s.queryLeadRows(ctx, s.read, query, append(args, limit+1)...)
+	// page after the first lists the same leads however many arrive. One
+	// more than the page tells whether another page follows.
+	query, args := sel.query(before, limit+1)
+	leads, rowids, err := s.queryLeadRows(ctx, s.read, query, args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -74,10 +73,57 @@ func (s *Store) SearchLeads(ctx context.Context, f leadwire.LeadFilter) ([]*lead
 	return leads[:limit], formatCursor(rowids[limit-1]), nil
 }
 
+// selection is a query of leads, newest first.
+type selection struct {
+	// from is the table, or the join, and key the rowid the leads are
+	// ordered and paged by: that of the search index when there is a
+	// query, which then lists its matches newest first by itself, however
+	// many there are, instead of all of them being collected and sorted.
+	from, key string
+	where     []string
+	args      []any
+}
+
+// query returns the query of up to n leads below the rowid before.
+func (sel selection) query(before int64, n int) (string, []any) {
+	where := append(slices.Clip(sel.where), sel.key+" < ?")
+	return "SELECT " + leadColumns + " FROM " + sel.from + " WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY " + sel.key + " DESC LIMIT ?", append(slices.Clip(sel.args), before, n)
+}
+
+// selection returns the selection of the leads of f (but its limit and
+// cursor) the caller may see.
+func (s *Store) selection(ctx context.Context, f leadwire.LeadFilter) (selection, error) {
+	sel := selection{from: "leads", key: "leads.rowid"}
+	where, args, err := s.conditions(ctx, f)
+	if err != nil {
+		return sel, err
+	}
+	if f.Query != "" {
+		match, err := ftsQuery(f.Query)
+		if err != nil {
+			return sel, err
+		}
+		if err := s.searchable(ctx); err != nil {
+			return sel, err
+		}
+		sel.from, sel.key = "leads_fts JOIN leads ON leads.rowid = leads_fts.rowid", "leads_fts.rowid"
+		where, args = append([]string{"leads_fts MATCH ?"}, where...), append([]any{match}, args...)
+	}
+	sel.where, sel.args = where, args
+	return sel, nil
+}
+
 // conditions returns the conditions on the leads table that select the
-// leads of f (but its limit and cursor) the caller may see, with their
-// arguments.
+// leads of f (but its query, limit and cursor) the caller may see, with
+// their arguments.
 func (s *Store) conditions(ctx context.Context, f leadwire.LeadFilter) (where []string, args []any, err error) {
+	if f.Query != "" {
+		// Checked first, so that a bad query is refused whatever else.
+		if _, err := ftsQuery(f.Query); err != nil {
+			return nil, nil, err
+		}
+	}
 	add := func(cond string, arg ...any) {
 		where, args = append(where, cond), append(args, arg...)
 	}
@@ -111,16 +157,6 @@ func (s *Store) conditions(ctx context.Context, f leadwire.LeadFilter) (where []
 	}
 	if !f.Until.IsZero() {
 		add("created_at < ?", f.Until.UnixMilli())
-	}
-	if f.Query != "" {
-		match, err := ftsQuery(f.Query)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := s.searchable(ctx); err != nil {
-			return nil, nil, err
-		}
-		add("rowid IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ?)", match)
 	}
 	if cond, arg := visibility(ctx); cond != "" {
 		add(cond, arg...)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/leadwire/leadwire"
@@ -206,4 +207,32 @@ func FuzzSearchQuery(f *testing.F) {
 			t.Fatalf("SearchLeads(q %q): %v", q, err)
 		}
 	})
+}
+
+// TestIdleWriterIndexes checks that the writer indexes new leads for
+// search by itself once captures stop, without a search asking.
+func TestIdleWriterIndexes(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	ch := &leadwire.Channel{Name: "Site"}
+	if err := s.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: leadwire.Payload{FirstName: "Idle"}}}})
+	}
+	deadline := time.Now().Add(time.Second)
+	for {
+		var n int
+		if err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM leads_fts WHERE leads_fts MATCH 'idle'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 3 && !s.w.searchBehind.Load() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a second after the captures %d of 3 leads are indexed", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
