@@ -15,6 +15,7 @@ const (
 	EUNSUPPORTED  = "unsupported_media_type" // the content type cannot be decoded (415)
 	EFORBIDDEN    = "forbidden"              // the origin is not allowed to post to the channel, or the user may not do this (403)
 	EUNAUTHORIZED = "unauthorized"           // no valid credential: a missing, revoked or unknown token or session, a wrong password (401)
+	ETOOMANY      = "too_many_requests"      // too many failed sign-ins from this account or address; retry later (429)
 	EUNAVAILABLE  = "unavailable"            // the store cannot take writes now (disk full, read-only, starting); retry later (503)
 	EINTERNAL     = "internal"               // anything else; never caused by the client (500)
 )

@@ -23,6 +23,9 @@ const (
 // MinPasswordLength is the shortest password a user may have.
 const MinPasswordLength = 8
 
+// SessionLifetime is how long an inbox session lasts from sign-in.
+const SessionLifetime = 30 * 24 * time.Hour
+
 // User is a person who signs in to work leads: an agent or an owner of the
 // brokerage.
 type User struct {
@@ -109,8 +112,9 @@ type UserService interface {
 	// records that the token was used. Errors: EUNAUTHORIZED.
 	UserByToken(ctx context.Context, secret string) (*User, error)
 
-	// CreateSession starts an inbox session for a user and returns its
-	// secret (the session cookie's value).
+	// CreateSession starts an inbox session of SessionLifetime for a user
+	// and returns its secret (the session cookie's value). Errors:
+	// EUNAUTHORIZED for an unknown or disabled user.
 	CreateSession(ctx context.Context, userID string) (secret string, err error)
 	// UserBySession returns the enabled user of a live session. Errors:
 	// EUNAUTHORIZED for an unknown, ended or expired session.

@@ -15,6 +15,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/sdk"
@@ -44,6 +45,9 @@ type Config struct {
 	Channels leadwire.ChannelService
 	// Users authenticates the /api routes; nil refuses every credential.
 	Users leadwire.UserService
+	// SecureCookies sets Secure on the session cookie of requests that
+	// came over plain HTTP too: behind a proxy that terminates TLS.
+	SecureCookies bool
 	// DemoChannelID is the channel the demo page at / posts to.
 	DemoChannelID string
 	// MaxBody limits request bodies; 0 means DefaultMaxBody.
@@ -60,8 +64,9 @@ type Config struct {
 
 // Server serves the lead-capture API.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg    Config
+	mux    *http.ServeMux
+	logins *loginLimiter
 }
 
 // route is one entry of the API. The same table builds the mux and is
@@ -79,7 +84,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), logins: newLoginLimiter(time.Now)}
 	for _, r := range s.routes() {
 		s.mux.HandleFunc(r.pattern, s.dispatch(r))
 	}
@@ -198,6 +203,7 @@ var statusOf = map[string]int{
 	leadwire.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	leadwire.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	leadwire.EUNAUTHORIZED: http.StatusUnauthorized,
+	leadwire.ETOOMANY:      http.StatusTooManyRequests,
 	leadwire.EINTERNAL:     http.StatusInternalServerError,
 }
 

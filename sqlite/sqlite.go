@@ -65,6 +65,10 @@ type Store struct {
 
 	health healthCache
 
+	// tokenUses holds, by token id, the last-used time last written
+	// (Unix milliseconds); see tokenUsed.
+	tokenUses sync.Map
+
 	closeOnce sync.Once
 	closeErr  error
 }

@@ -1,9 +1,16 @@
 // Command leadwire runs the lead-capture server and manages its database.
 //
-//	leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--write-timeout 10s]
+//	leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--write-timeout 10s] [--secure-cookies]
 //	leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
 //	leadwire channel list --db PATH [--json]
 //	leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
+//	leadwire channel add-member --db PATH --channel ID --email EMAIL
+//	leadwire user create --db PATH --email EMAIL [--name NAME] [--role owner|agent] --password-stdin
+//	leadwire user list --db PATH [--json]
+//	leadwire user disable --db PATH --email EMAIL
+//	leadwire token create --db PATH --user EMAIL --name NAME
+//	leadwire token list --db PATH [--json]
+//	leadwire token revoke --db PATH --name NAME
 package main
 
 import (
@@ -21,10 +28,17 @@ import (
 const usage = `leadwire captures leads from website forms into a CRM database.
 
 Usage:
-  leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--write-timeout 10s]
+  leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--write-timeout 10s] [--secure-cookies]
   leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
   leadwire channel list --db PATH [--json]
   leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
+  leadwire channel add-member --db PATH --channel ID --email EMAIL
+  leadwire user create --db PATH --email EMAIL [--name NAME] [--role owner|agent] --password-stdin
+  leadwire user list --db PATH [--json]
+  leadwire user disable --db PATH --email EMAIL
+  leadwire token create --db PATH --user EMAIL --name NAME
+  leadwire token list --db PATH [--json]
+  leadwire token revoke --db PATH --name NAME
 
 Run "leadwire COMMAND --help" for the flags of a command.
 `
@@ -44,10 +58,17 @@ func main() {
 // run dispatches to the command named by args.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"serve":          serve,
-		"channel create": channelCreate,
-		"channel list":   channelList,
-		"leads list":     leadsList,
+		"serve":              serve,
+		"channel create":     channelCreate,
+		"channel list":       channelList,
+		"leads list":         leadsList,
+		"user create":        userCreate,
+		"user list":          userList,
+		"user disable":       userDisable,
+		"token create":       tokenCreate,
+		"token list":         tokenList,
+		"token revoke":       tokenRevoke,
+		"channel add-member": channelAddMember,
 	}
 	for n := 2; n >= 1; n-- {
 		if len(args) >= n {

@@ -27,9 +27,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	maxLeads := fs.Int("max-leads", wire.DefaultMaxLeads, "most leads one request (an XML lead list) may create (env LEADWIRE_MAX_LEADS)")
 	writeTimeout := fs.Duration("write-timeout", sqlite.DefaultWriteTimeout,
 		"longest a capture waits to be stored before it answers 503 (env LEADWIRE_WRITE_TIMEOUT)")
+	secureCookies := fs.Bool("secure-cookies", false,
+		"send the session cookie over HTTPS only, behind a proxy that terminates TLS (env LEADWIRE_SECURE_COOKIES)")
 	if err := parse(fs, args, stdout, map[string]string{
 		"addr": "LEADWIRE_ADDR", "db": "LEADWIRE_DB", "max-body": "LEADWIRE_MAX_BODY", "max-leads": "LEADWIRE_MAX_LEADS",
-		"write-timeout": "LEADWIRE_WRITE_TIMEOUT",
+		"write-timeout": "LEADWIRE_WRITE_TIMEOUT", "secure-cookies": "LEADWIRE_SECURE_COOKIES",
 	}); err != nil {
 		return err
 	}
@@ -56,6 +58,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// No owner yet: a one-time link lets the first person set one up,
+	// rather than a default password anyone could try. Each start makes a
+	// new one. Failing to store it (a full disk) must not keep the server
+	// from taking leads.
+	setupSecret, needsOwner, setupErr := store.OwnerSetupLink(ctx)
 	// The claim loads the writer's memory in the background (seconds for
 	// a million contacts): the port opens at once, /healthz says
 	// "starting" and captures wait for the load within the write timeout.
@@ -72,6 +79,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "db", *dbPath, "demo", base+"/",
 		"channel", ch.ID, "capture_url", base+"/leads/channels/"+ch.ID+"/webhook")
+	if setupErr != nil {
+		log.Error("cannot make the owner setup link; restart to try again, or use leadwire user create --role owner", "err", setupErr)
+	}
+	if needsOwner {
+		log.Warn("no owner yet: open the one-time setup link to create the owner account (or POST its token to /api/setup); "+
+			"it works once, and only until the server restarts", "setup_url", base+"/inbox/setup?token="+setupSecret)
+	}
 	go func() {
 		<-store.Ready()
 		if err := store.ReadyErr(); err != nil {
@@ -83,8 +97,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	srv := &http.Server{
 		Handler: server.New(server.Config{
-			Leads: store, Channels: store, DemoChannelID: ch.ID, MaxBody: *maxBody, MaxLeads: *maxLeads,
-			Health: store.Health, Logger: log,
+			Leads: store, Channels: store, Users: store, DemoChannelID: ch.ID, MaxBody: *maxBody, MaxLeads: *maxLeads,
+			SecureCookies: *secureCookies, Health: store.Health, Logger: log,
 		}),
 		MaxHeaderBytes:    server.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,

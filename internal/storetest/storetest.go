@@ -24,6 +24,7 @@ type Store interface {
 	leadwire.LeadService
 	leadwire.ChannelService
 	leadwire.ContactService
+	leadwire.UserService
 }
 
 // Open returns a new, empty store that is closed when t ends, and a

@@ -44,7 +44,7 @@ func Start(t testing.TB, configure ...func(*server.Config)) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := server.Config{Leads: store, Channels: store, DemoChannelID: ch.ID, Health: store.Health}
+	cfg := server.Config{Leads: store, Channels: store, Users: store, DemoChannelID: ch.ID, Health: store.Health}
 	for _, c := range configure {
 		c(&cfg)
 	}
@@ -107,4 +107,23 @@ func (s *Server) NewChannel(t testing.TB, c leadwire.Channel) string {
 		t.Fatal(err)
 	}
 	return c.ID
+}
+
+// Password is the password of the users NewUser creates.
+const Password = "correct horse battery staple"
+
+// NewUser creates a user with Password (an agent unless u.Role says
+// otherwise) and an API token for them named after their email, and
+// returns the user and the token's secret, for Authorization: Bearer.
+func (s *Server) NewUser(t testing.TB, u leadwire.User) (*leadwire.User, string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Store.CreateUser(ctx, &u, Password); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := s.Store.CreateToken(ctx, u.Email, u.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &u, token
 }
