@@ -145,6 +145,11 @@ func (s *Store) conditions(ctx context.Context, f leadwire.LeadFilter) (where []
 			return nil, nil, leadwire.Errorf(leadwire.EINVALID, "status %q is not one of %s", f.Status, strings.Join(leadwire.Statuses, ", "))
 		}
 		add("status = ?", f.Status)
+		if f.Status != leadwire.StatusNew {
+			// Spelled out, so that SQLite sees the index of worked leads
+			// applies: it cannot tell from a parameter.
+			add("status != 'new'")
+		}
 	}
 	if f.Assignee != "" {
 		add("id IN (SELECT lead_id FROM lead_assignees WHERE email_key = ?)", leadwire.EmailKey(f.Assignee))

@@ -34,14 +34,6 @@ CREATE INDEX lead_assignees_lead ON lead_assignees (lead_id);
 CREATE VIRTUAL TABLE leads_fts USING fts5 (body, tokenize = 'unicode61', detail = none, columnsize = 0);
 INSERT INTO leads_fts (leads_fts, rank) VALUES ('secure-delete', 1);
 
--- The channels an agent is a member of, as the users' migration defines
--- it; created here too, so the read model's visibility works on either.
-CREATE TABLE IF NOT EXISTS channel_members (
-	channel_id TEXT NOT NULL REFERENCES channels (id),
-	user_id    TEXT NOT NULL,
-	PRIMARY KEY (channel_id, user_id)
-) STRICT, WITHOUT ROWID;
-
 -- Who erased what and when: ids only, never the personal data erased.
 CREATE TABLE audit (
 	id         TEXT PRIMARY KEY,
