@@ -77,8 +77,10 @@ func (s *Store) SearchLeads(ctx context.Context, f leadwire.LeadFilter) ([]*lead
 type selection struct {
 	// from is the table, or the join, and key the rowid the leads are
 	// ordered and paged by: that of the search index when there is a
-	// query, which then lists its matches newest first by itself, however
-	// many there are, instead of all of them being collected and sorted.
+	// query, which then hands its matches over newest first. FTS5 still
+	// merges the whole list of a prefix's matches first: on a million
+	// leads a word few leads hold takes 1 ms (p99), one every lead holds
+	// 300 ms (BenchmarkSearchLeads1M).
 	from, key string
 	where     []string
 	args      []any
