@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/leadwire/leadwire"
 )
 
-const leadColumns = "rowid, id, channel_id, contact_id, created_at, parsed_payload, raw_payload, status, responded_at"
+const leadColumns = "leads.rowid, id, channel_id, contact_id, created_at, parsed_payload, raw_payload, status, responded_at"
 
 // CaptureLeads stores the leads of c once they are durable on disk; see
 // leadwire.LeadService.
@@ -62,7 +61,6 @@ func (s *Store) prepareCapture(ctx context.Context, c *leadwire.Capture) (*captu
 			emailKey: leadwire.EmailKey(l.Payload.Email),
 			phoneKey: l.Payload.PhoneKey(),
 			contact:  contactFields(&l.Payload),
-			search:   ftsBody(&l.Payload),
 		}
 		for _, a := range l.Payload.Assignees {
 			if k := leadwire.EmailKey(a.Email); k != "" && !slices.Contains(o.leads[i].assignees, k) {
@@ -78,7 +76,6 @@ type pendingLead struct {
 	parsed, raw        string
 	emailKey, phoneKey string
 	contact            [4]string // what the contact takes on, see contactFields
-	search             string    // what the lead is found by, see ftsBody
 	assignees          []string  // the email keys of its assignees
 }
 
@@ -129,11 +126,10 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 			first = id
 		}
 		o.leadIDs[i], o.contactKeys[i] = id.String(), contactKey
-		res, err := w.insertLead.Exec(o.leadIDs[i], o.channelID, contactKey.String(), at, o.key, o.hash, l.parsed, l.raw)
-		if err != nil {
+		if _, err := w.insertLead.Exec(o.leadIDs[i], o.channelID, contactKey.String(), at, o.key, o.hash, l.parsed, l.raw); err != nil {
 			return err
 		}
-		if err := w.indexLead(res, o.leadIDs[i], l); err != nil {
+		if err := w.indexLead(o.leadIDs[i], l); err != nil {
 			return err
 		}
 	}
@@ -143,16 +139,13 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 	return nil
 }
 
-// indexLead makes the lead just inserted with res findable: by its words
-// in the search index, under its rowid, and by its assignees' emails.
-func (w *writer) indexLead(res sql.Result, id string, l *pendingLead) error {
-	rowid, err := res.LastInsertId()
-	if err != nil {
-		return err
-	}
-	if _, err := w.insertSearch.Exec(rowid, l.search); err != nil {
-		return err
-	}
+// indexLead makes the lead just inserted findable by its assignees'
+// emails, and tells the writer that the search index is behind (see
+// indexSearch): indexing the words of each lead here cost a third of the
+// new-visitor capture rate.
+func (w *writer) indexLead(id string, l *pendingLead) error {
+	w.stored++
+	w.searchBehind.Store(true)
 	for _, k := range l.assignees {
 		if _, err := w.insertAssignee.Exec(k, id); err != nil {
 			return err
@@ -333,7 +326,7 @@ func (s *Store) WalkLeads(ctx context.Context, f leadwire.LeadFilter, fn func(*l
 	}
 	// The filters and the caller's visibility are those of SearchLeads,
 	// so that an export lists what the pages list.
-	where, args, err := s.conditions(ctx, f)
+	sel, err := s.selection(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -347,7 +340,7 @@ func (s *Store) WalkLeads(ctx context.Context, f leadwire.LeadFilter, fn func(*l
 			n = min(n, left)
 			left -= n
 		}
-		leads, last, err := s.readChunk(ctx, where, args, before, n)
+		leads, last, err := s.readChunk(ctx, sel, before, n)
 		if err != nil {
 			return err
 		}
@@ -363,15 +356,12 @@ func (s *Store) WalkLeads(ctx context.Context, f leadwire.LeadFilter, fn func(*l
 	}
 }
 
-// readChunk returns up to n leads meeting the conditions where with a
-// rowid below before, newest first, each with its timeline, and the rowid
-// of the last one.
-func (s *Store) readChunk(ctx context.Context, where []string, args []any, before int64, n int) ([]*leadwire.Lead, int64, error) {
-	query := "SELECT " + leadColumns + " FROM leads WHERE " + strings.Join(append(slices.Clip(where), "rowid < ?"), " AND ")
-	args = append(slices.Clip(args), before)
+// readChunk returns up to n leads of sel with a rowid below before, newest
+// first, each with its timeline, and the rowid of the last one.
+func (s *Store) readChunk(ctx context.Context, sel selection, before int64, n int) ([]*leadwire.Lead, int64, error) {
 	// rowid is the order the writer stored the leads in: newest first
 	// without an index of its own.
-	query, args = query+" ORDER BY rowid DESC LIMIT ?", append(args, n)
+	query, args := sel.query(before, n)
 
 	// One read transaction, so the timelines belong to the same snapshot
 	// as the leads.

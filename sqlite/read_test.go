@@ -3,13 +3,13 @@ package sqlite
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/leadwire/leadwire"
@@ -101,56 +101,6 @@ func TestEraseLeavesNothingInFiles(t *testing.T) {
 	})
 }
 
-// TestChannelMembersSeeTheChannel checks that an agent sees the leads of
-// the channels they are a member of, and only those.
-func TestChannelMembersSeeTheChannel(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTest(t)
-	mine, other := &leadwire.Channel{Name: "Mine"}, &leadwire.Channel{Name: "Other"}
-	for _, ch := range []*leadwire.Channel{mine, other} {
-		if err := s.CreateChannel(ctx, ch); err != nil {
-			t.Fatal(err)
-		}
-	}
-	capture := func(ch *leadwire.Channel, email string) *leadwire.Lead {
-		return mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: email}}}})[0]
-	}
-	inMine := capture(mine, "one@example.com")
-	inOther := capture(other, "two@example.com")
-	agent := &leadwire.User{ID: uuid.NewString(), Email: "agent@example.com", Role: leadwire.RoleAgent}
-	as := leadwire.NewContextWithUser(ctx, agent)
-
-	// The users' side adds members; here the row is written as it would.
-	db, err := sql.Open("sqlite", s.path+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("INSERT INTO channel_members (channel_id, user_id) VALUES (?, ?)", mine.ID, agent.ID); err != nil {
-		t.Fatal(err)
-	}
-	leads, _, err := s.SearchLeads(as, leadwire.LeadFilter{})
-	if err != nil || len(leads) != 1 || leads[0].ID != inMine.ID {
-		t.Fatalf("SearchLeads as a member = %v, %v; want the lead of their channel", leads, err)
-	}
-	if _, err := s.FindLeadByID(as, inMine.ID); err != nil {
-		t.Error(err)
-	}
-	if _, err := s.FindContactByID(as, inMine.ContactID); err != nil {
-		t.Error(err)
-	}
-	if _, err := s.FindLeadByID(as, inOther.ID); leadwire.ErrorCode(err) != leadwire.ENOTFOUND {
-		t.Errorf("FindLeadByID(other channel) = %v, want not found", err)
-	}
-	if _, err := s.FindContactByID(as, inOther.ContactID); leadwire.ErrorCode(err) != leadwire.ENOTFOUND {
-		t.Errorf("FindContactByID(other channel) = %v, want not found", err)
-	}
-	var n int
-	if err := s.WalkLeads(as, leadwire.LeadFilter{}, func(*leadwire.Lead) error { n++; return nil }); err != nil || n != 1 {
-		t.Errorf("WalkLeads as a member listed %d leads, %v; want 1", n, err)
-	}
-}
-
 // TestSearchFindsNewLeadAtOnce checks that a captured lead is searchable
 // as soon as its capture is answered.
 func TestSearchFindsNewLeadAtOnce(t *testing.T) {
@@ -206,4 +156,32 @@ func FuzzSearchQuery(f *testing.F) {
 			t.Fatalf("SearchLeads(q %q): %v", q, err)
 		}
 	})
+}
+
+// TestIdleWriterIndexes checks that the writer indexes new leads for
+// search by itself once captures stop, without a search asking.
+func TestIdleWriterIndexes(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	ch := &leadwire.Channel{Name: "Site"}
+	if err := s.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: leadwire.Payload{FirstName: "Idle"}}}})
+	}
+	deadline := time.Now().Add(time.Second)
+	for {
+		var n int
+		if err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM leads_fts WHERE leads_fts MATCH 'idle'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 3 && !s.w.searchBehind.Load() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a second after the captures %d of 3 leads are indexed", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -51,6 +51,12 @@ type writer struct {
 	// of the first capture. Health reads both.
 	busySince atomic.Int64
 	loading   atomic.Bool
+	// searchBehind is true while leads may be missing from the search
+	// index (see search.go). stored counts the leads the writer stored,
+	// indexed how many of them were when the index was last up to date.
+	searchBehind    atomic.Bool
+	stored, indexed int64
+	indexFailed     time.Time // when indexing last failed: it waits a second
 
 	requests chan *request
 	stopping chan struct{}
@@ -62,7 +68,7 @@ type writer struct {
 	insertLead     *sql.Stmt
 	insertActivity *sql.Stmt
 	findActivity   *sql.Stmt
-	insertSearch   *sql.Stmt
+	indexSearch    *sql.Stmt
 	insertAssignee *sql.Stmt
 
 	// mem is loaded from the database by the first capture and dropped
@@ -82,6 +88,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 		stopping: make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
+	w.searchBehind.Store(true) // leads stored by an earlier version or lost with a failed batch
 	for _, p := range []struct {
 		stmt  **sql.Stmt
 		query string
@@ -106,7 +113,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 			SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM leads WHERE id = ?2)`},
 		{&w.findActivity, `SELECT id, action, details, created_at FROM activities
 			WHERE lead_id = ? AND idempotency_key = ? AND idempotency_key != ''`},
-		{&w.insertSearch, `INSERT INTO leads_fts (rowid, body) VALUES (?, ?)`},
+		{&w.indexSearch, indexSearchQuery},
 		{&w.insertAssignee, `INSERT OR IGNORE INTO lead_assignees (email_key, lead_id) VALUES (?, ?)`},
 	} {
 		stmt, err := conn.PrepareContext(ctx, p.query)
@@ -158,27 +165,47 @@ func (w *writer) wait(ctx context.Context, o op) error {
 
 func (w *writer) loop() {
 	defer close(w.stopped)
-	batch := make([]*request, 0, w.maxBatch)
+	batch := make([]*request, 0, w.maxBatch+1)
+	idle := time.NewTimer(time.Hour)
 	for {
-		select {
-		case r := <-w.requests:
-			// Let the handlers that are ready to run reach the queue first.
-			// Commits cost the same whatever their size, so the writer is
-			// the bottleneck and fuller batches are what raise throughput:
-			// under the HTTP load test this yield takes batches from about
-			// 5 to 13 requests and throughput up by a sixth.
-			runtime.Gosched()
-			w.run(w.collect(append(batch[:0], r)))
-		case <-w.stopping:
-			// Whoever is already waiting still gets written.
-			for {
-				batch = w.collect(batch[:0])
-				if len(batch) == 0 {
-					return
-				}
-				w.run(batch)
-			}
+		if w.searchDue() {
+			idle.Reset(searchIdle)
+		} else {
+			idle.Stop()
 		}
+		var r *request
+		select {
+		case r = <-w.requests:
+		case <-w.stopping:
+			w.drain(batch)
+			return
+		case <-idle.C:
+			w.run([]*request{newIndexRequest()}) // nobody came for a while
+			continue
+		}
+		// Let the handlers that are ready to run reach the queue first.
+		// Commits cost the same whatever their size, so the writer is the
+		// bottleneck and fuller batches are what raise throughput: under
+		// the HTTP load test this yield takes batches from about 5 to 13
+		// requests and throughput up by a sixth.
+		runtime.Gosched()
+		batch = w.collect(append(batch[:0], r))
+		if w.searchDue() && w.stored-w.indexed > maxSearchBacklog {
+			// Under constant load the index shares the batch's commit.
+			batch = append(batch, newIndexRequest())
+		}
+		w.run(batch)
+	}
+}
+
+// drain writes whoever is already waiting when the writer stops.
+func (w *writer) drain(batch []*request) {
+	for {
+		batch = w.collect(batch[:0])
+		if len(batch) == 0 {
+			return
+		}
+		w.run(batch)
 	}
 }
 
@@ -284,6 +311,7 @@ func (w *writer) transact(ctx context.Context, fn func(now time.Time) error) err
 		// error of this ROLLBACK then says so and tells nothing new.
 		w.conn.ExecContext(ctx, "ROLLBACK")
 		w.mem = nil
+		w.searchBehind.Store(true) // the batch may have indexed leads committed before
 	}
 	return storageFault(err)
 }

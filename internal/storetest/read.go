@@ -17,6 +17,7 @@ import (
 var readCases = []storeCase{
 	{"UpdateLead", testUpdateLead},
 	{"Visibility", testVisibility},
+	{"MemberVisibility", testMemberVisibility},
 	{"SearchFilters", testSearchFilters},
 	{"SearchQuery", testSearchQuery},
 	{"SearchPages", testSearchPages},
@@ -227,6 +228,44 @@ func testVisibility(t *testing.T, open Open) {
 		odd := &leadwire.User{ID: uuid.NewString(), Email: "agent.a@example.com", Role: "admin"}
 		wantIDs(t, "unknown role's leads", search(t, s, as(odd), leadwire.LeadFilter{}), free)
 	})
+}
+
+// testMemberVisibility checks that an agent sees the leads of the channels
+// they are a member of, and only those.
+func testMemberVisibility(t *testing.T, open Open) {
+	ctx := context.Background()
+	s := openClock(t, open)
+	mine := mustChannel(t, s, leadwire.Channel{Name: "Mine"})
+	other := mustChannel(t, s, leadwire.Channel{Name: "Other"})
+	inMine := capture(t, s, mine, leadwire.Payload{Email: "one@example.com"})
+	inOther := capture(t, s, other, leadwire.Payload{Email: "two@example.com"})
+	agent := &leadwire.User{Email: "member@example.com", Role: leadwire.RoleAgent}
+	if err := s.CreateUser(ctx, agent, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	a := as(agent)
+	wantIDs(t, "before joining", search(t, s, a, leadwire.LeadFilter{}))
+	if err := s.AddChannelMember(ctx, mine.ID, "MEMBER@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	wantIDs(t, "a member's leads", search(t, s, a, leadwire.LeadFilter{}), inMine)
+	if _, err := s.FindLeadByID(a, inMine.ID); err != nil {
+		t.Error(err)
+	}
+	if _, err := s.FindContactByID(a, inMine.ContactID); err != nil {
+		t.Error(err)
+	}
+	if _, err := s.UpdateLead(a, inMine.ID, leadwire.LeadUpdate{Notes: ptr("called")}); err != nil {
+		t.Error(err)
+	}
+	_, err := s.FindLeadByID(a, inOther.ID)
+	wantCode(t, err, leadwire.ENOTFOUND)
+	_, err = s.FindContactByID(a, inOther.ContactID)
+	wantCode(t, err, leadwire.ENOTFOUND)
+	var n int
+	if err := s.WalkLeads(a, leadwire.LeadFilter{}, func(*leadwire.Lead) error { n++; return nil }); err != nil || n != 1 {
+		t.Errorf("WalkLeads as a member listed %d leads, %v; want 1", n, err)
+	}
 }
 
 // testSearchFilters checks each filter of SearchLeads and the refusal of

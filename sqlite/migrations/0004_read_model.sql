@@ -26,35 +26,13 @@ CREATE TABLE lead_assignees (
 CREATE INDEX lead_assignees_lead ON lead_assignees (lead_id);
 
 -- The words a search finds a lead by (names, email, phone digits, note,
--- message, address), under the lead's rowid. detail=none keeps the index
+-- message, address), under the lead's rowid; the writer fills it (see
+-- sqlite/search.go), leads stored before this migration included. detail=none keeps the index
 -- small: searches match words and word prefixes, not phrases. secure-delete
 -- removes an erased lead's words from the index itself instead of marking
 -- them deleted, so they leave the file.
-CREATE VIRTUAL TABLE leads_fts USING fts5 (body, tokenize = 'unicode61', detail = none);
+CREATE VIRTUAL TABLE leads_fts USING fts5 (body, tokenize = 'unicode61', detail = none, columnsize = 0);
 INSERT INTO leads_fts (leads_fts, rank) VALUES ('secure-delete', 1);
-
--- Leads stored before this migration become searchable at once, by the
--- same words as ftsBody gives new ones (phone: E.164 digits, last 10, last 7).
-INSERT INTO leads_fts (rowid, body)
-	SELECT r, concat_ws(' ', p ->> '$.first_name', p ->> '$.last_name', p ->> '$.email',
-		p ->> '$.note', p ->> '$.extra.message',
-		(SELECT group_concat(value, ' ') FROM json_each(p, '$.address')),
-		d, iif(length(d) > 10, substr(d, -10), NULL), iif(length(d) > 7, substr(d, -7), NULL))
-	FROM (SELECT rowid AS r, parsed_payload AS p,
-		nullif(replace(coalesce(parsed_payload ->> '$.phone_number', ''), '+', ''), '') AS d FROM leads);
-
-INSERT INTO lead_assignees (email_key, lead_id)
-	SELECT DISTINCT lower(trim(json_extract(a.value, '$.email'))), leads.id
-	FROM leads, json_each(leads.parsed_payload, '$.assignees') AS a
-	WHERE coalesce(trim(json_extract(a.value, '$.email')), '') != '';
-
--- The channels an agent is a member of, as the users' migration defines
--- it; created here too, so the read model's visibility works on either.
-CREATE TABLE IF NOT EXISTS channel_members (
-	channel_id TEXT NOT NULL REFERENCES channels (id),
-	user_id    TEXT NOT NULL,
-	PRIMARY KEY (channel_id, user_id)
-) STRICT, WITHOUT ROWID;
 
 -- Who erased what and when: ids only, never the personal data erased.
 CREATE TABLE audit (

@@ -1,0 +1,109 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/leadwire/leadwire"
+)
+
+// The search index (leads_fts) is filled by the writer when it has time,
+// not by each capture: indexing a lead's words costs the writer about 25
+// µs, which took the new-visitor capture rate of the load test from 0.43
+// to 0.31 of the ceiling, whether inside the capture's transaction or in
+// the batches under load; indexed when the writer is idle, the rate stays
+// at 0.45. So the writer indexes once no capture came for searchIdle, and
+// under constant load only once maxSearchBacklog leads wait (about ten
+// seconds of captures at full speed), in a batch of captures, sharing its
+// commit. A search has what is missing indexed first, so a lead whose
+// capture was answered is always found; only under such constant load
+// does the search wait, for up to about two seconds.
+const (
+	searchIdle       = 20 * time.Millisecond // how long the writer waits for captures before it indexes
+	maxSearchBacklog = 100_000
+	searchIndexBatch = 500
+)
+
+// indexSearchQuery indexes up to ? leads not yet in the search index, the
+// oldest first: their names, email, note, message and address, and their
+// phone numbers' digits together with the last ten and the last seven of
+// them, so that a search for "5550100" or "214-555-0100" finds
+// +12145550100 (a search matches the start of words only).
+var indexSearchQuery = `INSERT INTO leads_fts (rowid, body)
+	SELECT r, concat_ws(' ', p ->> '$.first_name', p ->> '$.last_name', p ->> '$.email',
+		p ->> '$.note', p ->> '$.extra.message',
+		(SELECT group_concat(value, ' ') FROM json_each(p, '$.address')),
+		d, iif(length(d) > 10, substr(d, -10), NULL), iif(length(d) > 7, substr(d, -7), NULL),
+		o, iif(length(o) > 10, substr(o, -10), NULL), iif(length(o) > 7, substr(o, -7), NULL))
+	FROM (SELECT rowid AS r, jsonb(parsed_payload) AS p,` + digitsOf("parsed_payload ->> '$.phone_number'") + ` AS d,` +
+	digitsOf("parsed_payload ->> '$.phone_number_original'") + ` AS o
+		FROM leads WHERE rowid > coalesce((SELECT rowid FROM leads_fts ORDER BY rowid DESC LIMIT 1), 0)
+		ORDER BY rowid LIMIT ?)`
+
+// digitsOf is the SQL of the digits of a phone number written with the
+// usual signs, NULL for none.
+func digitsOf(x string) string {
+	for _, sign := range []string{"+", "-", " ", "(", ")", "."} {
+		x = "replace(" + x + ", '" + sign + "', '')"
+	}
+	return "nullif(coalesce(" + x + ", ''), '')"
+}
+
+// indexOp brings the search index up to date.
+type indexOp struct {
+	// all is whether it indexed every lead stored when it ran, the
+	// w.stored-th of them.
+	all    bool
+	stored int64
+}
+
+func newIndexRequest() *request {
+	return &request{ctx: context.Background(), op: &indexOp{}, done: make(chan error, 1)}
+}
+
+func (o *indexOp) apply(w *writer, now time.Time) error {
+	res, err := w.indexSearch.Exec(searchIndexBatch)
+	if err != nil {
+		// A failed statement is undone alone: the captures of the batch
+		// are committed all the same.
+		w.indexFailed = time.Now()
+		return leadwire.Errorf(leadwire.EINTERNAL, "indexing leads for search: %v", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	o.all, o.stored = n < searchIndexBatch, w.stored
+	return nil
+}
+
+// committed says the index is up to date only once it is committed, for
+// searches read what is committed, and only when no lead was stored after
+// it in the same batch.
+func (o *indexOp) committed(w *writer) error {
+	if o.all && w.stored == o.stored {
+		w.searchBehind.Store(false)
+		w.indexed = o.stored
+	}
+	return nil
+}
+
+// searchDue reports whether the writer should index now.
+func (w *writer) searchDue() bool {
+	return w.searchBehind.Load() && time.Since(w.indexFailed) > time.Second
+}
+
+// searchable makes every lead stored so far searchable. It waits for the
+// writer only while the index is behind, which it is for at most
+// maxSearchLag under load and not at all otherwise.
+func (s *Store) searchable(ctx context.Context) error {
+	if !s.w.searchBehind.Load() {
+		return nil
+	}
+	for {
+		o := &indexOp{}
+		if err := s.w.do(ctx, o); err != nil || o.all {
+			return err
+		}
+	}
+}
