@@ -75,6 +75,10 @@ func main() {
 		}
 		for _, r := range runs {
 			r.load(*conns, pause, *duration/time.Duration(*rounds))
+			// What a server defers (indexing leads for search) it does
+			// once the load stops; it must not run while the next target
+			// is measured, which it would slow down.
+			r.after += r.t.settle()
 		}
 	}
 	for _, r := range runs {
@@ -99,6 +103,7 @@ type run struct {
 	perRound  []float64       // requests/s in each round
 	clientCPU time.Duration   // this process's CPU time, while loading the target
 	serverCPU time.Duration   // the target's CPU time
+	after     time.Duration   // the part of it spent once each round's load stopped
 }
 
 // load posts the leads of r's workload to its target from conns
@@ -205,6 +210,10 @@ func report(runs []*run) {
 			f.perSecond/ceiling.perSecond, float64(f.p99)/float64(ceiling.p99))
 	}
 	fmt.Println("(CPU per request; ratio: requests/s over the ceiling's; p99 x: p99 over the ceiling's p99)")
+	for _, r := range runs[1:] {
+		fmt.Printf("%s: %s of the server CPU per request was spent after the rounds (deferred search indexing)\n",
+			r.name, (r.after / time.Duration(r.next)).Round(100*time.Nanosecond))
+	}
 	for _, r := range runs[1:] {
 		ratios := r.ratios(runs[0])
 		fmt.Printf("%s: ratio by round %.2f, median %.2f\n", r.name, ratios, median(ratios))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +29,38 @@ import (
 type target struct {
 	cmd *exec.Cmd
 	url string // where to post leads
+}
+
+// cpu returns the CPU time the target's process has used so far, read
+// from /proc in clock ticks (10 ms).
+func (t *target) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", t.cmd.Process.Pid))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The fields after the command name, which is in parentheses: utime
+	// and stime are the 14th and 15th of the line.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// settle waits until the target has stopped working (no more than a clock
+// tick of CPU in 200 ms, at most 30 s) and returns the CPU time it used
+// meanwhile.
+func (t *target) settle() time.Duration {
+	start := t.cpu()
+	last := start
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+		now := t.cpu()
+		if now-last <= 10*time.Millisecond {
+			return now - start
+		}
+		last = now
+	}
+	return last - start
 }
 
 // startTarget runs this program again as the named server and waits for
