@@ -25,6 +25,14 @@ CREATE TABLE lead_assignees (
 
 CREATE INDEX lead_assignees_lead ON lead_assignees (lead_id);
 
+-- Leads stored before this migration: their assignees' emails, lower-cased
+-- as leadwire.EmailKey does for the ASCII letters emails are written in.
+-- (Their words are indexed by the writer, as new leads' are.)
+INSERT OR IGNORE INTO lead_assignees (email_key, lead_id)
+	SELECT lower(trim(a.value ->> '$.email')), leads.id
+	FROM leads, json_each(leads.parsed_payload, '$.assignees') AS a
+	WHERE coalesce(trim(a.value ->> '$.email'), '') != '';
+
 -- The words a search finds a lead by (names, email, phone digits, note,
 -- message, address), under the lead's rowid; the writer fills it (see
 -- sqlite/search.go), leads stored before this migration included. detail=none keeps the index
