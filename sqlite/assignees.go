@@ -18,7 +18,10 @@ func (s *Store) ReplaceAssignees(ctx context.Context, leadID string, assignees [
 		return nil, leadNotFound(leadID)
 	}
 	o := &assigneesOp{leadID: leadID, after: leadwire.NormalizeAssignees(slices.Clone(assignees)), key: idempotencyKey}
-	o.visible, o.visibleArgs = visibility(ctx)
+	var err error
+	if o.visible, o.visibleArgs, err = s.visibility(ctx); err != nil {
+		return nil, err
+	}
 	if u := leadwire.UserFromContext(ctx); u != nil {
 		o.actor = u.Email
 	}

@@ -21,10 +21,14 @@ func (s *Store) FindContactByID(ctx context.Context, id string) (*leadwire.Conta
 	// A contact is visible to the caller when one of its leads is.
 	query, args := `SELECT brand, first_name, last_name, email, phone_number,
 		created_at, updated_at FROM contacts WHERE id = ?`, []any{key}
-	if cond, arg := visibility(ctx); cond != "" {
+	cond, arg, err := s.visibility(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cond != "" {
 		query, args = query+" AND EXISTS (SELECT 1 FROM leads WHERE contact_id = contacts.id AND "+cond+")", append(args, arg...)
 	}
-	err := s.read.QueryRowContext(ctx, query, args...).
+	err = s.read.QueryRowContext(ctx, query, args...).
 		Scan(&c.Brand, &c.FirstName, &c.LastName, &c.Email, &c.PhoneNumber, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, leadwire.Errorf(leadwire.ENOTFOUND, "contact %q not found", id)

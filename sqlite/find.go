@@ -13,7 +13,11 @@ func (s *Store) FindLeadByID(ctx context.Context, id string) (*leadwire.Lead, er
 		return nil, leadNotFound(id)
 	}
 	query, args := "SELECT "+leadColumns+" FROM leads WHERE id = ?", []any{id}
-	if cond, arg := visibility(ctx); cond != "" {
+	cond, arg, err := s.visibility(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cond != "" {
 		query, args = query+" AND "+cond, append(args, arg...)
 	}
 	leads, _, err := s.queryLeads(ctx, s.read, query, args...)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,11 +61,6 @@ func (s *Store) prepareCapture(ctx context.Context, c *leadwire.Capture) (*captu
 			phoneKey: l.Payload.PhoneKey(),
 			contact:  contactFields(&l.Payload),
 		}
-		for _, a := range l.Payload.Assignees {
-			if k := leadwire.EmailKey(a.Email); k != "" && !slices.Contains(o.leads[i].assignees, k) {
-				o.leads[i].assignees = append(o.leads[i].assignees, k)
-			}
-		}
 	}
 	return o, nil
 }
@@ -76,7 +70,6 @@ type pendingLead struct {
 	parsed, raw        string
 	emailKey, phoneKey string
 	contact            [4]string // what the contact takes on, see contactFields
-	assignees          []string  // the email keys of its assignees
 }
 
 // captureOp stores the leads of one capture, or finds them stored before
@@ -129,9 +122,7 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 		if _, err := w.insertLead.Exec(o.leadIDs[i], o.channelID, contactKey.String(), at, o.key, o.hash, l.parsed, l.raw); err != nil {
 			return err
 		}
-		if err := w.indexLead(o.leadIDs[i], l); err != nil {
-			return err
-		}
+		w.leadStored()
 	}
 	if o.key != "" {
 		m.remember(pastCapture{key: key, hash: hash, at: at, firstLead: first, leads: int32(len(o.leads))})
@@ -139,19 +130,13 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 	return nil
 }
 
-// indexLead makes the lead just inserted findable by its assignees'
-// emails, and tells the writer that the search index is behind (see
-// indexSearch): indexing the words of each lead here cost a third of the
-// new-visitor capture rate.
-func (w *writer) indexLead(id string, l *pendingLead) error {
+// leadStored tells the writer that the lead just inserted is not yet in the
+// search and assignee indexes, which the writer fills in batches of their
+// own (see search.go): indexing the words of each lead here cost a third
+// of the new-visitor capture rate, its assignees' emails a sixth.
+func (w *writer) leadStored() {
 	w.stored++
 	w.searchBehind.Store(true)
-	for _, k := range l.assignees {
-		if _, err := w.insertAssignee.Exec(k, id); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // contact returns the key of the contact of lead l in brand: the one

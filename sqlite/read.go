@@ -28,14 +28,19 @@ const maxQueryWords = 16
 // public routes); for anyone else, the leads with an assignee of their
 // email and the leads of the channels they are a member of. Any role but
 // owner is treated as an agent, so an unknown role sees less, not more.
-func visibility(ctx context.Context) (string, []any) {
+// For an agent it first has every lead stored so far put in the assignee
+// index, which the writer fills after the capture (see search.go).
+func (s *Store) visibility(ctx context.Context) (string, []any, error) {
 	u := leadwire.UserFromContext(ctx)
 	if u == nil || u.Role == leadwire.RoleOwner {
-		return "", nil
+		return "", nil, nil
+	}
+	if err := s.searchable(ctx); err != nil {
+		return "", nil, err
 	}
 	return `(id IN (SELECT lead_id FROM lead_assignees WHERE email_key = ?)
 		OR channel_id IN (SELECT channel_id FROM channel_members WHERE user_id = ?))`,
-		[]any{leadwire.EmailKey(u.Email), u.ID}
+		[]any{leadwire.EmailKey(u.Email), u.ID}, nil
 }
 
 // SearchLeads returns one page of the leads f selects that the caller may
@@ -154,6 +159,9 @@ func (s *Store) conditions(ctx context.Context, f leadwire.LeadFilter) (where []
 		}
 	}
 	if f.Assignee != "" {
+		if err := s.searchable(ctx); err != nil { // the assignee index is filled after the capture
+			return nil, nil, err
+		}
 		add("id IN (SELECT lead_id FROM lead_assignees WHERE email_key = ?)", leadwire.EmailKey(f.Assignee))
 	}
 	if f.Tag != "" {
@@ -165,7 +173,11 @@ func (s *Store) conditions(ctx context.Context, f leadwire.LeadFilter) (where []
 	if !f.Until.IsZero() {
 		add("created_at < ?", f.Until.UnixMilli())
 	}
-	if cond, arg := visibility(ctx); cond != "" {
+	cond, arg, err := s.visibility(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cond != "" {
 		add(cond, arg...)
 	}
 	return where, args, nil

@@ -2,10 +2,23 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"time"
 
 	"github.com/leadwire/leadwire"
+	sqlitedriver "modernc.org/sqlite"
 )
+
+func init() {
+	// email_key is leadwire.EmailKey in SQL, so that the assignee index the
+	// writer fills in SQL holds the very keys Go code looks up.
+	sqlitedriver.MustRegisterDeterministicScalarFunction("email_key", 1,
+		func(_ *sqlitedriver.FunctionContext, args []driver.Value) (driver.Value, error) {
+			email, _ := args[0].(string)
+			return leadwire.EmailKey(email), nil
+		})
+}
 
 // The search index (leads_fts) is filled by the writer when it has time,
 // not by each capture: indexing a lead's words costs the writer about 25
@@ -40,6 +53,16 @@ var indexSearchQuery = `INSERT INTO leads_fts (rowid, body)
 		FROM leads WHERE rowid > coalesce((SELECT rowid FROM leads_fts ORDER BY rowid DESC LIMIT 1), 0)
 		ORDER BY rowid LIMIT ?)`
 
+// indexAssigneesQuery records the assignees' emails of the leads
+// indexSearchQuery indexes next (table lead_assignees), by which an agent
+// finds the leads assigned to them.
+var indexAssigneesQuery = `INSERT OR IGNORE INTO lead_assignees (email_key, lead_id)
+	SELECT email_key(a.value ->> '$.email'), l.id
+	FROM (SELECT id, parsed_payload FROM leads
+		WHERE rowid > coalesce((SELECT rowid FROM leads_fts ORDER BY rowid DESC LIMIT 1), 0)
+		ORDER BY rowid LIMIT ?) AS l, json_each(l.parsed_payload, '$.assignees') AS a
+	WHERE email_key(a.value ->> '$.email') != ''`
+
 // digitsOf is the SQL of the digits of a phone number written with the
 // usual signs, NULL for none.
 func digitsOf(x string) string {
@@ -62,7 +85,13 @@ func newIndexRequest() *request {
 }
 
 func (o *indexOp) apply(w *writer, now time.Time) error {
-	res, err := w.indexSearch.Exec(searchIndexBatch)
+	// The assignees of the leads about to be indexed first: both take the
+	// leads after the last one in the search index.
+	_, err := w.indexAssignees.Exec(searchIndexBatch)
+	var res sql.Result
+	if err == nil {
+		res, err = w.indexSearch.Exec(searchIndexBatch)
+	}
 	if err != nil {
 		// A failed statement is undone alone: the captures of the batch
 		// are committed all the same.

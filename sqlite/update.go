@@ -24,7 +24,10 @@ func (s *Store) UpdateLead(ctx context.Context, id string, u leadwire.LeadUpdate
 		return nil, leadNotFound(id)
 	}
 	o := &updateOp{leadID: id}
-	o.visible, o.visibleArgs = visibility(ctx)
+	var err error
+	if o.visible, o.visibleArgs, err = s.visibility(ctx); err != nil {
+		return nil, err
+	}
 	if user := leadwire.UserFromContext(ctx); user != nil {
 		o.actor = user.Email
 	}

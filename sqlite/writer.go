@@ -69,6 +69,7 @@ type writer struct {
 	insertActivity *sql.Stmt
 	findActivity   *sql.Stmt
 	indexSearch    *sql.Stmt
+	indexAssignees *sql.Stmt
 	insertAssignee *sql.Stmt
 
 	// mem is loaded from the database by the first capture and dropped
@@ -114,6 +115,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 		{&w.findActivity, `SELECT id, action, details, created_at FROM activities
 			WHERE lead_id = ? AND idempotency_key = ? AND idempotency_key != ''`},
 		{&w.indexSearch, indexSearchQuery},
+		{&w.indexAssignees, indexAssigneesQuery},
 		{&w.insertAssignee, `INSERT OR IGNORE INTO lead_assignees (email_key, lead_id) VALUES (?, ?)`},
 	} {
 		stmt, err := conn.PrepareContext(ctx, p.query)

@@ -16,7 +16,9 @@ CREATE INDEX leads_contact ON leads (contact_id);
 
 -- The assignees' emails (leadwire.EmailKey) of each lead, so that an agent
 -- finds the leads assigned to them, and the assignee filter, without
--- reading every payload. Written with the lead and by ReplaceAssignees.
+-- reading every payload. Filled by the writer after the capture, with the
+-- search index (sqlite/search.go), leads stored before this migration
+-- included, and by ReplaceAssignees.
 CREATE TABLE lead_assignees (
 	email_key TEXT NOT NULL,
 	lead_id   TEXT NOT NULL REFERENCES leads (id),
@@ -25,13 +27,6 @@ CREATE TABLE lead_assignees (
 
 CREATE INDEX lead_assignees_lead ON lead_assignees (lead_id);
 
--- Leads stored before this migration: their assignees' emails, lower-cased
--- as leadwire.EmailKey does for the ASCII letters emails are written in.
--- (Their words are indexed by the writer, as new leads' are.)
-INSERT OR IGNORE INTO lead_assignees (email_key, lead_id)
-	SELECT lower(trim(a.value ->> '$.email')), leads.id
-	FROM leads, json_each(leads.parsed_payload, '$.assignees') AS a
-	WHERE coalesce(trim(a.value ->> '$.email'), '') != '';
 
 -- The words a search finds a lead by (names, email, phone digits, note,
 -- message, address), under the lead's rowid; the writer fills it (see
