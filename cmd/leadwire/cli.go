@@ -45,16 +45,13 @@ func channelCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	c.AllowedOrigins = origins
-	store, err := sqlite.Open(*dbPath)
-	if err != nil {
+	return onStore(sqlite.Open, *dbPath, func(store *sqlite.Store) error {
+		if err := store.CreateChannel(ctx, c); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(stdout, c.ID)
 		return err
-	}
-	defer store.Close()
-	if err := store.CreateChannel(ctx, c); err != nil {
-		return errors.New(leadwire.ErrorMessage(err))
-	}
-	_, err = fmt.Fprintln(stdout, c.ID)
-	return err
+	})
 }
 
 func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) error {

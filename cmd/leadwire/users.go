@@ -17,10 +17,11 @@ import (
 // maxPassword bounds what --password-stdin reads.
 const maxPassword = 4096
 
-// onStore opens the database at path, which must exist, and runs fn on
-// it; an error of the application comes back as its message alone.
-func onStore(path string, fn func(*sqlite.Store) error) error {
-	store, err := openExisting(path)
+// onStore opens the database at path with open (openExisting, or
+// sqlite.Open where the command may create it) and runs fn on it; an error
+// of the application comes back as its message alone.
+func onStore(open func(string) (*sqlite.Store, error), path string, fn func(*sqlite.Store) error) error {
+	store, err := open(path)
 	if err != nil {
 		return err
 	}
@@ -78,16 +79,13 @@ func userCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	u.Role = leadwire.Role(*role)
 	// Like channel create, it creates the database: the owner can be made
 	// before the server first runs.
-	store, err := sqlite.Open(*dbPath)
-	if err != nil {
+	return onStore(sqlite.Open, *dbPath, func(store *sqlite.Store) error {
+		if err := store.CreateUser(ctx, u, password); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(stdout, u.ID)
 		return err
-	}
-	defer store.Close()
-	if err := store.CreateUser(ctx, u, password); err != nil {
-		return errors.New(leadwire.ErrorMessage(err))
-	}
-	_, err = fmt.Fprintln(stdout, u.ID)
-	return err
+	})
 }
 
 func userList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -97,7 +95,7 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	return onStore(*dbPath, func(store *sqlite.Store) error {
+	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error {
 		users, err := store.FindUsers(ctx)
 		if err != nil {
 			return err
@@ -119,7 +117,7 @@ func userDisable(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	return onStore(*dbPath, func(store *sqlite.Store) error { return store.DisableUser(ctx, *email) })
+	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error { return store.DisableUser(ctx, *email) })
 }
 
 func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -130,7 +128,7 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	return onStore(*dbPath, func(store *sqlite.Store) error {
+	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error {
 		secret, _, err := store.CreateToken(ctx, *email, *name)
 		if err != nil {
 			return err
@@ -147,7 +145,7 @@ func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	return onStore(*dbPath, func(store *sqlite.Store) error {
+	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error {
 		tokens, err := store.FindTokens(ctx)
 		if err != nil {
 			return err
@@ -169,7 +167,7 @@ func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	return onStore(*dbPath, func(store *sqlite.Store) error { return store.RevokeToken(ctx, *name) })
+	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error { return store.RevokeToken(ctx, *name) })
 }
 
 func channelAddMember(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -180,5 +178,5 @@ func channelAddMember(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	return onStore(*dbPath, func(store *sqlite.Store) error { return store.AddChannelMember(ctx, *channel, *email) })
+	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error { return store.AddChannelMember(ctx, *channel, *email) })
 }
