@@ -2,8 +2,10 @@ package server
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/metrics"
 	"github.com/leadwire/leadwire/wire"
 )
 
@@ -25,24 +27,40 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
 // the channel and answers with them: the capture path the webhook and
 // Rechat's brand API share.
 func (s *Server) captureBody(w http.ResponseWriter, r *http.Request, channelID, key, contentType string, body []byte, maxLeads int) {
+	start := time.Now()
 	leads, err := wire.DecodeLeads(contentType, body, maxLeads)
 	if err != nil {
+		s.countCapture(channelID, err, false)
 		s.error(w, r, err)
 		return
 	}
-	leads, _, err = s.cfg.Leads.CaptureLeads(r.Context(), &leadwire.Capture{
+	leads, replayed, err := s.cfg.Leads.CaptureLeads(r.Context(), &leadwire.Capture{
 		ChannelID:      channelID,
 		Leads:          leads,
 		IdempotencyKey: key,
 		RequestHash:    requestHash(contentType, body),
 	})
+	s.countCapture(channelID, err, replayed)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
+	metrics.CaptureSeconds.Observe(time.Since(start).Seconds())
 	// The leads' raw payloads may share the request body's bytes, so the
 	// answer gets a buffer of its own.
 	s.writeLeads(w, r, make([]byte, 0, 2*len(body)+512), leads)
+}
+
+// countCapture counts a capture request by its channel and result.
+func (s *Server) countCapture(channelID string, err error, replayed bool) {
+	result := "ok"
+	switch {
+	case err != nil:
+		result = leadwire.ErrorCode(err)
+	case replayed:
+		result = "replayed"
+	}
+	metrics.Captures.WithLabelValues(channelID, result).Inc()
 }
 
 // writeLeads answers {"code":"OK","data":...} with the leads' documents,

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/metrics"
 	"github.com/leadwire/leadwire/sdk"
 )
 
@@ -104,6 +105,7 @@ func (s *Server) routes() []route {
 		{"/leads/{lead_id}/assignees", map[string]http.HandlerFunc{
 			http.MethodPut: s.assignees, http.MethodOptions: preflight(http.MethodPut)}},
 		{"/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz}},
+		{"/metrics", map[string]http.HandlerFunc{http.MethodGet: metrics.Handler().ServeHTTP}},
 		{"/openapi.yaml", map[string]http.HandlerFunc{http.MethodGet: s.openAPI}},
 		{"/sdk/{file}", map[string]http.HandlerFunc{http.MethodGet: s.sdkFile}},
 		{"/{$}", map[string]http.HandlerFunc{http.MethodGet: sdk.Demo(s.cfg.DemoChannelID).ServeHTTP}},

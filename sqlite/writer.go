@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/metrics"
 )
 
 // maxBatch caps how many requests share one transaction, so one commit
@@ -248,6 +249,7 @@ func (w *writer) run(batch []*request) {
 	}
 	w.busySince.Store(time.Now().UnixNano())
 	defer w.busySince.Store(0)
+	metrics.BatchSize.WithLabelValues("sqlite").Observe(float64(len(live)))
 	results := make([]error, len(live))
 	err := w.transact(ctx, func(now time.Time) error {
 		for i, r := range live {
@@ -260,6 +262,9 @@ func (w *writer) run(batch []*request) {
 		}
 		return nil
 	})
+	if err != nil {
+		metrics.DBErrors.WithLabelValues("sqlite").Inc()
+	}
 	var after []int // the committers, answered once the others are
 	for i, r := range live {
 		if _, ok := r.op.(committer); ok && err == nil && results[i] == nil {
