@@ -82,6 +82,10 @@ func (o *eraseOp) apply(w *writer, now time.Time) error {
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return err
 	}
+	// The words only these leads hold leave the search's word list too.
+	if err := w.words.load("rowid IN (SELECT rowid FROM leads WHERE contact_id = ?)", o.contactKey); err != nil {
+		return err
+	}
 	for _, q := range []string{
 		"DELETE FROM activities WHERE lead_id IN (SELECT id FROM leads WHERE contact_id = ?)",
 		"DELETE FROM lead_assignees WHERE lead_id IN (SELECT id FROM leads WHERE contact_id = ?)",
@@ -92,6 +96,9 @@ func (o *eraseOp) apply(w *writer, now time.Time) error {
 		if _, err := w.conn.ExecContext(ctx, q, o.contactKey); err != nil {
 			return err
 		}
+	}
+	if err := w.words.prune(); err != nil {
+		return err
 	}
 	for _, k := range keys {
 		if _, err := w.conn.ExecContext(ctx, "INSERT OR REPLACE INTO erased_captures (key_hash, created_at) VALUES (?, ?)", k, at); err != nil {

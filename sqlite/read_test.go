@@ -64,6 +64,11 @@ func TestEraseLeavesNothingInFiles(t *testing.T) {
 		}
 		return in
 	}
+	// Indexed for search, so that the words of the leads are in the index
+	// and its word list too.
+	if err := s.searchable(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if len(found()) == 0 {
 		t.Fatal("the values are not in the files before the erasure: the test proves nothing")
 	}
@@ -72,6 +77,15 @@ func TestEraseLeavesNothingInFiles(t *testing.T) {
 	}
 	if in := found(); len(in) > 0 {
 		t.Errorf("after the erasure the files still hold %s", strings.Join(in, ", "))
+	}
+	for word, want := range map[string]bool{"zelda": false, "quixotic": false, "marshmallow": false, "neighbour": true, "example": true} {
+		var held bool
+		if err := s.read.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM search_words WHERE word = ?)", word).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if held != want {
+			t.Errorf("search word %q kept: %v, want %v", word, held, want)
+		}
 	}
 
 	t.Run("audit", func(t *testing.T) {
@@ -99,6 +113,42 @@ func TestEraseLeavesNothingInFiles(t *testing.T) {
 			t.Errorf("retry after restart: %v, want a conflict", err)
 		}
 	})
+}
+
+// TestSearchExpandsWords checks that a word typed finds the leads holding
+// words it begins, whether it begins none, a few or more words than it is
+// expanded into.
+func TestSearchExpandsWords(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	ch := &leadwire.Channel{Name: "Site"}
+	if err := s.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxWordExpansion + 6 {
+		mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: leadwire.Payload{
+			FirstName: fmt.Sprintf("Wanda%03d", i), LastName: "Ortiz", Note: "José asked"}}}})
+	}
+	mustCapture(t, s, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: leadwire.Payload{
+		FirstName: "Wanderer", LastName: "Smith"}}}})
+	for _, c := range []struct {
+		q    string
+		want int
+	}{
+		{"wand", maxWordExpansion + 7}, // more words than expanded: FTS5's prefix query
+		{"wanda00", 10},
+		{"wande", 1},
+		{"WANDER smi", 1},
+		{"wanda001 ortiz", 1},
+		{"wandb", 0},
+		{"jose", maxWordExpansion + 6},
+		{"josé", maxWordExpansion + 6}, // not ASCII: FTS5's prefix query, which folds it
+	} {
+		leads, _, err := s.SearchLeads(ctx, leadwire.LeadFilter{Query: c.q, Limit: MaxSearchLimit})
+		if err != nil || len(leads) != c.want {
+			t.Errorf("q %q: %d leads, %v; want %d", c.q, len(leads), err, c.want)
+		}
+	}
 }
 
 // TestSearchFindsNewLeadAtOnce checks that a captured lead is searchable

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"time"
 
 	"github.com/leadwire/leadwire"
@@ -72,6 +73,61 @@ func digitsOf(x string) string {
 	return "nullif(coalesce(" + x + ", ''), '')"
 }
 
+// lastIndexedQuery is the rowid of the last lead in the search index, 0
+// for none.
+const lastIndexedQuery = "SELECT coalesce((SELECT rowid FROM leads_fts ORDER BY rowid DESC LIMIT 1), 0)"
+
+// searchWords keeps table search_words, the words of the search index,
+// which a search expands what was typed into (see ftsQuery). The words
+// of some leads are found with the index's own tokenizer: their bodies are
+// put into a temporary index of the same kind (search_words_batch), whose
+// vocabulary (search_words_terms) then lists exactly their words.
+type searchWords struct {
+	conn *sql.Conn
+}
+
+// searchWordsSetup creates the temporary tables of searchWords on the
+// writer's connection. They live in memory (temp_store), are filled and
+// emptied within one op, and roll back with its transaction.
+var searchWordsSetup = []string{
+	`CREATE VIRTUAL TABLE temp.search_words_batch USING fts5 (body, tokenize = 'unicode61', detail = none, columnsize = 0, content = '')`,
+	`CREATE VIRTUAL TABLE temp.search_words_terms USING fts5vocab(temp, search_words_batch, row)`,
+}
+
+// load puts the words of the indexed leads whose leads_fts rows where
+// selects into the temporary index, in place of what it held.
+func (sw searchWords) load(where string, args ...any) error {
+	if err := sw.clear(); err != nil {
+		return err
+	}
+	_, err := sw.conn.ExecContext(context.Background(),
+		"INSERT INTO temp.search_words_batch (rowid, body) SELECT rowid, body FROM leads_fts WHERE "+where, args...)
+	return err
+}
+
+// keep adds the words loaded to search_words.
+func (sw searchWords) keep() error {
+	_, err := sw.conn.ExecContext(context.Background(),
+		`INSERT OR IGNORE INTO search_words (word) SELECT term FROM temp.search_words_terms`)
+	return errors.Join(err, sw.clear())
+}
+
+// prune takes the words loaded that no lead in the index holds any more
+// out of search_words: loaded before leads are taken out of the index,
+// pruned after.
+func (sw searchWords) prune() error {
+	_, err := sw.conn.ExecContext(context.Background(), `DELETE FROM search_words
+		WHERE word IN (SELECT term FROM temp.search_words_terms) AND NOT EXISTS
+			(SELECT 1 FROM leads_fts WHERE leads_fts MATCH '"' || replace(word, '"', '""') || '"')`)
+	return errors.Join(err, sw.clear())
+}
+
+func (sw searchWords) clear() error {
+	_, err := sw.conn.ExecContext(context.Background(),
+		"INSERT INTO temp.search_words_batch (search_words_batch) VALUES ('delete-all')")
+	return err
+}
+
 // indexOp brings the search index up to date.
 type indexOp struct {
 	// all is whether it indexed every lead stored when it ran, the
@@ -87,10 +143,20 @@ func newIndexRequest() *request {
 func (o *indexOp) apply(w *writer, now time.Time) error {
 	// The assignees of the leads about to be indexed first: both take the
 	// leads after the last one in the search index.
-	_, err := w.indexAssignees.Exec(searchIndexBatch)
+	var last int64
+	err := w.conn.QueryRowContext(context.Background(), lastIndexedQuery).Scan(&last)
+	if err == nil {
+		_, err = w.indexAssignees.Exec(searchIndexBatch)
+	}
 	var res sql.Result
 	if err == nil {
 		res, err = w.indexSearch.Exec(searchIndexBatch)
+	}
+	if err == nil {
+		err = w.words.load("rowid > ?", last)
+	}
+	if err == nil {
+		err = w.words.keep()
 	}
 	if err != nil {
 		// A failed statement is undone alone: the captures of the batch

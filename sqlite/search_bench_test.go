@@ -52,6 +52,8 @@ func BenchmarkSearchLeads1M(b *testing.B) {
 		{"deep", leadwire.LeadFilter{Limit: 50, Cursor: deep}},
 		{"q=person4242", leadwire.LeadFilter{Limit: 50, Query: "person4242"}},
 		{"q=saturday", leadwire.LeadFilter{Limit: 50, Query: "saturday"}},
+		{"q=satur", leadwire.LeadFilter{Limit: 50, Query: "satur"}},
+		{"q=saturday+morning", leadwire.LeadFilter{Limit: 50, Query: "saturday morning"}},
 		{"q=214-000-4242", leadwire.LeadFilter{Limit: 50, Query: "214-000-4242"}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

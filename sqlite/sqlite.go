@@ -82,8 +82,10 @@ func Open(path string) (*Store, error) {
 	writeDB, err := sql.Open("sqlite", path+"?"+pragmas+
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"+
 		// What is deleted is overwritten, so an erased contact leaves
-		// nothing behind in free space (see EraseContact).
-		"&_pragma=secure_delete(1)")
+		// nothing behind in free space (see EraseContact); temporary
+		// tables, which hold the words of erased leads for a moment, stay
+		// in memory.
+		"&_pragma=secure_delete(1)&_pragma=temp_store(2)")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

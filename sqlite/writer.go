@@ -72,6 +72,7 @@ type writer struct {
 	indexSearch    *sql.Stmt
 	indexAssignees *sql.Stmt
 	insertAssignee *sql.Stmt
+	words          searchWords
 
 	// mem is loaded from the database by the first capture and dropped
 	// whenever a batch fails, since it may then hold rolled-back changes.
@@ -91,6 +92,12 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 		stopped:  make(chan struct{}),
 	}
 	w.searchBehind.Store(true) // leads stored by an earlier version or lost with a failed batch
+	w.words = searchWords{conn}
+	for _, q := range searchWordsSetup {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return nil, err
+		}
+	}
 	for _, p := range []struct {
 		stmt  **sql.Stmt
 		query string
