@@ -26,7 +26,9 @@ func (s *Store) FindContactByID(ctx context.Context, id string) (*leadwire.Conta
 		return nil, err
 	}
 	if cond != "" {
-		query, args = query+" AND EXISTS (SELECT 1 FROM leads WHERE contact_id = contacts.id AND "+cond+")", append(args, arg...)
+		// visibility has brought contact_leads up to date.
+		query, args = query+` AND EXISTS (SELECT 1 FROM leads WHERE rowid IN
+			(SELECT lead_rowid FROM contact_leads WHERE contact_id = contacts.id) AND `+cond+")", append(args, arg...)
 	}
 	err = s.read.QueryRowContext(ctx, query, args...).
 		Scan(&c.Brand, &c.FirstName, &c.LastName, &c.Email, &c.PhoneNumber, &created, &updated)

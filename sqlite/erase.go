@@ -60,21 +60,30 @@ func (o *eraseOp) apply(w *writer, now time.Time) error {
 	}
 	at := now.UnixMilli()
 	cutoff := now.Add(-leadwire.IdempotencyWindow).UnixMilli()
-	rows, err := w.conn.QueryContext(ctx, `SELECT id, channel_id, idempotency_key, created_at
-		FROM leads WHERE contact_id = ? ORDER BY rowid`, o.contactKey)
+	// The contact's leads: those contact_leads holds, and those stored
+	// since the writer last filled it.
+	var indexed int64
+	if err := w.conn.QueryRowContext(ctx, lastIndexedQuery).Scan(&indexed); err != nil {
+		return err
+	}
+	rows, err := w.conn.QueryContext(ctx, `SELECT rowid, id, channel_id, idempotency_key, created_at
+		FROM leads WHERE rowid IN (SELECT lead_rowid FROM contact_leads WHERE contact_id = ?1
+			UNION ALL SELECT rowid FROM leads WHERE rowid > ?2 AND contact_id = ?1)
+		ORDER BY rowid`, o.contactKey, indexed)
 	if err != nil {
 		return err
 	}
 	leadIDs := []string{}
+	var rowids []int64
 	var keys []string
 	for rows.Next() {
+		var rowid, created int64
 		var id, channelID, key string
-		var created int64
-		if err := rows.Scan(&id, &channelID, &key, &created); err != nil {
+		if err := rows.Scan(&rowid, &id, &channelID, &key, &created); err != nil {
 			rows.Close()
 			return err
 		}
-		leadIDs = append(leadIDs, id)
+		leadIDs, rowids = append(leadIDs, id), append(rowids, rowid)
 		if key != "" && created > cutoff {
 			keys = append(keys, erasedKey(channelID, key))
 		}
@@ -82,18 +91,27 @@ func (o *eraseOp) apply(w *writer, now time.Time) error {
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return err
 	}
-	// The words only these leads hold leave the search's word list too.
-	if err := w.words.load("rowid IN (SELECT rowid FROM leads WHERE contact_id = ?)", o.contactKey); err != nil {
+	rowidsJSON, err := json.Marshal(rowids)
+	if err != nil {
 		return err
 	}
-	for _, q := range []string{
-		"DELETE FROM activities WHERE lead_id IN (SELECT id FROM leads WHERE contact_id = ?)",
-		"DELETE FROM lead_assignees WHERE lead_id IN (SELECT id FROM leads WHERE contact_id = ?)",
-		"DELETE FROM leads_fts WHERE rowid IN (SELECT rowid FROM leads WHERE contact_id = ?)",
-		"DELETE FROM leads WHERE contact_id = ?",
-		"DELETE FROM contacts WHERE id = ?",
+	leadRows := string(rowidsJSON) // text: SQLite reads a blob as binary JSON
+	// The words only these leads hold leave the search's word list too.
+	if err := w.words.load("rowid IN (SELECT value FROM json_each(?))", leadRows); err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		query string
+		arg   any
+	}{
+		{"DELETE FROM activities WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?)))", leadRows},
+		{"DELETE FROM lead_assignees WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?)))", leadRows},
+		{"DELETE FROM leads_fts WHERE rowid IN (SELECT value FROM json_each(?))", leadRows},
+		{"DELETE FROM leads WHERE rowid IN (SELECT value FROM json_each(?))", leadRows},
+		{"DELETE FROM contact_leads WHERE contact_id = ?", o.contactKey},
+		{"DELETE FROM contacts WHERE id = ?", o.contactKey},
 	} {
-		if _, err := w.conn.ExecContext(ctx, q, o.contactKey); err != nil {
+		if _, err := w.conn.ExecContext(ctx, d.query, d.arg); err != nil {
 			return err
 		}
 	}

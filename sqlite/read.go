@@ -145,7 +145,10 @@ func (s *Store) conditions(ctx context.Context, f leadwire.LeadFilter) (where []
 		if !ok {
 			return nil, nil, leadwire.Errorf(leadwire.EINVALID, "contact %q is not a contact id", f.ContactID)
 		}
-		add("contact_id = ?", key)
+		if err := s.searchable(ctx); err != nil { // contact_leads is filled after the capture
+			return nil, nil, err
+		}
+		add("leads.rowid IN (SELECT lead_rowid FROM contact_leads WHERE contact_id = ?)", key)
 	}
 	if f.Status != "" {
 		if !slices.Contains(leadwire.Statuses, f.Status) {

@@ -64,6 +64,13 @@ var indexAssigneesQuery = `INSERT OR IGNORE INTO lead_assignees (email_key, lead
 		ORDER BY rowid LIMIT ?) AS l, json_each(l.parsed_payload, '$.assignees') AS a
 	WHERE email_key(a.value ->> '$.email') != ''`
 
+// indexContactsQuery records which contact each lead indexSearchQuery
+// indexes next belongs to (table contact_leads).
+var indexContactsQuery = `INSERT OR IGNORE INTO contact_leads (contact_id, lead_rowid)
+	SELECT contact_id, rowid FROM leads
+	WHERE rowid > coalesce((SELECT rowid FROM leads_fts ORDER BY rowid DESC LIMIT 1), 0)
+	ORDER BY rowid LIMIT ?`
+
 // digitsOf is the SQL of the digits of a phone number written with the
 // usual signs, NULL for none.
 func digitsOf(x string) string {
@@ -141,12 +148,15 @@ func newIndexRequest() *request {
 }
 
 func (o *indexOp) apply(w *writer, now time.Time) error {
-	// The assignees of the leads about to be indexed first: both take the
-	// leads after the last one in the search index.
+	// The assignees and contacts of the leads about to be indexed first:
+	// all take the leads after the last one in the search index.
 	var last int64
 	err := w.conn.QueryRowContext(context.Background(), lastIndexedQuery).Scan(&last)
 	if err == nil {
 		_, err = w.indexAssignees.Exec(searchIndexBatch)
+	}
+	if err == nil {
+		_, err = w.indexContacts.Exec(searchIndexBatch)
 	}
 	var res sql.Result
 	if err == nil {

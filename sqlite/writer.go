@@ -71,6 +71,7 @@ type writer struct {
 	findActivity   *sql.Stmt
 	indexSearch    *sql.Stmt
 	indexAssignees *sql.Stmt
+	indexContacts  *sql.Stmt
 	insertAssignee *sql.Stmt
 	words          searchWords
 
@@ -124,6 +125,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 			WHERE lead_id = ? AND idempotency_key = ? AND idempotency_key != ''`},
 		{&w.indexSearch, indexSearchQuery},
 		{&w.indexAssignees, indexAssigneesQuery},
+		{&w.indexContacts, indexContactsQuery},
 		{&w.insertAssignee, `INSERT OR IGNORE INTO lead_assignees (email_key, lead_id) VALUES (?, ?)`},
 	} {
 		stmt, err := conn.PrepareContext(ctx, p.query)
