@@ -243,14 +243,14 @@ type field struct {
 // listingView is a listing's card.
 type listingView struct {
 	Title, Price, MLSNumber, MLS, URL, Photo string
-	Property                                []field
+	Property                                 []field
 }
 
 // timelineEntry is one line of a lead's timeline.
 type timelineEntry struct {
-	At                  time.Time
-	What, Notes, Actor  string
-	Listing, Search     string
+	At                 time.Time
+	What, Notes, Actor string
+	Listing, Search    string
 }
 
 // leadView is what a lead's page shows.
