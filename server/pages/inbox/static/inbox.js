@@ -10,6 +10,13 @@
   var title = document.title;
   var arrived = 0;
   var events = new EventSource(list.dataset.events);
+  // The page says whether it is live (tests wait for it; so can a style).
+  events.addEventListener('open', function () {
+    list.dataset.live = 'open';
+  });
+  events.addEventListener('error', function () {
+    list.dataset.live = 'connecting';
+  });
   events.addEventListener('lead', function (e) {
     // A stream that reconnects may send a lead again.
     if (document.getElementById('lead-' + e.lastEventId)) {
