@@ -106,16 +106,30 @@ func (s *Server) apiAssignees(w http.ResponseWriter, r *http.Request) {
 // writeLeadDetail answers with l, its timeline, its contact and the
 // contact's other leads the caller may see.
 func (s *Server) writeLeadDetail(w http.ResponseWriter, r *http.Request, l *leadwire.Lead) {
-	ctx := r.Context()
-	c, err := s.cfg.Contacts.FindContactByID(ctx, l.ContactID)
+	c, others, err := s.leadDetail(r.Context(), l)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	leads, err := s.contactLeads(ctx, l.ContactID)
+	doc, err := wire.NewLeadDetailDoc(l, c, others)
 	if err != nil {
 		s.error(w, r, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: doc})
+}
+
+// leadDetail fills l's timeline and returns its contact and the
+// contact's other leads the caller may see, newest first: what the API
+// and the inbox show of one lead.
+func (s *Server) leadDetail(ctx context.Context, l *leadwire.Lead) (*leadwire.Contact, []*leadwire.Lead, error) {
+	c, err := s.cfg.Contacts.FindContactByID(ctx, l.ContactID)
+	if err != nil {
+		return nil, nil, err
+	}
+	leads, err := s.contactLeads(ctx, l.ContactID)
+	if err != nil {
+		return nil, nil, err
 	}
 	others := make([]*leadwire.Lead, 0, len(leads))
 	for _, o := range leads {
@@ -127,20 +141,14 @@ func (s *Server) writeLeadDetail(w http.ResponseWriter, r *http.Request, l *lead
 	// FindLeads reads it with the lead.
 	withTimeline, err := s.cfg.Leads.FindLeads(ctx, leadwire.LeadFilter{ContactID: l.ContactID})
 	if err != nil {
-		s.error(w, r, err)
-		return
+		return nil, nil, err
 	}
 	for _, t := range withTimeline {
 		if t.ID == l.ID {
 			l.Timeline = t.Timeline
 		}
 	}
-	doc, err := wire.NewLeadDetailDoc(l, c, others)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: doc})
+	return c, others, nil
 }
 
 // contactLeads returns every lead of a contact the caller may see, newest

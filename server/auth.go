@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/leadwire/leadwire"
 )
@@ -130,20 +132,33 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, leadwire.Errorf(leadwire.EINVALID, "email and password are both required"))
 		return
 	}
-	if !s.throttle(w, r, c.Email) {
-		return
-	}
-	u, err := s.cfg.Users.Authenticate(r.Context(), c.Email, c.Password)
-	if leadwire.ErrorCode(err) != leadwire.EUNAUTHORIZED {
-		// Signed in, or the store failed: no guess was refused.
-		s.logins.forgive(accountKey(c.Email), err == nil)
-		s.logins.forgive(addressKey(r), false)
-	}
+	u, retry, err := s.passwordUser(r, c.Email, c.Password)
 	if err != nil {
+		if retry > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(retry))
+		}
 		s.error(w, r, err)
 		return
 	}
 	s.startSession(w, r, u)
+}
+
+// passwordUser returns the user with email and password, for the API's
+// sign-in and the inbox's alike. Failures are counted per account and
+// per address; while either is locked, it answers ETOOMANY and the
+// seconds to wait (retry) without checking the password.
+func (s *Server) passwordUser(r *http.Request, email, password string) (u *leadwire.User, retry int, err error) {
+	if d := s.logins.try(accountKey(email), addressKey(r)); d > 0 {
+		retry = int((d + time.Second - 1) / time.Second)
+		return nil, retry, leadwire.Errorf(leadwire.ETOOMANY, "too many failed sign-ins for this account or from this address; retry in %d seconds", retry)
+	}
+	u, err = s.cfg.Users.Authenticate(r.Context(), email, password)
+	if leadwire.ErrorCode(err) != leadwire.EUNAUTHORIZED {
+		// Signed in, or the store failed: no guess was refused.
+		s.logins.forgive(accountKey(email), err == nil)
+		s.logins.forgive(addressKey(r), false)
+	}
+	return u, 0, err
 }
 
 // startSession starts a session for u, sets its cookie and answers u with

@@ -46,6 +46,9 @@ func (s *Server) captureBody(w http.ResponseWriter, r *http.Request, channelID, 
 		return
 	}
 	metrics.CaptureSeconds.Observe(time.Since(start).Seconds())
+	if !replayed {
+		s.feed.notify() // the leads are durable: the open inboxes show them
+	}
 	// The leads' raw payloads may share the request body's bytes, so the
 	// answer gets a buffer of its own.
 	s.writeLeads(w, r, make([]byte, 0, 2*len(body)+512), leads)

@@ -4,7 +4,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"sync"
 	"time"
 
@@ -128,20 +127,6 @@ func (l *loginLimiter) sweep(now time.Time) {
 			delete(l.keys, k)
 		}
 	}
-}
-
-// throttle answers 429 with Retry-After, and returns false, when sign-ins
-// for email or from the request's address are locked; otherwise the
-// attempt is counted as a failure until forgiven.
-func (s *Server) throttle(w http.ResponseWriter, r *http.Request, email string) bool {
-	d := s.logins.try(accountKey(email), addressKey(r))
-	if d <= 0 {
-		return true
-	}
-	secs := int((d + time.Second - 1) / time.Second)
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	s.error(w, r, leadwire.Errorf(leadwire.ETOOMANY, "too many failed sign-ins for this account or from this address; retry in %d seconds", secs))
-	return false
 }
 
 // addressKey is the client's IP address; an IPv6 client is counted by its

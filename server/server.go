@@ -69,6 +69,7 @@ type Server struct {
 	cfg    Config
 	mux    *http.ServeMux
 	logins *loginLimiter
+	feed   *leadFeed // wakes the inbox's open Leads pages
 }
 
 // route is one entry of the API. The same table builds the mux and is
@@ -86,8 +87,8 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), logins: newLoginLimiter(time.Now)}
-	for _, r := range s.routes() {
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), logins: newLoginLimiter(time.Now), feed: newLeadFeed()}
+	for _, r := range slices.Concat(s.routes(), s.inboxRoutes()) {
 		s.mux.HandleFunc(r.pattern, s.dispatch(r))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -77,7 +77,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if created {
 		log.Info("created the default channel", "name", ch.Name, "id", ch.ID)
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "db", *dbPath, "demo", base+"/",
+	log.Info("listening", "addr", ln.Addr().String(), "db", *dbPath, "demo", base+"/", "inbox", base+"/inbox/",
 		"channel", ch.ID, "capture_url", base+"/leads/channels/"+ch.ID+"/webhook")
 	if setupErr != nil {
 		log.Error("cannot make the owner setup link; restart to try again, or use leadwire user create --role owner", "err", setupErr)
@@ -95,11 +95,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Info("ready", "took", time.Since(started).Round(time.Millisecond))
 	}()
 
+	handler := server.New(server.Config{
+		Leads: store, Channels: store, Contacts: store, Users: store, DemoChannelID: ch.ID, MaxBody: *maxBody, MaxLeads: *maxLeads,
+		SecureCookies: *secureCookies, Health: store.Health, Logger: log,
+	})
 	srv := &http.Server{
-		Handler: server.New(server.Config{
-			Leads: store, Channels: store, Contacts: store, Users: store, DemoChannelID: ch.ID, MaxBody: *maxBody, MaxLeads: *maxLeads,
-			SecureCookies: *secureCookies, Health: store.Health, Logger: log,
-		}),
+		Handler:           handler,
 		MaxHeaderBytes:    server.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -108,6 +109,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// The inbox's event streams stay open; a shutdown ends them.
+	srv.RegisterOnShutdown(handler.CloseEvents)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

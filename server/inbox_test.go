@@ -1,0 +1,368 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/internal/testserver"
+	"github.com/leadwire/leadwire/server"
+)
+
+// inboxClient is a browser without JavaScript: it keeps cookies, does not
+// follow redirects, and sends what a browser sends with a form post from
+// the server's own page.
+type inboxClient struct {
+	t    *testing.T
+	s    *testserver.Server
+	http *http.Client
+}
+
+func newInboxClient(t *testing.T, s *testserver.Server) *inboxClient {
+	jar, _ := cookiejar.New(nil)
+	return &inboxClient{t: t, s: s, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+// page is an HTML answer.
+type pageAnswer struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (c *inboxClient) do(method, path string, form url.Values, header ...string) pageAnswer {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, c.s.URL+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", c.s.URL)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return pageAnswer{res.StatusCode, res.Header, string(b)}
+}
+
+func (c *inboxClient) get(path string) pageAnswer { c.t.Helper(); return c.do("GET", path, nil) }
+
+func (c *inboxClient) signIn(email, password string) pageAnswer {
+	c.t.Helper()
+	return c.do("POST", "/inbox/signin", url.Values{"email": {email}, "password": {password}, "next": {"/inbox/"}})
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf is the CSRF token the forms of a page carry.
+func (c *inboxClient) csrf(path string) string {
+	c.t.Helper()
+	p := c.get(path)
+	m := csrfField.FindStringSubmatch(p.body)
+	if m == nil {
+		c.t.Fatalf("GET %s: %d, no CSRF token in\n%s", path, p.status, p.body)
+	}
+	return m[1]
+}
+
+// capture posts a lead to the webhook of channel and returns its id.
+func capture(t *testing.T, s *testserver.Server, channel, body string) string {
+	t.Helper()
+	a := do(t, "POST", webhook(s, channel), "application/json", body)
+	if a.status != 200 {
+		t.Fatalf("capture: %d %v", a.status, a.body)
+	}
+	return str(a.data()["id"])
+}
+
+// TestInboxSignIn: pages send a stranger to the sign-in form; a wrong
+// password and an unknown email get the same answer; signing in sets the
+// session cookie with its flags and goes on to the page asked for;
+// signing out ends the session.
+func TestInboxSignIn(t *testing.T) {
+	s := testserver.Start(t)
+	s.NewUser(t, leadwire.User{Email: "ann@example.com"})
+	c := newInboxClient(t, s)
+
+	p := c.get("/inbox/?status=new")
+	if p.status != 303 || p.header.Get("Location") != "/inbox/signin?next="+url.QueryEscape("/inbox/?status=new") {
+		t.Fatalf("GET /inbox/ signed out: %d %s", p.status, p.header.Get("Location"))
+	}
+	form := c.get("/inbox/signin")
+	for _, want := range []string{`<label for="email">Email</label>`, `<label for="password">Password</label>`, `>Sign in</button>`} {
+		if !strings.Contains(form.body, want) {
+			t.Errorf("the sign-in page lacks %s", want)
+		}
+	}
+	wrong := c.signIn("ann@example.com", "wrong password")
+	unknown := c.signIn("nobody@example.com", testserver.Password)
+	for _, a := range []pageAnswer{wrong, unknown} {
+		if a.status != 401 || !strings.Contains(a.body, "The email or the password is wrong.") {
+			t.Errorf("a failed sign-in: %d\n%s", a.status, a.body)
+		}
+	}
+	if strip := func(s string) string { return strings.ReplaceAll(s, "nobody@example.com", "ann@example.com") }; strip(unknown.body) != wrong.body {
+		t.Errorf("an unknown email and a wrong password are told apart:\n%s\n%s", wrong.body, unknown.body)
+	}
+
+	p = c.do("POST", "/inbox/signin", url.Values{"email": {"ann@example.com"}, "password": {testserver.Password}, "next": {"/inbox/?status=new"}})
+	if p.status != 303 || p.header.Get("Location") != "/inbox/?status=new" {
+		t.Fatalf("sign in: %d %s\n%s", p.status, p.header.Get("Location"), p.body)
+	}
+	cookie := (&http.Response{Header: p.header}).Cookies()[0]
+	if cookie.Name != "leadwire_session" || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Secure {
+		t.Errorf("session cookie %+v, want HttpOnly, SameSite=Lax, not Secure over plain HTTP", cookie)
+	}
+	if p := c.get("/inbox/"); p.status != 200 || !strings.Contains(p.body, ">Sign out</button>") {
+		t.Fatalf("the Leads page after signing in: %d\n%s", p.status, p.body)
+	}
+	// Another site cannot sign the browser in to an account of its own.
+	if p := c.do("POST", "/inbox/signin", url.Values{"email": {"ann@example.com"}, "password": {testserver.Password}},
+		"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"); p.status != 403 {
+		t.Errorf("a cross-site sign-in: %d", p.status)
+	}
+	// A next page elsewhere is not followed.
+	for _, next := range []string{"https://evil.example/", "//evil.example/", "/inbox//evil.example"} {
+		p := c.do("POST", "/inbox/signin", url.Values{"email": {"ann@example.com"}, "password": {testserver.Password}, "next": {next}})
+		if p.header.Get("Location") != "/inbox/" {
+			t.Errorf("next %q: sent to %q", next, p.header.Get("Location"))
+		}
+	}
+
+	csrf := c.csrf("/inbox/")
+	base, _ := url.Parse(s.URL)
+	cookie = c.http.Jar.Cookies(base)[0]
+	if p := c.do("POST", "/inbox/signout", url.Values{}); p.status != 403 {
+		t.Errorf("sign out without the CSRF token: %d", p.status)
+	}
+	if p := c.do("POST", "/inbox/signout", url.Values{"csrf": {csrf}}); p.status != 303 || p.header.Get("Location") != "/inbox/signin" {
+		t.Fatalf("sign out: %d %s", p.status, p.header.Get("Location"))
+	}
+	// The session is over on the server, not only in this browser.
+	if a := do(t, "GET", s.URL+"/api/me", "", "", "Cookie", "leadwire_session="+cookie.Value); a.status != 401 {
+		t.Errorf("the session after signing out: %d", a.status)
+	}
+	if p := c.get("/inbox/"); p.status != 303 {
+		t.Errorf("the Leads page after signing out: %d", p.status)
+	}
+}
+
+// TestInboxSecureCookie: the session cookie is Secure when the server is
+// told it sits behind a proxy that terminates TLS.
+func TestInboxSecureCookie(t *testing.T) {
+	s := testserver.Start(t, func(c *server.Config) { c.SecureCookies = true })
+	s.NewUser(t, leadwire.User{Email: "ann@example.com"})
+	p := newInboxClient(t, s).signIn("ann@example.com", testserver.Password)
+	if cs := (&http.Response{Header: p.header}).Cookies(); p.status != 303 || len(cs) != 1 || !cs[0].Secure || !cs[0].HttpOnly {
+		t.Fatalf("sign in with SecureCookies: %d %+v", p.status, cs)
+	}
+}
+
+// TestInboxWorksALead: the lead's page shows what was captured, and its
+// forms change the status (the response time appears), the assignees
+// and add a note, each only with the session's CSRF token and from the
+// server's own pages.
+func TestInboxWorksALead(t *testing.T) {
+	s := testserver.Start(t)
+	s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	c := newInboxClient(t, s)
+	c.signIn("owner@example.com", testserver.Password)
+	id := capture(t, s, s.ChannelID, `{"first_name":"Rosa","last_name":"Diaz","email":"rosa@example.com","phone_number":"(214) 555-0101",
+		"lead_source":"Zillow","ad_campaign_id":"ad-77","referer_url":"https://homes.example/listing/9",
+		"listing":{"mls_number":"MLS-4411","price":1250000,"cover_image_url":"https://img.example/9.jpg","property":{"address":"12 Elm St","beds":3}},
+		"message":"Is it still available?"}`)
+	lead := "/inbox/leads/" + id
+
+	p := c.get(lead)
+	for _, want := range []string{"Rosa Diaz", `href="tel:&#43;12145550101"`, `href="mailto:rosa@example.com"`, "$1,250,000", "MLS-4411",
+		"12 Elm St", `<img src="https://img.example/9.jpg"`, "ad-77", "https://homes.example/listing/9", "Is it still available?",
+		"<details", `<label for="status">Status</label>`, `<label for="assign">Assign</label>`, `<label for="note">Note</label>`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the lead's page lacks %s", want)
+		}
+	}
+	if strings.Contains(p.body, "response time") {
+		t.Error("a new lead shows a response time")
+	}
+	csrf := c.csrf(lead)
+	if p := c.do("POST", lead+"/status", url.Values{"status": {"contacted"}}); p.status != 403 {
+		t.Errorf("a status change without the CSRF token: %d", p.status)
+	}
+	if p := c.do("POST", lead+"/status", url.Values{"status": {"contacted"}, "csrf": {csrf}},
+		"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"); p.status != 403 {
+		t.Errorf("a status change from another site: %d", p.status)
+	}
+	if got, _ := s.Store.FindLeadByID(context.Background(), id); got.Status != leadwire.StatusNew {
+		t.Fatalf("a refused change changed the status to %s", got.Status)
+	}
+	for _, f := range []url.Values{
+		{"status": {"contacted"}},
+		{"assignees": {"ann@example.com, bob@example.com"}},
+		{"note": {"Called, left a message"}},
+	} {
+		f.Set("csrf", csrf)
+		action := map[bool]string{true: "/status"}[f.Has("status")]
+		if f.Has("assignees") {
+			action = "/assignees"
+		} else if f.Has("note") {
+			action = "/notes"
+		}
+		if p := c.do("POST", lead+action, f); p.status != 303 || p.header.Get("Location") != lead {
+			t.Fatalf("POST %s: %d %s\n%s", action, p.status, p.header.Get("Location"), p.body)
+		}
+	}
+	p = c.get(lead)
+	for _, want := range []string{"response time", "ann@example.com, bob@example.com", "Called, left a message", "by owner@example.com", "Status changed"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("after working it, the lead's page lacks %s", want)
+		}
+	}
+	if p := c.do("POST", lead+"/status", url.Values{"status": {"lost"}, "csrf": {csrf}}); p.status != 400 || !strings.Contains(p.body, `role="alert"`) {
+		t.Errorf("an unknown status: %d", p.status)
+	}
+	if p := c.do("POST", lead+"/assignees", url.Values{"assignees": {"not an email"}, "csrf": {csrf}}); p.status != 400 {
+		t.Errorf("an assignee that is no email: %d", p.status)
+	}
+}
+
+// TestInboxEscapesWhatVisitorsSent: a lead named with HTML shows as
+// text, in the list, on its page and in the live stream, under a strict
+// Content-Security-Policy.
+func TestInboxEscapesWhatVisitorsSent(t *testing.T) {
+	s := testserver.Start(t)
+	s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	c := newInboxClient(t, s)
+	c.signIn("owner@example.com", testserver.Password)
+	xss := `<img src=x onerror=alert(1)>`
+	id := capture(t, s, s.ChannelID, `{"first_name":"`+xss+`","message":"</script><script>alert(2)</script>",
+		"referer_url":"javascript:alert(3)","listing":{"cover_image_url":"javascript:alert(4)"}}`)
+	for _, path := range []string{"/inbox/", "/inbox/leads/" + id} {
+		p := c.get(path)
+		if !strings.Contains(p.body, "&lt;img src=x onerror=alert(1)&gt;") || strings.Contains(p.body, xss) ||
+			strings.Contains(p.body, "<script>alert") || strings.Contains(p.body, `href="javascript:`) || strings.Contains(p.body, `src="javascript:`) {
+			t.Errorf("%s does not escape what the visitor sent:\n%s", path, p.body)
+		}
+		csp := p.header.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: Content-Security-Policy %q lacks %s", path, csp, want)
+			}
+		}
+		if strings.Contains(p.body, "<script>") || strings.Contains(p.body, " style=") || regexp.MustCompile(`<[a-z]+[^>]*\son[a-z]+=`).MatchString(p.body) {
+			t.Errorf("%s has inline script or style", path)
+		}
+	}
+}
+
+// TestInboxAgentSeesTheirLeads: an agent's list, lead pages and live
+// stream hold only the leads the API lets them see.
+func TestInboxAgentSeesTheirLeads(t *testing.T) {
+	s := testserver.Start(t)
+	s.NewUser(t, leadwire.User{Email: "ann@example.com"})
+	s.NewUser(t, leadwire.User{Email: "bob@example.com"})
+	ann := newInboxClient(t, s)
+	ann.signIn("ann@example.com", testserver.Password)
+	mine := capture(t, s, s.ChannelID, `{"first_name":"Mine","assignees":[{"email":"ann@example.com"}]}`)
+	theirs := capture(t, s, s.ChannelID, `{"first_name":"Theirs","assignees":[{"email":"bob@example.com"}]}`)
+
+	p := ann.get("/inbox/")
+	if !strings.Contains(p.body, mine) || strings.Contains(p.body, theirs) {
+		t.Errorf("ann's list:\n%s", p.body)
+	}
+	if p := ann.get("/inbox/leads/" + theirs); p.status != 404 || strings.Contains(p.body, "Theirs") {
+		t.Errorf("ann opens bob's lead: %d", p.status)
+	}
+	csrf := ann.csrf("/inbox/leads/" + mine)
+	if p := ann.do("POST", "/inbox/leads/"+theirs+"/status", url.Values{"status": {"closed"}, "csrf": {csrf}}); p.status != 404 {
+		t.Errorf("ann changes bob's lead: %d", p.status)
+	}
+	if p := ann.do("POST", "/inbox/leads/"+theirs+"/assignees", url.Values{"assignees": {"ann@example.com"}, "csrf": {csrf}}); p.status != 404 {
+		t.Errorf("ann takes bob's lead: %d", p.status)
+	}
+
+	events := ann.events(t, "/inbox/events?since="+strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10))
+	capture(t, s, s.ChannelID, `{"first_name":"Bob's new one","assignees":[{"email":"bob@example.com"}]}`)
+	newMine := capture(t, s, s.ChannelID, `{"first_name":"Ann's new one","assignees":[{"email":"ann@example.com"}]}`)
+	got := events.until(newMine, 3*time.Second)
+	if strings.Contains(got, "Bob&#39;s new one") || strings.Contains(got, "Bob's new one") || strings.Contains(got, theirs) {
+		t.Errorf("ann's stream sent bob's leads:\n%s", got)
+	}
+}
+
+// eventStream reads a Server-Sent Events stream.
+type eventStream struct {
+	t     *testing.T
+	lines chan string
+}
+
+func (c *inboxClient) events(t *testing.T, path string) *eventStream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.s.URL+path, nil)
+	res, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("GET %s: %d %s", path, res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	e := &eventStream{t: t, lines: make(chan string, 1000)}
+	go func() {
+		defer res.Body.Close()
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			e.lines <- sc.Text()
+		}
+		close(e.lines)
+	}()
+	return e
+}
+
+// until returns what the stream sent up to the event of lead id, failing
+// the test when it does not come within d.
+func (e *eventStream) until(id string, d time.Duration) string {
+	e.t.Helper()
+	var b strings.Builder
+	timeout := time.After(d)
+	for {
+		select {
+		case line, ok := <-e.lines:
+			if !ok {
+				e.t.Fatalf("the stream ended before lead %s:\n%s", id, b.String())
+			}
+			b.WriteString(line + "\n")
+			if line == "id: "+id {
+				return b.String()
+			}
+		case <-timeout:
+			e.t.Fatalf("no event for lead %s within %s:\n%s", id, d, b.String())
+		}
+	}
+}

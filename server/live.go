@@ -1,0 +1,202 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/leadwire/leadwire"
+)
+
+// leadFeed wakes the inbox's open Leads pages when leads are captured. It
+// carries no leads: each page's stream asks the services for the new
+// leads of its own filter, as its user, so what a page is sent is decided
+// where everything else an agent sees is decided, and a burst of captures
+// costs each page one read.
+type leadFeed struct {
+	mu     sync.Mutex
+	subs   map[chan struct{}]struct{}
+	closed chan struct{} // closed when the server shuts down
+}
+
+func newLeadFeed() *leadFeed {
+	return &leadFeed{subs: map[chan struct{}]struct{}{}, closed: make(chan struct{})}
+}
+
+// notify wakes every stream; a stream already woken stays woken once.
+func (f *leadFeed) notify() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.subs {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// subscribe returns a channel woken by notify, and the function that
+// stops it.
+func (f *leadFeed) subscribe() (<-chan struct{}, func()) {
+	c := make(chan struct{}, 1)
+	f.mu.Lock()
+	f.subs[c] = struct{}{}
+	f.mu.Unlock()
+	return c, func() {
+		f.mu.Lock()
+		delete(f.subs, c)
+		f.mu.Unlock()
+	}
+}
+
+// close ends every stream, so that a server shutting down is not kept
+// waiting by pages that stay open.
+func (f *leadFeed) close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	select {
+	case <-f.closed:
+	default:
+		close(f.closed)
+	}
+}
+
+// CloseEvents ends the inbox's event streams; call it when the server
+// shuts down (http.Server.RegisterOnShutdown), or the streams keep the
+// shutdown waiting.
+func (s *Server) CloseEvents() { s.feed.close() }
+
+// Timing of a stream: a page is sent what arrived at most eventsEvery
+// after it was woken (a burst of captures is one read), and a comment
+// every heartbeat keeps proxies from closing an idle stream. sinceMargin
+// is how far before the newest lead sent the next read starts: a lead is
+// stamped before its batch commits, so one committed later may be a
+// little older than one already sent.
+const (
+	eventsEvery = 200 * time.Millisecond
+	heartbeat   = 25 * time.Second
+	sinceMargin = time.Minute
+	// eventsPage is the most leads one read sends.
+	eventsPage = 50
+)
+
+// inboxEvents streams the new leads of a Leads page as Server-Sent
+// Events: each an event "lead" whose data is the page's row for it. The
+// query holds the page's filter and since, when the page was read (Unix
+// milliseconds); leads at or after it that the user may see are sent,
+// each once per stream. The page skips a lead it already shows, so a
+// reconnection that sends some again does no harm.
+func (s *Server) inboxEvents(w http.ResponseWriter, r *http.Request, p *page) {
+	q := r.URL.Query()
+	since, err := strconv.ParseInt(q.Get("since"), 10, 64)
+	if err != nil || since <= 0 {
+		s.inboxError(w, r, p, leadwire.Errorf(leadwire.EINVALID, "since must be the Unix milliseconds the page was read at"))
+		return
+	}
+	q.Del("since")
+	f, err := parseLeadFilter(q, false)
+	if err != nil {
+		s.inboxError(w, r, p, err)
+		return
+	}
+	f.Since, f.Limit = time.UnixMilli(since), eventsPage
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{}) // the stream outlives the server's write timeout
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx would hold the events back
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte(": leads\n\n"))
+	if rc.Flush() != nil {
+		return
+	}
+	woken, stop := s.feed.subscribe()
+	defer stop()
+	ctx := r.Context()
+	sent := map[string]time.Time{} // the leads sent, by id, with their capture time
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	// One read at once: what arrived between the page and the stream.
+	wake := make(chan struct{}, 1)
+	wake <- struct{}{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.feed.closed:
+			return
+		case <-tick.C:
+			if _, err := w.Write([]byte(": still here\n\n")); err != nil || rc.Flush() != nil {
+				return
+			}
+			continue
+		case <-woken:
+		case <-wake:
+		}
+		leads, _, err := s.cfg.Leads.SearchLeads(ctx, f)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.cfg.Logger.Warn("inbox events", "err", err)
+			}
+			return // the page's EventSource connects again
+		}
+		var b bytes.Buffer
+		for i := len(leads) - 1; i >= 0; i-- { // oldest first, each put on top
+			l := leads[i]
+			if _, ok := sent[l.ID]; ok {
+				continue
+			}
+			sent[l.ID] = l.CreatedAt
+			if err := s.writeEvent(&b, ctx, p, l); err != nil {
+				s.cfg.Logger.Warn("inbox events", "err", err)
+				return
+			}
+		}
+		if b.Len() > 0 {
+			if _, err := w.Write(b.Bytes()); err != nil || rc.Flush() != nil {
+				return
+			}
+		}
+		// The next read starts a margin before the newest lead sent; the
+		// leads sent before that are forgotten.
+		var newest time.Time
+		for _, at := range sent {
+			if at.After(newest) {
+				newest = at
+			}
+		}
+		if start := newest.Add(-sinceMargin); start.After(f.Since) {
+			f.Since = start
+			for id, at := range sent {
+				if at.Before(start) {
+					delete(sent, id)
+				}
+			}
+		}
+		select {
+		case <-time.After(eventsEvery):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// writeEvent writes the event of one new lead: its id, and its row of the
+// Leads page, one data line per line of HTML.
+func (s *Server) writeEvent(b *bytes.Buffer, ctx context.Context, p *page, l *leadwire.Lead) error {
+	var row bytes.Buffer
+	if err := inboxTemplates["leads.html"].ExecuteTemplate(&row, "row", s.leadRowView(ctx, p, l)); err != nil {
+		return err
+	}
+	b.WriteString("event: lead\nid: " + l.ID + "\n")
+	for _, line := range strings.Split(strings.TrimSpace(row.String()), "\n") {
+		b.WriteString("data: " + strings.TrimRight(line, "\r") + "\n")
+	}
+	b.WriteString("\n")
+	return nil
+}
