@@ -56,6 +56,18 @@ func browserSignIn(t *testing.T, s *testserver.Server, email string) context.Con
 	return tab
 }
 
+// follow runs steps that load another page (a click on a link, a form
+// sent) and waits for that page: a control found right after a click
+// could still be the old page's.
+func follow(t *testing.T, tab context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.RunResponse(ctx, steps...); err != nil {
+		t.Fatalf("loading the next page: %v", err)
+	}
+}
+
 func eval[T any](t *testing.T, tab context.Context, js string) T {
 	t.Helper()
 	v, err := chromedp.Run(tab, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
@@ -121,21 +133,13 @@ func TestInboxInTheBrowser(t *testing.T) {
 	})
 
 	t.Run("open it, change its status, assign it, add a note", func(t *testing.T) {
-		if err := chromedp.Do(tab,
-			chromedp.Click(chromedp.CSS(`#lead-`+id+` a.name`)),
-			chromedp.WaitVisible(byLabel("Status")),
-			chromedp.SetValue(byLabel("Status"), "contacted"),
-			chromedp.Click(button("Save status")),
-			chromedp.WaitVisible(chromedp.CSS(".response")),
-			chromedp.SetValue(byLabel("Assign"), "ann@example.com, bob@example.com"),
-			chromedp.Click(button("Save assignees")),
-			chromedp.WaitVisible(byLabel("Note")),
-			chromedp.SendKeys(byLabel("Note"), "Called, she will come on Saturday"),
-			chromedp.Click(button("Add note")),
-			chromedp.WaitVisible(byLabel("Note")),
-		); err != nil {
+		follow(t, tab, chromedp.Click(chromedp.CSS(`#lead-`+id+` a.name`)))
+		follow(t, tab, chromedp.SetValue(byLabel("Status"), "contacted"), chromedp.Click(button("Save status")))
+		if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.CSS(".response"))); err != nil {
 			t.Fatal(err)
 		}
+		follow(t, tab, chromedp.SetValue(byLabel("Assign"), "ann@example.com, bob@example.com"), chromedp.Click(button("Save assignees")))
+		follow(t, tab, chromedp.SendKeys(byLabel("Note"), "Called, she will come on Saturday"), chromedp.Click(button("Add note")))
 		text := eval[string](t, tab, `document.body.innerText`)
 		for _, want := range []string{"response time", "contacted", "Called, she will come on Saturday", "by ann@example.com",
 			"Assignees\nann@example.com, bob@example.com", "$1,250,000", "MLS-4411"} {
@@ -154,13 +158,9 @@ func TestInboxInTheBrowser(t *testing.T) {
 	})
 
 	t.Run("search finds it by phone digits", func(t *testing.T) {
-		if err := chromedp.Do(tab,
-			chromedp.Click(link("Leads")),
-			chromedp.WaitVisible(byLabel("Search")),
-			chromedp.SendKeys(byLabel("Search"), "555-0199"),
-			chromedp.Click(button("Filter")),
-			chromedp.WaitVisible(chromedp.ID("lead-"+id)),
-		); err != nil {
+		follow(t, tab, chromedp.Click(link("Leads")))
+		follow(t, tab, chromedp.SendKeys(byLabel("Search"), "555-0199"), chromedp.Click(button("Filter")))
+		if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.ID("lead-"+id))); err != nil {
 			t.Fatal(err)
 		}
 		if n := eval[int](t, tab, `document.querySelectorAll('#leads li').length`); n != 1 {
