@@ -129,10 +129,11 @@ func TestInboxInTheBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(".response")),
 			chromedp.SetValue(byLabel("Assign"), "ann@example.com, bob@example.com"),
 			chromedp.Click(button("Save assignees")),
-			chromedp.WaitVisible(byLabel("Note")),
+			// Each form's page comes back with the change on its timeline.
+			chromedp.WaitVisible(chromedp.Search(`//ol[@class="timeline"]//b[.="Assignees changed"]`)),
 			chromedp.SendKeys(byLabel("Note"), "Called, she will come on Saturday"),
 			chromedp.Click(button("Add note")),
-			chromedp.WaitVisible(byLabel("Note")),
+			chromedp.WaitVisible(chromedp.Search(`//ol[@class="timeline"]//*[.="Called, she will come on Saturday"]`)),
 		); err != nil {
 			t.Fatal(err)
 		}
