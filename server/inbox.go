@@ -98,7 +98,7 @@ func (s *Server) inboxRoutes() []route {
 	in := s.signedIn
 	return []route{
 		{"/inbox/{$}", map[string]http.HandlerFunc{http.MethodGet: in(s.inboxLeads)}},
-		{"/inbox/spam", map[string]http.HandlerFunc{http.MethodGet: in(s.inboxLeads)}},
+		{"/inbox/dashboard", map[string]http.HandlerFunc{http.MethodGet: in(s.inboxDashboard)}},
 		{"/inbox/events", map[string]http.HandlerFunc{http.MethodGet: in(s.inboxEvents)}},
 		{"/inbox/leads/{lead_id}", map[string]http.HandlerFunc{http.MethodGet: in(s.inboxLead)}},
 		{"/inbox/leads/{lead_id}/status", map[string]http.HandlerFunc{http.MethodPost: in(s.inboxStatus)}},

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -364,5 +365,54 @@ func (e *eventStream) until(id string, d time.Duration) string {
 		case <-timeout:
 			e.t.Fatalf("no event for lead %s within %s:\n%s", id, d, b.String())
 		}
+	}
+}
+
+// TestInboxDashboard: the dashboard charts the leads per day per channel
+// and the response times per agent as SVG drawn on the server, and counts
+// the leads still new an hour after their capture, of the leads the user
+// may see.
+func TestInboxDashboard(t *testing.T) {
+	s := testserver.Start(t)
+	var offset atomic.Int64 // how far the store's clock is behind
+	s.Store.Now = func() time.Time { return time.Now().Add(-time.Duration(offset.Load())) }
+	s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	s.NewUser(t, leadwire.User{Email: "bob@example.com"})
+	feed := s.NewChannel(t, leadwire.Channel{Name: "Zillow feed"})
+
+	offset.Store(int64(2 * time.Hour))
+	answered := capture(t, s, s.ChannelID, `{"first_name":"Answered","assignees":[{"email":"ann@example.com"}]}`)
+	capture(t, s, feed, `{"first_name":"Waiting"}`)
+	capture(t, s, s.ChannelID, `{"first_name":"Waiting too"}`)
+	offset.Store(int64(2*time.Hour - 5*time.Minute))
+	contacted := leadwire.StatusContacted
+	if _, err := s.Store.UpdateLead(context.Background(), answered, leadwire.LeadUpdate{Status: &contacted}); err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(0)
+	capture(t, s, feed, `{"first_name":"Just arrived"}`)
+
+	owner := newInboxClient(t, s)
+	owner.signIn("owner@example.com", testserver.Password)
+	p := owner.get("/inbox/dashboard")
+	if p.status != 200 {
+		t.Fatalf("GET /inbox/dashboard: %d\n%s", p.status, p.body)
+	}
+	// Each day's bar says how many leads of a channel it holds.
+	today, earlier := time.Now().UTC().Format("Jan 2"), time.Now().Add(-2*time.Hour).UTC().Format("Jan 2")
+	bars := []string{today + ": 2 from Zillow feed", today + ": 2 from Website"}
+	if earlier != today {
+		bars = []string{earlier + ": 1 from Zillow feed", earlier + ": 2 from Website", today + ": 1 from Zillow feed"}
+	}
+	for _, want := range append(bars, `<strong id="stale">2</strong>`, "<svg", "4 leads",
+		"<td>ann@example.com</td><td>1</td><td>5 min</td><td>5 min</td>", "ann@example.com: median 5 min over 1 leads") {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the dashboard lacks %s", want)
+		}
+	}
+	bob := newInboxClient(t, s)
+	bob.signIn("bob@example.com", testserver.Password)
+	if p := bob.get("/inbox/dashboard"); p.status != 200 || !strings.Contains(p.body, `<strong id="stale">0</strong>`) || !strings.Contains(p.body, "0 leads") {
+		t.Errorf("an agent with no leads sees the others' on the dashboard: %d\n%s", p.status, p.body)
 	}
 }
