@@ -104,6 +104,9 @@ func (s *Server) inboxRoutes() []route {
 		{"/inbox/leads/{lead_id}/status", map[string]http.HandlerFunc{http.MethodPost: in(s.inboxStatus)}},
 		{"/inbox/leads/{lead_id}/assignees", map[string]http.HandlerFunc{http.MethodPost: in(s.inboxAssign)}},
 		{"/inbox/leads/{lead_id}/notes", map[string]http.HandlerFunc{http.MethodPost: in(s.inboxNote)}},
+		{"/inbox/channels", map[string]http.HandlerFunc{
+			http.MethodGet: in(s.ownerOnly(s.inboxChannels)), http.MethodPost: in(s.ownerOnly(s.inboxCreateChannel))}},
+		{"/inbox/channels/{channel_id}/members", map[string]http.HandlerFunc{http.MethodPost: in(s.ownerOnly(s.inboxAddMembers))}},
 		{"/inbox/signin", map[string]http.HandlerFunc{http.MethodGet: s.signInForm, http.MethodPost: s.signInSubmit}},
 		{"/inbox/signout", map[string]http.HandlerFunc{http.MethodPost: in(s.signOutSubmit)}},
 		{"/inbox/static/{file}", map[string]http.HandlerFunc{http.MethodGet: s.inboxFile}},

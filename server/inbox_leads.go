@@ -497,7 +497,7 @@ func (s *Server) inboxAssign(w http.ResponseWriter, r *http.Request, p *page) {
 			list = append(list, a)
 		}
 	}
-	for _, e := range strings.FieldsFunc(r.PostForm.Get("assignees"), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' }) {
+	for _, e := range emailList(r.PostForm.Get("assignees")) {
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
 			s.formError(w, r, p, leadwire.Errorf(leadwire.EINVALID, "%q is not an email address like agent@example.com", e))
 			return

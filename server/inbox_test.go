@@ -416,3 +416,74 @@ func TestInboxDashboard(t *testing.T) {
 		t.Errorf("an agent with no leads sees the others' on the dashboard: %d\n%s", p.status, p.body)
 	}
 }
+
+// TestInboxChannels: an owner creates a channel with its allowed origins
+// and members and gets its snippets; its members then see its leads; an
+// agent cannot manage channels.
+func TestInboxChannels(t *testing.T) {
+	s := testserver.Start(t)
+	s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	s.NewUser(t, leadwire.User{Email: "ann@example.com"})
+	owner := newInboxClient(t, s)
+	owner.signIn("owner@example.com", testserver.Password)
+	csrf := owner.csrf("/inbox/channels")
+
+	for _, bad := range []struct {
+		form   url.Values
+		status int
+		says   string
+	}{
+		{url.Values{"name": {"Ads"}, "origins": {"https://ads.example/path"}}, 400, "is not an origin"},
+		{url.Values{"name": {" "}}, 400, "name is required"},
+		{url.Values{"name": {"Ads"}, "members": {"nobody@example.com"}}, 404, "no user has the email"},
+	} {
+		bad.form.Set("csrf", csrf)
+		if p := owner.do("POST", "/inbox/channels", bad.form); p.status != bad.status || !strings.Contains(p.body, bad.says) {
+			t.Errorf("create %v: %d, want %d saying %q", bad.form, p.status, bad.status, bad.says)
+		}
+	}
+	if channels, _ := s.Store.FindChannels(context.Background()); len(channels) != 1 {
+		t.Fatalf("refused forms created %d channels", len(channels)-1)
+	}
+	p := owner.do("POST", "/inbox/channels", url.Values{"csrf": {csrf}, "name": {"Listing pages"},
+		"origins": {"https://www.example.com\nhttps://listings.example.com"}, "members": {"ann@example.com"}})
+	if p.status != 303 {
+		t.Fatalf("create a channel: %d\n%s", p.status, p.body)
+	}
+	channels, _ := s.Store.FindChannels(context.Background())
+	ch := channels[len(channels)-1]
+	if ch.Name != "Listing pages" || strings.Join(ch.AllowedOrigins, " ") != "https://www.example.com https://listings.example.com" {
+		t.Fatalf("the channel created: %+v", ch)
+	}
+	page := owner.get("/inbox/channels").body
+	for _, want := range []string{`&lt;script src="` + s.URL + `/sdk/rechat.min.js"&gt;&lt;/script&gt;`,
+		"lead_channel: '" + ch.ID + "'", "curl -X POST " + s.URL + "/leads/channels/" + ch.ID + "/webhook"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the Channels page lacks %s", want)
+		}
+	}
+	// Ann, a member, sees the channel's leads; the others stay hidden.
+	lead := capture(t, s, ch.ID, `{"first_name":"From the listing page"}`)
+	other := capture(t, s, s.ChannelID, `{"first_name":"From the website"}`)
+	ann := newInboxClient(t, s)
+	ann.signIn("ann@example.com", testserver.Password)
+	if p := ann.get("/inbox/"); !strings.Contains(p.body, lead) || strings.Contains(p.body, other) {
+		t.Errorf("a member's Leads page:\n%s", p.body)
+	}
+	if p := ann.get("/inbox/channels"); p.status != 403 || strings.Contains(p.body, ch.ID) {
+		t.Errorf("an agent opens the Channels page: %d", p.status)
+	}
+	if strings.Contains(ann.get("/inbox/").body, `href="/inbox/channels"`) {
+		t.Error("an agent's navigation links to the Channels page")
+	}
+	if p := ann.do("POST", "/inbox/channels", url.Values{"csrf": {ann.csrf("/inbox/")}, "name": {"Mine"}}); p.status != 403 {
+		t.Errorf("an agent creates a channel: %d", p.status)
+	}
+	// Members are added to a channel that exists.
+	if p := owner.do("POST", "/inbox/channels/"+s.ChannelID+"/members", url.Values{"csrf": {csrf}, "members": {"ann@example.com"}}); p.status != 303 {
+		t.Fatalf("add a member: %d\n%s", p.status, p.body)
+	}
+	if p := ann.get("/inbox/"); !strings.Contains(p.body, other) {
+		t.Error("a new member does not see the channel's leads")
+	}
+}
