@@ -259,10 +259,12 @@ func (s *Server) signInSubmit(w http.ResponseWriter, r *http.Request) {
 // localNext is where to go after signing in: next when it is a page of
 // the inbox, so that a link cannot send the user to another site.
 func localNext(next string) string {
-	if strings.HasPrefix(next, "/inbox/") && !strings.HasPrefix(next, "/inbox//") && !strings.ContainsAny(next, "\\\r\n") {
-		return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(next, "/inbox/") ||
+		strings.HasPrefix(next, "/inbox//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/inbox/"
 	}
-	return "/inbox/"
+	return next
 }
 
 // signOutSubmit ends the session and clears its cookie.

@@ -192,7 +192,11 @@ func (s *Server) perDayChart(ctx context.Context, p *page, first time.Time, perD
 			c.Bars = append(c.Bars, bar{X: left + float64(day)*slot + 1, Y: y, W: slot - 2, H: h,
 				Fill: chartColors[i%len(chartColors)], Title: date.Format("Jan 2") + ": " + strconv.Itoa(n) + " from " + c.Legend[i].Name})
 		}
-		if day%7 == 0 || day == dashboardDays-1 {
+		// Weeks are counted back from today, whose label ends at the edge.
+		switch back := dashboardDays - 1 - day; {
+		case back == 0:
+			c.Labels = append(c.Labels, chartLabel{X: width, Y: height - 6, Text: date.Format("Jan 2"), Anchor: "end"})
+		case back%7 == 0:
 			c.Labels = append(c.Labels, chartLabel{X: left + (float64(day)+0.5)*slot, Y: height - 6, Text: date.Format("Jan 2"), Anchor: "middle"})
 		}
 	}

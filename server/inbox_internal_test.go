@@ -1,6 +1,8 @@
 package server
 
 import (
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -55,4 +57,19 @@ func TestLocalNext(t *testing.T) {
 			t.Errorf("localNext(%q) = %q, want %q", next, got, want)
 		}
 	}
+}
+
+// FuzzLocalNext: whatever next a link carries, signing in goes on to a
+// page of the inbox on this server.
+func FuzzLocalNext(f *testing.F) {
+	for _, seed := range []string{"/inbox/", "/inbox/leads/x?q=1", "//evil.example", "/inbox//evil", "/inbox/\\evil", "https://x", "/inbox/\r\nLocation: x", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got := localNext(next)
+		u, err := url.Parse(got)
+		if err != nil || u.Host != "" || u.Scheme != "" || !strings.HasPrefix(u.Path, "/inbox/") || strings.HasPrefix(got, "//") || strings.ContainsAny(got, "\\\r\n") {
+			t.Errorf("localNext(%q) = %q, which may leave the inbox", next, got)
+		}
+	})
 }

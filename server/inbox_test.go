@@ -244,6 +244,23 @@ func TestInboxWorksALead(t *testing.T) {
 			t.Errorf("after working it, the lead's page lacks %s", want)
 		}
 	}
+	// A lead marked as spam is listed in the Spam view, and "Not spam"
+	// sets it back to new.
+	if p := c.do("POST", lead+"/status", url.Values{"status": {"spam"}, "csrf": {csrf}}); p.status != 303 {
+		t.Fatalf("mark as spam: %d", p.status)
+	}
+	if p := c.get("/inbox/?status=spam"); !strings.Contains(p.body, id) || !strings.Contains(p.body, "<h1>Spam</h1>") {
+		t.Errorf("the Spam view lacks the lead:\n%s", p.body)
+	}
+	if p := c.get(lead); !strings.Contains(p.body, ">Not spam</button>") {
+		t.Error("a spam lead's page has no Not spam button")
+	}
+	if p := c.do("POST", lead+"/status", url.Values{"status": {"new"}, "csrf": {csrf}}); p.status != 303 {
+		t.Fatalf("not spam: %d", p.status)
+	}
+	if p := c.get("/inbox/?status=spam"); strings.Contains(p.body, id) {
+		t.Error("a lead marked not spam stays in the Spam view")
+	}
 	if p := c.do("POST", lead+"/status", url.Values{"status": {"lost"}, "csrf": {csrf}}); p.status != 400 || !strings.Contains(p.body, `role="alert"`) {
 		t.Errorf("an unknown status: %d", p.status)
 	}
@@ -485,5 +502,22 @@ func TestInboxChannels(t *testing.T) {
 	}
 	if p := ann.get("/inbox/"); !strings.Contains(p.body, other) {
 		t.Error("a new member does not see the channel's leads")
+	}
+}
+
+// TestInboxAfterSetup: the owner's setup link signs them in to the inbox.
+func TestInboxAfterSetup(t *testing.T) {
+	s := testserver.Start(t)
+	secret, _, err := s.Store.OwnerSetupLink(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newInboxClient(t, s)
+	p := c.do("POST", "/inbox/setup", url.Values{"token": {secret}, "email": {"olga@example.com"}, "password": {testserver.Password}})
+	if p.status != 200 || !strings.Contains(p.body, `href="/inbox/"`) {
+		t.Fatalf("setup: %d\n%s", p.status, p.body)
+	}
+	if p := c.get("/inbox/"); p.status != 200 || !strings.Contains(p.body, "olga@example.com") || !strings.Contains(p.body, `href="/inbox/channels"`) {
+		t.Errorf("the inbox after setup: %d\n%s", p.status, p.body)
 	}
 }
