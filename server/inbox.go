@@ -98,12 +98,15 @@ func (s *Server) inboxRoutes() []route {
 	in := s.signedIn
 	return []route{
 		{"/inbox/{$}", map[string]http.HandlerFunc{http.MethodGet: in(s.inboxLeads)}},
-		{"/inbox/spam", map[string]http.HandlerFunc{http.MethodGet: in(s.inboxLeads)}},
+		{"/inbox/dashboard", map[string]http.HandlerFunc{http.MethodGet: in(s.inboxDashboard)}},
 		{"/inbox/events", map[string]http.HandlerFunc{http.MethodGet: in(s.inboxEvents)}},
 		{"/inbox/leads/{lead_id}", map[string]http.HandlerFunc{http.MethodGet: in(s.inboxLead)}},
 		{"/inbox/leads/{lead_id}/status", map[string]http.HandlerFunc{http.MethodPost: in(s.inboxStatus)}},
 		{"/inbox/leads/{lead_id}/assignees", map[string]http.HandlerFunc{http.MethodPost: in(s.inboxAssign)}},
 		{"/inbox/leads/{lead_id}/notes", map[string]http.HandlerFunc{http.MethodPost: in(s.inboxNote)}},
+		{"/inbox/channels", map[string]http.HandlerFunc{
+			http.MethodGet: in(s.ownerOnly(s.inboxChannels)), http.MethodPost: in(s.ownerOnly(s.inboxCreateChannel))}},
+		{"/inbox/channels/{channel_id}/members", map[string]http.HandlerFunc{http.MethodPost: in(s.ownerOnly(s.inboxAddMembers))}},
 		{"/inbox/signin", map[string]http.HandlerFunc{http.MethodGet: s.signInForm, http.MethodPost: s.signInSubmit}},
 		{"/inbox/signout", map[string]http.HandlerFunc{http.MethodPost: in(s.signOutSubmit)}},
 		{"/inbox/static/{file}", map[string]http.HandlerFunc{http.MethodGet: s.inboxFile}},
@@ -256,10 +259,12 @@ func (s *Server) signInSubmit(w http.ResponseWriter, r *http.Request) {
 // localNext is where to go after signing in: next when it is a page of
 // the inbox, so that a link cannot send the user to another site.
 func localNext(next string) string {
-	if strings.HasPrefix(next, "/inbox/") && !strings.HasPrefix(next, "/inbox//") && !strings.ContainsAny(next, "\\\r\n") {
-		return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(next, "/inbox/") ||
+		strings.HasPrefix(next, "/inbox//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/inbox/"
 	}
-	return "/inbox/"
+	return next
 }
 
 // signOutSubmit ends the session and clears its cookie.

@@ -171,6 +171,24 @@ func TestInboxInTheBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("fits a phone's screen", func(t *testing.T) {
+		phone := browser.OpenTab(t, tab)
+		if err := chromedp.Do(phone, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/inbox/", "/inbox/leads/" + id} {
+			if err := chromedp.Do(phone, chromedp.Navigate(s.URL+path), chromedp.WaitVisible(chromedp.CSS("main h1"))); err != nil {
+				t.Fatal(err)
+			}
+			if wide := eval[int](t, phone, `document.documentElement.scrollWidth - window.innerWidth`); wide > 0 {
+				t.Errorf("%s is %d pixels wider than a phone's screen", path, wide)
+			}
+			if path == "/inbox/" {
+				screenshot(t, phone, "leads-phone.png")
+			}
+		}
+	})
+
 	t.Run("the CSV export downloads", func(t *testing.T) {
 		dir := t.TempDir()
 		c := chromedp.FromContext(tab)
@@ -266,6 +284,19 @@ func TestInboxInTheBrowser(t *testing.T) {
 		if text := eval[string](t, bob, `document.body.innerText`); strings.Contains(text, "Only") || !strings.Contains(text, "not found") {
 			t.Errorf("bob opens ann's lead:\n%s", text)
 		}
+	})
+
+	t.Run("the dashboard draws its charts", func(t *testing.T) {
+		if err := chromedp.Do(tab, chromedp.Click(link("Dashboard")), chromedp.WaitVisible(chromedp.CSS("figure svg"))); err != nil {
+			t.Fatal(err)
+		}
+		if n := eval[int](t, tab, `document.querySelectorAll('figure svg rect').length`); n < 3 {
+			t.Errorf("the charts have %d bars", n)
+		}
+		if text := eval[string](t, tab, `document.querySelector('.responses').innerText`); !strings.Contains(text, "ann@example.com") {
+			t.Errorf("the response times lack Ann:\n%s", text)
+		}
+		screenshot(t, tab, "dashboard.png")
 	})
 
 	t.Run("signing out ends the session", func(t *testing.T) {

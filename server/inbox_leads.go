@@ -97,9 +97,9 @@ func (s *Server) leadRowView(ctx context.Context, p *page, l *leadwire.Lead) row
 		row.Summary = "Listing " + listingTitle(pl.Listing)
 	}
 	if msg, _ := pl.Extra[messageField].(string); msg != "" {
-		row.Summary = strings.TrimSpace(row.Summary + " " + msg)
+		row.Summary = joinSummary(row.Summary, msg)
 	} else if pl.Note != "" {
-		row.Summary = strings.TrimSpace(row.Summary + " " + pl.Note)
+		row.Summary = joinSummary(row.Summary, pl.Note)
 	}
 	row.Summary = shorten(row.Summary, summaryLength)
 	for _, a := range pl.Assignees {
@@ -497,7 +497,7 @@ func (s *Server) inboxAssign(w http.ResponseWriter, r *http.Request, p *page) {
 			list = append(list, a)
 		}
 	}
-	for _, e := range strings.FieldsFunc(r.PostForm.Get("assignees"), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' }) {
+	for _, e := range emailList(r.PostForm.Get("assignees")) {
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
 			s.formError(w, r, p, leadwire.Errorf(leadwire.EINVALID, "%q is not an email address like agent@example.com", e))
 			return
@@ -519,4 +519,13 @@ func (s *Server) inboxAssign(w http.ResponseWriter, r *http.Request, p *page) {
 		return
 	}
 	http.Redirect(w, r, "/inbox/leads/"+id, http.StatusSeeOther)
+}
+
+// joinSummary puts what the visitor wrote after the listing they wrote
+// about.
+func joinSummary(listing, text string) string {
+	if listing == "" {
+		return text
+	}
+	return listing + " · " + text
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -243,6 +244,23 @@ func TestInboxWorksALead(t *testing.T) {
 			t.Errorf("after working it, the lead's page lacks %s", want)
 		}
 	}
+	// A lead marked as spam is listed in the Spam view, and "Not spam"
+	// sets it back to new.
+	if p := c.do("POST", lead+"/status", url.Values{"status": {"spam"}, "csrf": {csrf}}); p.status != 303 {
+		t.Fatalf("mark as spam: %d", p.status)
+	}
+	if p := c.get("/inbox/?status=spam"); !strings.Contains(p.body, id) || !strings.Contains(p.body, "<h1>Spam</h1>") {
+		t.Errorf("the Spam view lacks the lead:\n%s", p.body)
+	}
+	if p := c.get(lead); !strings.Contains(p.body, ">Not spam</button>") {
+		t.Error("a spam lead's page has no Not spam button")
+	}
+	if p := c.do("POST", lead+"/status", url.Values{"status": {"new"}, "csrf": {csrf}}); p.status != 303 {
+		t.Fatalf("not spam: %d", p.status)
+	}
+	if p := c.get("/inbox/?status=spam"); strings.Contains(p.body, id) {
+		t.Error("a lead marked not spam stays in the Spam view")
+	}
 	if p := c.do("POST", lead+"/status", url.Values{"status": {"lost"}, "csrf": {csrf}}); p.status != 400 || !strings.Contains(p.body, `role="alert"`) {
 		t.Errorf("an unknown status: %d", p.status)
 	}
@@ -364,5 +382,142 @@ func (e *eventStream) until(id string, d time.Duration) string {
 		case <-timeout:
 			e.t.Fatalf("no event for lead %s within %s:\n%s", id, d, b.String())
 		}
+	}
+}
+
+// TestInboxDashboard: the dashboard charts the leads per day per channel
+// and the response times per agent as SVG drawn on the server, and counts
+// the leads still new an hour after their capture, of the leads the user
+// may see.
+func TestInboxDashboard(t *testing.T) {
+	s := testserver.Start(t)
+	var offset atomic.Int64 // how far the store's clock is behind
+	s.Store.Now = func() time.Time { return time.Now().Add(-time.Duration(offset.Load())) }
+	s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	s.NewUser(t, leadwire.User{Email: "bob@example.com"})
+	feed := s.NewChannel(t, leadwire.Channel{Name: "Zillow feed"})
+
+	offset.Store(int64(2 * time.Hour))
+	answered := capture(t, s, s.ChannelID, `{"first_name":"Answered","assignees":[{"email":"ann@example.com"}]}`)
+	capture(t, s, feed, `{"first_name":"Waiting"}`)
+	capture(t, s, s.ChannelID, `{"first_name":"Waiting too"}`)
+	offset.Store(int64(2*time.Hour - 5*time.Minute))
+	contacted := leadwire.StatusContacted
+	if _, err := s.Store.UpdateLead(context.Background(), answered, leadwire.LeadUpdate{Status: &contacted}); err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(0)
+	capture(t, s, feed, `{"first_name":"Just arrived"}`)
+
+	owner := newInboxClient(t, s)
+	owner.signIn("owner@example.com", testserver.Password)
+	p := owner.get("/inbox/dashboard")
+	if p.status != 200 {
+		t.Fatalf("GET /inbox/dashboard: %d\n%s", p.status, p.body)
+	}
+	// Each day's bar says how many leads of a channel it holds.
+	today, earlier := time.Now().UTC().Format("Jan 2"), time.Now().Add(-2*time.Hour).UTC().Format("Jan 2")
+	bars := []string{today + ": 2 from Zillow feed", today + ": 2 from Website"}
+	if earlier != today {
+		bars = []string{earlier + ": 1 from Zillow feed", earlier + ": 2 from Website", today + ": 1 from Zillow feed"}
+	}
+	for _, want := range append(bars, `<strong id="stale">2</strong>`, "<svg", "4 leads",
+		"<td>ann@example.com</td><td>1</td><td>5 min</td><td>5 min</td>", "ann@example.com: median 5 min over 1 leads") {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the dashboard lacks %s", want)
+		}
+	}
+	bob := newInboxClient(t, s)
+	bob.signIn("bob@example.com", testserver.Password)
+	if p := bob.get("/inbox/dashboard"); p.status != 200 || !strings.Contains(p.body, `<strong id="stale">0</strong>`) || !strings.Contains(p.body, "0 leads") {
+		t.Errorf("an agent with no leads sees the others' on the dashboard: %d\n%s", p.status, p.body)
+	}
+}
+
+// TestInboxChannels: an owner creates a channel with its allowed origins
+// and members and gets its snippets; its members then see its leads; an
+// agent cannot manage channels.
+func TestInboxChannels(t *testing.T) {
+	s := testserver.Start(t)
+	s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	s.NewUser(t, leadwire.User{Email: "ann@example.com"})
+	owner := newInboxClient(t, s)
+	owner.signIn("owner@example.com", testserver.Password)
+	csrf := owner.csrf("/inbox/channels")
+
+	for _, bad := range []struct {
+		form   url.Values
+		status int
+		says   string
+	}{
+		{url.Values{"name": {"Ads"}, "origins": {"https://ads.example/path"}}, 400, "is not an origin"},
+		{url.Values{"name": {" "}}, 400, "name is required"},
+		{url.Values{"name": {"Ads"}, "members": {"nobody@example.com"}}, 404, "no user has the email"},
+	} {
+		bad.form.Set("csrf", csrf)
+		if p := owner.do("POST", "/inbox/channels", bad.form); p.status != bad.status || !strings.Contains(p.body, bad.says) {
+			t.Errorf("create %v: %d, want %d saying %q", bad.form, p.status, bad.status, bad.says)
+		}
+	}
+	if channels, _ := s.Store.FindChannels(context.Background()); len(channels) != 1 {
+		t.Fatalf("refused forms created %d channels", len(channels)-1)
+	}
+	p := owner.do("POST", "/inbox/channels", url.Values{"csrf": {csrf}, "name": {"Listing pages"},
+		"origins": {"https://www.example.com\nhttps://listings.example.com"}, "members": {"ann@example.com"}})
+	if p.status != 303 {
+		t.Fatalf("create a channel: %d\n%s", p.status, p.body)
+	}
+	channels, _ := s.Store.FindChannels(context.Background())
+	ch := channels[len(channels)-1]
+	if ch.Name != "Listing pages" || strings.Join(ch.AllowedOrigins, " ") != "https://www.example.com https://listings.example.com" {
+		t.Fatalf("the channel created: %+v", ch)
+	}
+	page := owner.get("/inbox/channels").body
+	for _, want := range []string{`&lt;script src="` + s.URL + `/sdk/rechat.min.js"&gt;&lt;/script&gt;`,
+		"lead_channel: '" + ch.ID + "'", "curl -X POST " + s.URL + "/leads/channels/" + ch.ID + "/webhook"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the Channels page lacks %s", want)
+		}
+	}
+	// Ann, a member, sees the channel's leads; the others stay hidden.
+	lead := capture(t, s, ch.ID, `{"first_name":"From the listing page"}`)
+	other := capture(t, s, s.ChannelID, `{"first_name":"From the website"}`)
+	ann := newInboxClient(t, s)
+	ann.signIn("ann@example.com", testserver.Password)
+	if p := ann.get("/inbox/"); !strings.Contains(p.body, lead) || strings.Contains(p.body, other) {
+		t.Errorf("a member's Leads page:\n%s", p.body)
+	}
+	if p := ann.get("/inbox/channels"); p.status != 403 || strings.Contains(p.body, ch.ID) {
+		t.Errorf("an agent opens the Channels page: %d", p.status)
+	}
+	if strings.Contains(ann.get("/inbox/").body, `href="/inbox/channels"`) {
+		t.Error("an agent's navigation links to the Channels page")
+	}
+	if p := ann.do("POST", "/inbox/channels", url.Values{"csrf": {ann.csrf("/inbox/")}, "name": {"Mine"}}); p.status != 403 {
+		t.Errorf("an agent creates a channel: %d", p.status)
+	}
+	// Members are added to a channel that exists.
+	if p := owner.do("POST", "/inbox/channels/"+s.ChannelID+"/members", url.Values{"csrf": {csrf}, "members": {"ann@example.com"}}); p.status != 303 {
+		t.Fatalf("add a member: %d\n%s", p.status, p.body)
+	}
+	if p := ann.get("/inbox/"); !strings.Contains(p.body, other) {
+		t.Error("a new member does not see the channel's leads")
+	}
+}
+
+// TestInboxAfterSetup: the owner's setup link signs them in to the inbox.
+func TestInboxAfterSetup(t *testing.T) {
+	s := testserver.Start(t)
+	secret, _, err := s.Store.OwnerSetupLink(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newInboxClient(t, s)
+	p := c.do("POST", "/inbox/setup", url.Values{"token": {secret}, "email": {"olga@example.com"}, "password": {testserver.Password}})
+	if p.status != 200 || !strings.Contains(p.body, `href="/inbox/"`) {
+		t.Fatalf("setup: %d\n%s", p.status, p.body)
+	}
+	if p := c.get("/inbox/"); p.status != 200 || !strings.Contains(p.body, "olga@example.com") || !strings.Contains(p.body, `href="/inbox/channels"`) {
+		t.Errorf("the inbox after setup: %d\n%s", p.status, p.body)
 	}
 }

@@ -77,7 +77,7 @@ func (s *Server) CloseEvents() { s.feed.close() }
 // stamped before its batch commits, so one committed later may be a
 // little older than one already sent.
 const (
-	eventsEvery = 200 * time.Millisecond
+	eventsEvery = 100 * time.Millisecond
 	heartbeat   = 25 * time.Second
 	sinceMargin = time.Minute
 	// eventsPage is the most leads one read sends.
