@@ -76,6 +76,7 @@ func (o *eraseOp) apply(w *writer, now time.Time) error {
 	leadIDs := []string{}
 	var rowids []int64
 	var keys []string
+	var captures [][2]string // the channels and idempotency keys of the leads' captures
 	for rows.Next() {
 		var rowid, created int64
 		var id, channelID, key string
@@ -84,6 +85,9 @@ func (o *eraseOp) apply(w *writer, now time.Time) error {
 			return err
 		}
 		leadIDs, rowids = append(leadIDs, id), append(rowids, rowid)
+		if key != "" {
+			captures = append(captures, [2]string{channelID, key})
+		}
 		if key != "" && created > cutoff {
 			keys = append(keys, erasedKey(channelID, key))
 		}
@@ -109,9 +113,18 @@ func (o *eraseOp) apply(w *writer, now time.Time) error {
 		{"DELETE FROM leads_fts WHERE rowid IN (SELECT value FROM json_each(?))", leadRows},
 		{"DELETE FROM leads WHERE rowid IN (SELECT value FROM json_each(?))", leadRows},
 		{"DELETE FROM contact_leads WHERE contact_id = ?", o.contactKey},
+		// Its match keys are its email and phone keys: they are filled, never replaced.
+		{`DELETE FROM contact_keys WHERE (brand, kind, key, contact_id) IN
+			(SELECT brand, 'email', email_key, id FROM contacts WHERE id = ?1
+			UNION ALL SELECT brand, 'phone', phone_key, id FROM contacts WHERE id = ?1)`, o.contactKey},
 		{"DELETE FROM contacts WHERE id = ?", o.contactKey},
 	} {
 		if _, err := w.conn.ExecContext(ctx, d.query, d.arg); err != nil {
+			return err
+		}
+	}
+	for _, c := range captures {
+		if _, err := w.conn.ExecContext(ctx, "DELETE FROM captures WHERE channel_id = ? AND idempotency_key = ?", c[0], c[1]); err != nil {
 			return err
 		}
 	}

@@ -25,8 +25,8 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 	if err := s.w.do(ctx, o); err != nil {
 		return nil, false, err
 	}
-	if p := o.replayed; p != nil {
-		leads, err := s.leadsFrom(ctx, p.firstLead.String(), int(p.leads))
+	if o.replayed {
+		leads, err := s.leadsByID(ctx, o.leadIDs)
 		return leads, true, err
 	}
 	for i, l := range c.Leads {
@@ -79,10 +79,10 @@ type captureOp struct {
 	key, hash        string
 	leads            []pendingLead
 
-	leadIDs     []string
+	leadIDs     []string    // in a replay, those of the capture stored before under key
 	contactKeys []uuid.UUID // the keys the leads' contacts are stored under
 	createdAt   time.Time
-	replayed    *pastCapture // the capture stored before under key
+	replayed    bool
 }
 
 func (o *captureOp) apply(w *writer, now time.Time) error {
@@ -90,44 +90,65 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	var key, hash digest
+	at := now.UnixMilli()
+	o.createdAt = fromMillis(at)
+	o.leadIDs, o.contactKeys = make([]string, len(o.leads)), make([]uuid.UUID, len(o.leads))
+	for i := range o.leadIDs {
+		o.leadIDs[i] = newID().String()
+	}
+	var key digest
 	if o.key != "" {
-		key, hash = m.digest(o.channelID, o.key), m.digest("", o.hash)
-		if p, ok := m.capture(key, now); ok {
-			if p.hash != hash {
-				return leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used with another request", o.key)
-			}
-			o.replayed = &p
-			return nil
+		key = m.digest(o.channelID, o.key)
+		if m.capture(key, now) {
+			return o.replay(w)
 		}
 		if m.wasErased(o.channelID, o.key, now) {
 			return leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used for a lead that has been erased; send a new key to capture it again", o.key)
 		}
+		ids, err := json.Marshal(o.leadIDs)
+		if err != nil {
+			return err
+		}
+		res, err := w.insertCapture.Exec(o.channelID, o.key, o.hash, string(ids), at, leadwire.IdempotencyWindow.Milliseconds())
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 { // a capture the memory does not know of
+			return o.replay(w)
+		}
 	}
-	at := now.UnixMilli()
-	o.createdAt = fromMillis(at)
-	o.leadIDs, o.contactKeys = make([]string, len(o.leads)), make([]uuid.UUID, len(o.leads))
-	var first uuid.UUID
 	for i := range o.leads {
 		l := &o.leads[i]
 		contactKey, err := w.contact(m, o.brand, l, at)
 		if err != nil {
 			return err
 		}
-		id := newID()
-		if i == 0 {
-			first = id
-		}
-		o.leadIDs[i], o.contactKeys[i] = id.String(), contactKey
+		o.contactKeys[i] = contactKey
 		if _, err := w.insertLead.Exec(o.leadIDs[i], o.channelID, contactKey.String(), at, o.key, o.hash, l.parsed, l.raw); err != nil {
 			return err
 		}
 		w.leadStored()
 	}
 	if o.key != "" {
-		m.remember(pastCapture{key: key, hash: hash, at: at, firstLead: first, leads: int32(len(o.leads))})
+		m.remember(pastCapture{key: key, at: at})
 	}
 	return nil
+}
+
+// replay answers o with the capture stored before under its key, or
+// refuses it when that capture's request was another.
+func (o *captureOp) replay(w *writer) error {
+	var hash, ids string
+	if err := w.findCapture.QueryRow(o.channelID, o.key).Scan(&hash, &ids); err != nil {
+		return fmt.Errorf("the capture of idempotency key %q: %w", o.key, err)
+	}
+	if hash != o.hash {
+		return leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used with another request", o.key)
+	}
+	o.replayed, o.leadIDs = true, nil
+	return json.Unmarshal([]byte(ids), &o.leadIDs)
 }
 
 // leadStored tells the writer that the lead just inserted is not yet in the
@@ -149,13 +170,16 @@ func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (uui
 	keys := [2]digest{m.digest(brand, l.emailKey), m.digest(brand, l.phoneKey)}
 	i, ok := m.match(keys)
 	if !ok {
-		c := contactEntry{id: newContactKey(), keys: keys, updated: at, empty: emptyFields(l.contact)}
-		if _, err := w.insertContact.Exec(c.id.String(), brand, l.contact[0], l.contact[1], l.contact[2], l.contact[3],
-			l.emailKey, l.phoneKey, at, at); err != nil {
+		// The memory knows the contacts this writer stored; the schema
+		// decides for any other.
+		known, err := w.learnContact(m, brand, l)
+		if err != nil {
 			return uuid.UUID{}, err
 		}
-		m.add(c)
-		return c.id, nil
+		i, ok = m.match(keys)
+		if !known || !ok {
+			return w.newContact(m, brand, l, keys, at)
+		}
 	}
 	c := m.contacts.at(int64(i))
 	fill := c.empty &^ emptyFields(l.contact)
@@ -170,14 +194,82 @@ func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (uui
 	// An email or phone filled brings its key; the bits are those of
 	// contactFields.
 	for k, bit := range [2]uint8{emailIndex: 1 << 2, phoneIndex: 1 << 3} {
-		if fill&bit != 0 {
+		if fill&bit != 0 && keys[k] != (digest{}) {
 			c.keys[k] = keys[k]
+			if err := w.addKey(brand, k, l, c.id); err != nil {
+				return uuid.UUID{}, err
+			}
 		}
 	}
 	c.empty &^= fill
 	c.updated = max(c.updated, at)
 	m.claim(i)
 	return c.id, nil
+}
+
+// newContact stores the contact lead l makes in brand.
+func (w *writer) newContact(m *memory, brand string, l *pendingLead, keys [2]digest, at int64) (uuid.UUID, error) {
+	c := contactEntry{id: newContactKey(), keys: keys, updated: at, empty: emptyFields(l.contact)}
+	if _, err := w.insertContact.Exec(c.id.String(), brand, l.contact[0], l.contact[1], l.contact[2], l.contact[3],
+		l.emailKey, l.phoneKey, at, at); err != nil {
+		return uuid.UUID{}, err
+	}
+	for k, key := range keys {
+		if key != (digest{}) {
+			if err := w.addKey(brand, k, l, c.id); err != nil {
+				return uuid.UUID{}, err
+			}
+		}
+	}
+	m.add(c)
+	return c.id, nil
+}
+
+// matchKinds names the match keys in contact_keys, by index.
+var matchKinds = [2]string{emailIndex: "email", phoneIndex: "phone"}
+
+// addKey records that contact holds lead l's match key k.
+func (w *writer) addKey(brand string, k int, l *pendingLead, contact uuid.UUID) error {
+	key := [2]string{emailIndex: l.emailKey, phoneIndex: l.phoneKey}[k]
+	_, err := w.insertKey.Exec(brand, matchKinds[k], key, contact.String())
+	return err
+}
+
+// matchQuery is the rule by which a lead joins a contact, as the schema
+// holds it: of the contacts of a brand holding a match key, the one
+// updated last, and at the same millisecond the one with the larger key
+// (contactEntry.after). It reads the contact as contactsQuery does.
+const matchQuery = `SELECT c.id, c.brand, c.email_key, c.phone_key, c.updated_at,
+	(c.first_name = '') + 2 * (c.last_name = '') + 4 * (c.email = '') + 8 * (c.phone_number = '')
+	FROM contact_keys k JOIN contacts c ON c.id = k.contact_id
+	WHERE k.brand = ? AND k.kind = ? AND k.key = ?
+	ORDER BY c.updated_at DESC, c.id DESC LIMIT 1`
+
+// learnContact adds to the memory the contact the schema finds for lead l
+// by its email key or, failing that, its phone key, and reports whether
+// there was one.
+func (w *writer) learnContact(m *memory, brand string, l *pendingLead) (bool, error) {
+	for k, key := range [2]string{emailIndex: l.emailKey, phoneIndex: l.phoneKey} {
+		if key == "" {
+			continue
+		}
+		var id, cbrand, emailKey, phoneKey string
+		var updated, empty int64
+		err := w.matchContact.QueryRow(brand, matchKinds[k], key).Scan(&id, &cbrand, &emailKey, &phoneKey, &updated, &empty)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		c, err := m.entry(id, cbrand, emailKey, phoneKey, updated, empty)
+		if err != nil {
+			return false, err
+		}
+		m.add(c)
+		return true, nil
+	}
+	return false, nil
 }
 
 // AddActivity appends a to its lead's timeline once it is durable; see
@@ -387,16 +479,21 @@ func (s *Store) readChunk(ctx context.Context, sel selection, before int64, n in
 	return leads, last, rows.Err()
 }
 
-// leadsFrom returns the n leads stored one after the other from the lead
-// with id first, without their timelines: the leads of one capture.
-func (s *Store) leadsFrom(ctx context.Context, first string, n int) ([]*leadwire.Lead, error) {
-	leads, _, err := s.queryLeads(ctx, s.read, "SELECT "+leadColumns+` FROM leads
-		WHERE rowid >= (SELECT rowid FROM leads WHERE id = ?) ORDER BY rowid LIMIT ?`, first, n)
+// leadsByID returns the leads of one capture, in the order of ids,
+// without their timelines.
+func (s *Store) leadsByID(ctx context.Context, ids []string) ([]*leadwire.Lead, error) {
+	list, err := json.Marshal(ids)
 	if err != nil {
 		return nil, err
 	}
-	if len(leads) != n || leads[0].ID != first {
-		return nil, fmt.Errorf("the %d leads of an idempotent capture from lead %s are missing", n, first)
+	// A capture's leads were stored in order, so rowid order is theirs.
+	leads, _, err := s.queryLeads(ctx, s.read, "SELECT "+leadColumns+` FROM leads
+		WHERE id IN (SELECT value FROM json_each(?)) ORDER BY rowid`, string(list))
+	if err != nil {
+		return nil, err
+	}
+	if len(leads) != len(ids) {
+		return nil, fmt.Errorf("%d of the %d leads of an idempotent capture are missing", len(ids)-len(leads), len(ids))
 	}
 	return leads, nil
 }

@@ -74,15 +74,11 @@ func (c *contactEntry) after(d *contactEntry) bool {
 	return c.updated > d.updated || c.updated == d.updated && bytes.Compare(c.id[:], d.id[:]) > 0
 }
 
-// pastCapture is a capture stored with an idempotency key.
+// pastCapture is a capture stored with an idempotency key. Its request
+// hash and leads are in table captures, read on a repeat.
 type pastCapture struct {
-	key  digest // its channel and idempotency key
-	hash digest // its request hash
-	at   int64  // Unix milliseconds
-	// Its leads were inserted one after the other by this writer, so they
-	// have consecutive rowids starting with the first lead's.
-	firstLead uuid.UUID
-	leads     int32
+	key digest // its channel and idempotency key
+	at  int64  // Unix milliseconds
 }
 
 func newMemory() *memory {
@@ -221,20 +217,27 @@ func (m *memory) entryOf(row []driver.Value) (contactEntry, error) {
 	phoneKey, _ := row[3].(string)
 	updated, ok1 := row[4].(int64)
 	empty, ok2 := row[5].(int64)
-	u, err := uuid.Parse(id)
-	if err != nil || !ok1 || !ok2 {
+	if !ok1 || !ok2 {
 		return contactEntry{}, fmt.Errorf("contact %q: unreadable row %v", id, row)
+	}
+	return m.entry(id, brand, emailKey, phoneKey, updated, empty)
+}
+
+// entry returns the contact of the values of a row of contactsQuery.
+func (m *memory) entry(id, brand, emailKey, phoneKey string, updated, empty int64) (contactEntry, error) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return contactEntry{}, fmt.Errorf("contact %q: %w", id, err)
 	}
 	return contactEntry{id: u, keys: [2]digest{m.digest(brand, emailKey), m.digest(brand, phoneKey)},
 		updated: updated, empty: uint8(empty)}, nil
 }
 
-// loadCaptures remembers the captures of the idempotency window before
-// now. Their keys are those of the newest leads: read back in rowid order,
-// the order they were stored in, up to the first older lead, then
-// remembered oldest first.
+// loadCaptures remembers the idempotency keys of the window before now:
+// those of the newest leads, read back in rowid order, the order they were
+// stored in, up to the first older lead, then remembered oldest first.
 func (m *memory) loadCaptures(ctx context.Context, conn *sql.Conn, now time.Time) error {
-	rows, err := conn.QueryContext(ctx, `SELECT channel_id, idempotency_key, request_hash, id, created_at
+	rows, err := conn.QueryContext(ctx, `SELECT channel_id, idempotency_key, created_at
 		FROM leads ORDER BY rowid DESC`)
 	if err != nil {
 		return err
@@ -243,9 +246,9 @@ func (m *memory) loadCaptures(ctx context.Context, conn *sql.Conn, now time.Time
 	var recent []pastCapture
 	cutoff := now.Add(-leadwire.IdempotencyWindow).UnixMilli()
 	for rows.Next() {
-		var channelID, key, hash, id string
+		var channelID, key string
 		var at int64
-		if err := rows.Scan(&channelID, &key, &hash, &id, &at); err != nil {
+		if err := rows.Scan(&channelID, &key, &at); err != nil {
 			return err
 		}
 		if at <= cutoff {
@@ -254,16 +257,10 @@ func (m *memory) loadCaptures(ctx context.Context, conn *sql.Conn, now time.Time
 		if key == "" {
 			continue
 		}
-		u, err := uuid.Parse(id)
-		if err != nil {
-			return fmt.Errorf("lead id %q: %w", id, err)
-		}
-		p := pastCapture{key: m.digest(channelID, key), hash: m.digest("", hash), at: at, firstLead: u, leads: 1}
-		// The leads of one capture share key, hash and time and come one
-		// after the other; reading backwards, each one met is the first so far.
-		if n := len(recent); n > 0 && recent[n-1].key == p.key && recent[n-1].hash == p.hash && recent[n-1].at == at {
-			recent[n-1].firstLead = u
-			recent[n-1].leads++
+		p := pastCapture{key: m.digest(channelID, key), at: at}
+		// The leads of one capture share key and time and come one after
+		// the other.
+		if n := len(recent); n > 0 && recent[n-1] == p {
 			continue
 		}
 		recent = append(recent, p)
@@ -356,15 +353,12 @@ func (m *memory) claim(i int32) {
 	}
 }
 
-// capture returns the capture stored with key k within the idempotency
-// window before now.
-func (m *memory) capture(k digest, now time.Time) (pastCapture, bool) {
+// capture reports whether a capture was stored with key k within the
+// idempotency window before now.
+func (m *memory) capture(k digest, now time.Time) bool {
 	m.forget(now)
-	n, ok := m.captures[k]
-	if !ok {
-		return pastCapture{}, false
-	}
-	return *m.past.at(n), true
+	_, ok := m.captures[k]
+	return ok
 }
 
 func (m *memory) remember(p pastCapture) {

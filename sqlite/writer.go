@@ -67,6 +67,10 @@ type writer struct {
 	insertContact  *sql.Stmt
 	updateContact  *sql.Stmt
 	insertLead     *sql.Stmt
+	insertCapture  *sql.Stmt
+	findCapture    *sql.Stmt
+	insertKey      *sql.Stmt
+	matchContact   *sql.Stmt
 	insertActivity *sql.Stmt
 	findActivity   *sql.Stmt
 	indexSearch    *sql.Stmt
@@ -117,6 +121,15 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 			updated_at = max(updated_at, ?7) WHERE id = ?8`},
 		{&w.insertLead, `INSERT INTO leads (id, channel_id, contact_id, created_at, idempotency_key,
 			request_hash, parsed_payload, raw_payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
+		// A key may be used again once the window has passed (?6, its
+		// length): no row changed means a capture of the window holds it.
+		{&w.insertCapture, `INSERT INTO captures (channel_id, idempotency_key, request_hash, lead_ids, created_at)
+			VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (channel_id, idempotency_key) DO UPDATE SET
+				request_hash = excluded.request_hash, lead_ids = excluded.lead_ids, created_at = excluded.created_at
+			WHERE captures.created_at <= excluded.created_at - ?6`},
+		{&w.findCapture, `SELECT request_hash, lead_ids FROM captures WHERE channel_id = ? AND idempotency_key = ?`},
+		{&w.insertKey, `INSERT OR IGNORE INTO contact_keys (brand, kind, key, contact_id) VALUES (?, ?, ?, ?)`},
+		{&w.matchContact, matchQuery},
 		// The existence check rides along with the insert: no row inserted
 		// means no such lead, decided without a failed statement.
 		{&w.insertActivity, `INSERT INTO activities (id, lead_id, action, details, created_at, idempotency_key)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -108,7 +110,7 @@ func TestBatchRefusalsDoNotFailOthers(t *testing.T) {
 	if newPerson.contactKeys[0] != samePerson.contactKeys[0] {
 		t.Errorf("one new person in one batch got contacts %s and %s", newPerson.contactKeys[0], samePerson.contactKeys[0])
 	}
-	if first.replayed != nil || repeat.replayed == nil || repeat.replayed.firstLead.String() != first.leadIDs[0] {
+	if first.replayed || !repeat.replayed || !slices.Equal(repeat.leadIDs, first.leadIDs) {
 		t.Errorf("a key used twice in one batch: replayed %v then %v, leads %v",
 			first.replayed, repeat.replayed, first.leadIDs)
 	}
@@ -140,7 +142,7 @@ func TestFailedBatchFailsEveryWaiterAndWritesNothing(t *testing.T) {
 	// What the failed batch put in memory is gone with it: the key is free
 	// and the contact it created does not exist.
 	retry := prepare(t, s, oneLead(ch.ID, "k", "h", "lost@example.com"))
-	if err := runBatch(s, ctx, retry)[0]; err != nil || retry.replayed != nil {
+	if err := runBatch(s, ctx, retry)[0]; err != nil || retry.replayed {
 		t.Fatalf("retry after a failed batch: replayed %v, error %v; want new leads", retry.replayed, err)
 	}
 	if _, err := s.FindContactByID(ctx, s.contactIDs.public(retry.contactKeys[0])); err != nil {
@@ -248,5 +250,102 @@ func TestNewContactUpdatedInSameBatch(t *testing.T) {
 	}
 	if n := countLeads(t, s); n != 3 {
 		t.Errorf("%d leads stored, want 3", n)
+	}
+}
+
+// TestSchemaDecidesWhatMemoryMisses runs captures on a writer whose memory
+// knows nothing of what the database holds, as a memory gone stale would:
+// the schema must still find the capture of a key and the contact of an
+// email and a phone.
+func TestSchemaDecidesWhatMemoryMisses(t *testing.T) {
+	ctx := context.Background()
+	s, ch := openStopped(t, nil)
+	first := prepare(t, s, &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: "k", RequestHash: "h",
+		Leads: []*leadwire.Lead{
+			{Payload: leadwire.Payload{Email: "ann@example.com"}},
+			{Payload: leadwire.Payload{PhoneNumber: "+12145550100"}},
+		}})
+	if err := runBatch(s, ctx, first)[0]; err != nil {
+		t.Fatal(err)
+	}
+	forget := func() { s.w.mem = newMemory() }
+
+	forget()
+	repeat := prepare(t, s, &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: "k", RequestHash: "h",
+		Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "ann@example.com"}}}})
+	forget()
+	other := prepare(t, s, &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: "k", RequestHash: "other",
+		Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "bob@example.com"}}}})
+	errs := []error{runBatch(s, ctx, repeat)[0], nil}
+	forget()
+	errs[1] = runBatch(s, ctx, other)[0]
+	if errs[0] != nil || !repeat.replayed || !slices.Equal(repeat.leadIDs, first.leadIDs) {
+		t.Errorf("a repeat the memory did not know: replayed %v, leads %v, %v; want leads %v", repeat.replayed, repeat.leadIDs, errs[0], first.leadIDs)
+	}
+	if leadwire.ErrorCode(errs[1]) != leadwire.ECONFLICT {
+		t.Errorf("the key with another request the memory did not know: %v, want a conflict", errs[1])
+	}
+
+	forget()
+	byEmail := prepare(t, s, oneLead(ch.ID, "", "", "ANN@example.com"))
+	forget()
+	byPhone := prepare(t, s, &leadwire.Capture{ChannelID: ch.ID,
+		Leads: []*leadwire.Lead{{Payload: leadwire.Payload{PhoneNumber: "(214) 555-0100"}}}})
+	for _, o := range []*captureOp{byEmail, byPhone} {
+		forget()
+		if err := runBatch(s, ctx, o)[0]; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if byEmail.contactKeys[0] != first.contactKeys[0] || byPhone.contactKeys[0] != first.contactKeys[1] {
+		t.Errorf("contacts the memory did not know: by email %s, by phone %s; want %s and %s",
+			byEmail.contactKeys[0], byPhone.contactKeys[0], first.contactKeys[0], first.contactKeys[1])
+	}
+	if n := countLeads(t, s); n != 4 {
+		t.Errorf("%d leads stored, want 4", n)
+	}
+}
+
+// TestMemoryAgreesWithSchema captures leads sharing emails and phones in
+// every combination and then asks the memory and the schema's rule
+// (matchQuery) which contact each email and phone finds: they must agree.
+func TestMemoryAgreesWithSchema(t *testing.T) {
+	ctx := context.Background()
+	s, ch := openStopped(t, nil)
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(format string) string {
+		if n := rng.IntN(8); n > 0 {
+			return fmt.Sprintf(format, n)
+		}
+		return ""
+	}
+	for range 300 {
+		c := &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: leadwire.Payload{
+			FirstName: pick("Name%d"), Email: pick("p%d@example.com"), PhoneNumber: pick("+1214555010%d")}}}}
+		if c.Leads[0].Payload.Email == "" && c.Leads[0].Payload.PhoneNumber == "" {
+			continue
+		}
+		if err := runBatch(s, ctx, prepare(t, s, c))[0]; err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, brand := s.w.mem, ch.Brand()
+	for n := 1; n < 8; n++ {
+		for k, key := range [2]string{emailIndex: leadwire.EmailKey(fmt.Sprintf("p%d@example.com", n)),
+			phoneIndex: leadwire.PhoneKey(fmt.Sprintf("+1214555010%d", n))} {
+			var keys [2]digest
+			keys[k] = m.digest(brand, key)
+			i, ok := m.match(keys)
+			if !ok {
+				t.Fatalf("the memory finds no contact for %s %s", matchKinds[k], key)
+			}
+			var id string
+			if err := s.w.matchContact.QueryRow(brand, matchKinds[k], key).Scan(&id, new(string), new(string), new(string), new(int64), new(int64)); err != nil {
+				t.Fatal(err)
+			}
+			if got := m.contacts.at(int64(i)).id.String(); got != id {
+				t.Errorf("%s %s: the memory finds contact %s, the schema %s", matchKinds[k], key, got, id)
+			}
+		}
 	}
 }
