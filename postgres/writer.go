@@ -197,4 +197,3 @@ func isRefusal(err error) bool {
 
 // sinceMillis is a helper for now in Unix milliseconds.
 func (s *Store) nowMillis() int64 { return s.Now().UnixMilli() }
-
