@@ -305,13 +305,14 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 			case row.hash != c.hash:
 				c.err = leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used with another request", c.key)
 				continue
-			case first != c && row.captureID == first.captureID:
-				c.replayed, c.result = true, first.result // stored by this batch
-				continue
 			case row.captureID != c.captureID:
-				c.replayed = true // stored before: read below
-				replays = append(replays, row.captureID)
-				c.captureID = row.captureID
+				c.replayed = true
+				if first != c && !first.replayed && first.err == nil {
+					c.result = first.result // stored by this batch
+				} else {
+					replays = append(replays, row.captureID) // stored before: read below
+					c.captureID = row.captureID
+				}
 				continue
 			}
 		}

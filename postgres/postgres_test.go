@@ -39,3 +39,13 @@ func TestStore(t *testing.T) {
 		return openTest(t)
 	})
 }
+
+func TestSharedStore(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (a, b storetest.Store, setNow func(time.Time)) {
+		var now atomic.Pointer[time.Time]
+		setNow = func(at time.Time) { now.Store(&at) }
+		setNow(storetest.Start)
+		url := pgtest.NewSchema(t)
+		return openAt(t, url, &now), openAt(t, url, &now), setNow
+	})
+}
