@@ -1,7 +1,7 @@
 // Command leadwire runs the lead-capture server and manages its database.
 //
 //	leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db | postgres://USER@HOST/DB] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies]
-//	leadwire channel create --db PATH|URL --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
+//	leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
 //	leadwire channel list --db PATH [--json]
 //	leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
 //	leadwire channel add-member --db PATH --channel ID --email EMAIL
