@@ -11,6 +11,7 @@
 //	leadwire token create --db PATH --user EMAIL --name NAME
 //	leadwire token list --db PATH [--json]
 //	leadwire token revoke --db PATH --name NAME
+//	leadwire migrate --from PATH.db --to postgres://USER@HOST/DB
 package main
 
 import (
@@ -39,6 +40,7 @@ Usage:
   leadwire token create --db PATH --user EMAIL --name NAME
   leadwire token list --db PATH [--json]
   leadwire token revoke --db PATH --name NAME
+  leadwire migrate --from PATH.db --to postgres://USER@HOST/DB
 
 Run "leadwire COMMAND --help" for the flags of a command.
 `
@@ -69,6 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"token list":         tokenList,
 		"token revoke":       tokenRevoke,
 		"channel add-member": channelAddMember,
+		"migrate":            migrateCmd,
 	}
 	for n := 2; n >= 1; n-- {
 		if len(args) >= n {
