@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -351,5 +352,22 @@ func TestDatabaseCutAnswers503(t *testing.T) {
 	}
 	if leads := storedLeads(t, db); len(leads) != captures {
 		t.Errorf("%d leads stored, want %d", len(leads), captures)
+	}
+
+	// The store's metrics tell the batches and the failed transactions.
+	res, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`leadwire_commit_batch_size_count\{store="postgres"\} [1-9]`),
+		regexp.MustCompile(`leadwire_database_errors_total\{store="postgres"\} [1-9]`),
+		regexp.MustCompile(`leadwire_captures_total\{channel="` + s.channel + `",result="unavailable"\} [1-9]`),
+	} {
+		if !want.Match(text) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }
