@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"hash/fnv"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/internal/search"
 )
@@ -205,11 +207,22 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 		c.err, c.result, c.replayed = nil, nil, false
 		c.captureID = newID().String()
 	}
-	tx, err := s.pool.Begin(ctx)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(context.Background())
+	defer conn.Release()
+	// BEGIN rides with step 1 and COMMIT with step 3, so a batch costs two
+	// round trips and the flush. Until COMMIT succeeds, anything that
+	// fails rolls the transaction back.
+	committed := false
+	defer func() {
+		if !committed {
+			if _, err := conn.Exec(context.Background(), "ROLLBACK"); err != nil {
+				conn.Conn().Close(context.Background()) // in an unknown state: the pool drops it
+			}
+		}
+	}()
 
 	// Step 1.
 	type chanKey struct{ channel, key string }
@@ -247,6 +260,7 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 	cutoff := at - leadwire.IdempotencyWindow.Milliseconds()
 
 	b := &pgx.Batch{}
+	b.Queue("BEGIN")
 	stored := map[chanKey]keyRow{}
 	if len(kChan) > 0 {
 		b.Queue(claimKeys, kChan, kKey, kHash, kCapture, kErased, at, cutoff)
@@ -285,7 +299,7 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 			return rows.Err()
 		})
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
 
@@ -394,10 +408,15 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 				return rows.Err()
 			})
 	}
-	if b.Len() > 0 {
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return err
+	b.Queue("COMMIT").Exec(func(tag pgconn.CommandTag) error {
+		if tag.String() != "COMMIT" { // PostgreSQL answers a failed transaction's COMMIT with ROLLBACK
+			return errRolledBack
 		}
+		committed = true
+		return nil
+	})
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return err
 	}
 	for _, c := range captures {
 		if c.replayed && c.result == nil && c.err == nil {
@@ -406,8 +425,11 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 			}
 		}
 	}
-	return tx.Commit(ctx)
+	return nil
 }
+
+// errRolledBack is a COMMIT that PostgreSQL answered with ROLLBACK.
+var errRolledBack = errors.New("postgres: the transaction was rolled back")
 
 // keyRow is a row of idempotency_keys.
 type keyRow struct{ hash, captureID string }

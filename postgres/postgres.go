@@ -84,6 +84,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "leadwire"
 	cfg.HealthCheckPeriod = 5 * time.Second
+	if !strings.Contains(url, "pool_max_conns") {
+		// The writers' connections and a few for reads: several servers
+		// share the database's max_connections (100 by default).
+		cfg.MaxConns = writers + 4
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the database: %w", err)
@@ -94,7 +99,6 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	s := &Store{Now: time.Now, pool: pool}
 	s.w = newWriter(s)
-	go s.w.loop()
 	return s, nil
 }
 

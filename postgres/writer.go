@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -32,20 +33,29 @@ type request struct {
 	done chan error // buffered: the writer never waits for a waiter
 }
 
-// writer is the goroutine that stores the captures of this process in
-// batches, one transaction each (group commit). A commit costs a disk
-// flush and a round trip whatever it holds, so sharing it is what lets
-// one server store more leads per second than clients inserting one row
-// per transaction.
+// writers is how many batches of one process are in flight at once. A
+// batch spends much of its time waiting (round trips, the commit's
+// flush), so while one commits the next is already being sent.
+const writers = 2
+
+// writer stores the captures of this process in batches, one transaction
+// each (group commit): each of its goroutines takes every capture waiting
+// and stores them together. A commit costs a disk flush and a round trip
+// whatever it holds, so sharing it is what lets one server store more
+// leads per second than clients inserting one row per transaction.
 type writer struct {
 	s        *Store
 	requests chan *request
 	stopping chan struct{}
-	stopped  chan struct{}
+	running  sync.WaitGroup
 }
 
 func newWriter(s *Store) *writer {
-	return &writer{s: s, requests: make(chan *request), stopping: make(chan struct{}), stopped: make(chan struct{})}
+	w := &writer{s: s, requests: make(chan *request), stopping: make(chan struct{})}
+	for range writers {
+		w.running.Go(w.loop)
+	}
+	return w
 }
 
 // do hands c to the writer and waits until it is committed or refused, for
@@ -80,7 +90,6 @@ func (w *writer) do(ctx context.Context, c *pendingCapture) error {
 }
 
 func (w *writer) loop() {
-	defer close(w.stopped)
 	batch := make([]*request, 0, maxBatch)
 	for {
 		var r *request
@@ -115,10 +124,10 @@ func (w *writer) collect(batch []*request) []*request {
 	return batch
 }
 
-// stop makes new captures fail and waits for the batch in progress.
+// stop makes new captures fail and waits for the batches in progress.
 func (w *writer) stop() {
 	close(w.stopping)
-	<-w.stopped
+	w.running.Wait()
 }
 
 // run stores the batch in one transaction and answers every capture once
