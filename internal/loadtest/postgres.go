@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log"
-	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/internal/pgtest"
 	"github.com/leadwire/leadwire/postgres"
 )
 
@@ -50,15 +50,12 @@ func postgresDatabases(base string) (one, three string, drop func()) {
 		if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 			log.Fatal(err)
 		}
-		u, err := url.Parse(base)
+		u, err := pgtest.WithSearchPath(base, schema)
 		if err != nil {
 			log.Fatal(err)
 		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
 		// Created here, so the three servers of (e) find one channel.
-		s, err := postgres.Open(ctx, u.String())
+		s, err := postgres.Open(ctx, u)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -66,7 +63,7 @@ func postgresDatabases(base string) (one, three string, drop func()) {
 			log.Fatal(err)
 		}
 		s.Close()
-		schemas, urls = append(schemas, schema), append(urls, u.String())
+		schemas, urls = append(schemas, schema), append(urls, u)
 	}
 	return urls[0], urls[1], func() {
 		for _, schema := range schemas {

@@ -68,12 +68,22 @@ func NewSchema(t testing.TB) string {
 			t.Error(err)
 		}
 	})
-	u, err := url.Parse(base)
+	u, err := WithSearchPath(base, schema)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return u
+}
+
+// WithSearchPath returns the database URL base with its search_path set
+// to schema.
+func WithSearchPath(base, schema string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), nil
 }

@@ -54,17 +54,7 @@ func IsSeparator(r rune) bool {
 // leading country code 1 goes, so "+1 214-555-0100" finds what
 // "214-555-0100" does.
 func PhoneDigits(q string) string {
-	var b strings.Builder
-	for _, r := range q {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case strings.ContainsRune(" +-().", r):
-		default:
-			return ""
-		}
-	}
-	d := b.String()
+	d := digits(q)
 	if len(d) < 4 {
 		return ""
 	}

@@ -10,7 +10,7 @@ import (
 
 func TestQueryWords(t *testing.T) {
 	for q, want := range map[string][]string{
-		"Jane smith-Ortiz": {"Jane", "smith", "Ortiz"},
+		"Jane smith-Ortiz":  {"Jane", "smith", "Ortiz"},
 		"+1 (214) 555-0100": {"2145550100"},
 		"555.0100":          {"5550100"},
 		"5pm":               {"5pm"},
