@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/internal/search"
 )
@@ -368,7 +369,7 @@ func (s *Store) AddActivity(ctx context.Context, a *leadwire.Activity) error {
 		return err
 	}
 	id, at := newID().String(), s.nowMillis()
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		// The existence check rides along with the insert, and a key sent
 		// again finds the activity stored the first time.
 		var stored string
@@ -397,4 +398,9 @@ func (s *Store) AddActivity(ctx context.Context, a *leadwire.Activity) error {
 		}
 		return leadNotFound(a.LeadID)
 	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23503" { // the lead was erased meanwhile
+		return leadNotFound(a.LeadID)
+	}
+	return err
 }
