@@ -5,26 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/leadwire/leadwire"
-	"github.com/leadwire/leadwire/sqlite"
 	"github.com/leadwire/leadwire/wire"
 )
-
-// dbFlag adds the --db flag every command has; dbEnv lets it come from
-// LEADWIRE_DB.
-func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", "./leadwire.db", "SQLite database file (env LEADWIRE_DB)")
-}
-
-var dbEnv = map[string]string{"db": "LEADWIRE_DB"}
 
 // stringList is a flag that may be repeated.
 type stringList []string
@@ -45,7 +34,7 @@ func channelCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	c.AllowedOrigins = origins
-	return onStore(sqlite.Open, *dbPath, func(store *sqlite.Store) error {
+	return onStore(ctx, *dbPath, true, func(store store) error {
 		if err := store.CreateChannel(ctx, c); err != nil {
 			return err
 		}
@@ -61,7 +50,7 @@ func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	store, err := openExisting(*dbPath)
+	store, err := openStore(ctx, *dbPath, false)
 	if err != nil {
 		return err
 	}
@@ -98,7 +87,7 @@ func leadsList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if f.Limit < 0 {
 		return errors.New("--limit must not be negative")
 	}
-	store, err := openExisting(*dbPath)
+	store, err := openStore(ctx, *dbPath, false)
 	if err != nil {
 		return err
 	}
@@ -124,7 +113,7 @@ func leadsList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // lead shape, indented as printJSON indents, one lead at a time as the
 // store reads them: listing every lead of a large CRM takes the memory of
 // a few hundred.
-func writeLeadsJSON(ctx context.Context, store *sqlite.Store, f leadwire.LeadFilter, w io.Writer) error {
+func writeLeadsJSON(ctx context.Context, store leadwire.LeadService, f leadwire.LeadFilter, w io.Writer) error {
 	n := 0
 	err := store.WalkLeads(ctx, f, func(l *leadwire.Lead) error {
 		doc, err := wire.NewLeadDoc(l)
@@ -166,7 +155,7 @@ func writeLeadsJSON(ctx context.Context, store *sqlite.Store, f leadwire.LeadFil
 const tableBlock = 500
 
 // writeLeadsTable writes the leads f selects as a table, one row a lead.
-func writeLeadsTable(ctx context.Context, store *sqlite.Store, f leadwire.LeadFilter, w io.Writer) error {
+func writeLeadsTable(ctx context.Context, store leadwire.LeadService, f leadwire.LeadFilter, w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CREATED\tID\tNAME\tEMAIL\tPHONE\tADDRESS\tSOURCE\tACTIVITIES")
 	n := 0
@@ -191,15 +180,6 @@ func writeLeadsTable(ctx context.Context, store *sqlite.Store, f leadwire.LeadFi
 type listedLead struct {
 	wire.LeadDoc
 	Timeline []wire.ActivityDoc `json:"timeline"`
-}
-
-// openExisting opens the database at path for reading, refusing to create
-// an empty one where the user mistyped the path.
-func openExisting(path string) (*sqlite.Store, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no database at %s (give --db or LEADWIRE_DB the file leadwire serve uses)", path)
-	}
-	return sqlite.Open(path)
 }
 
 func printJSON(w io.Writer, v any) error {

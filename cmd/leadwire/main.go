@@ -1,6 +1,6 @@
 // Command leadwire runs the lead-capture server and manages its database.
 //
-//	leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies]
+//	leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db | postgres://USER@HOST/DB] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies]
 //	leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
 //	leadwire channel list --db PATH [--json]
 //	leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
@@ -11,6 +11,7 @@
 //	leadwire token create --db PATH --user EMAIL --name NAME
 //	leadwire token list --db PATH [--json]
 //	leadwire token revoke --db PATH --name NAME
+//	leadwire migrate --from PATH.db --to postgres://USER@HOST/DB
 package main
 
 import (
@@ -28,7 +29,7 @@ import (
 const usage = `leadwire captures leads from website forms into a CRM database.
 
 Usage:
-  leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies]
+  leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db | postgres://USER@HOST/DB] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies]
   leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
   leadwire channel list --db PATH [--json]
   leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
@@ -39,6 +40,7 @@ Usage:
   leadwire token create --db PATH --user EMAIL --name NAME
   leadwire token list --db PATH [--json]
   leadwire token revoke --db PATH --name NAME
+  leadwire migrate --from PATH.db --to postgres://USER@HOST/DB
 
 Run "leadwire COMMAND --help" for the flags of a command.
 `
@@ -69,6 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"token list":         tokenList,
 		"token revoke":       tokenRevoke,
 		"channel add-member": channelAddMember,
+		"migrate":            migrateCmd,
 	}
 	for n := 2; n >= 1; n-- {
 		if len(args) >= n {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/postgres"
 	"github.com/leadwire/leadwire/server"
 	"github.com/leadwire/leadwire/sqlite"
 	"github.com/leadwire/leadwire/wire"
@@ -20,7 +21,7 @@ import (
 const shutdownGrace = 30 * time.Second
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "Runs the lead-capture HTTP API on a SQLite database, creating it when missing.", stderr)
+	fs := newFlags("serve", "Runs the lead-capture HTTP API on a SQLite database (created when missing) or a PostgreSQL one, which several servers may share.", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (env LEADWIRE_ADDR)")
 	dbPath := dbFlag(fs)
 	maxBody := fs.Int64("max-body", server.DefaultMaxBody, "largest accepted request body in bytes (env LEADWIRE_MAX_BODY)")
@@ -47,12 +48,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
 	started := time.Now()
-	store, err := sqlite.Open(*dbPath)
+	store, err := openStore(ctx, *dbPath, true)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	store.WriteTimeout = *writeTimeout
+	switch s := store.(type) {
+	case *sqlite.Store:
+		s.WriteTimeout = *writeTimeout
+	case *postgres.Store:
+		s.WriteTimeout = *writeTimeout
+	}
 	// Before the claim, whose memory load would make a new channel wait.
 	ch, created, err := leadwire.EnsureDefaultChannel(ctx, store)
 	if err != nil {
@@ -63,11 +69,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// new one. Failing to store it (a full disk) must not keep the server
 	// from taking leads.
 	setupSecret, needsOwner, setupErr := store.OwnerSetupLink(ctx)
-	// The claim loads the writer's memory in the background (seconds for
-	// a million contacts): the port opens at once, /healthz says
-	// "starting" and captures wait for the load within the write timeout.
-	if err := store.ClaimWriter(); err != nil {
-		return err
+	// A SQLite file is captured into by this one process: the claim loads
+	// the writer's memory in the background (seconds for a million
+	// contacts), so the port opens at once, /healthz says "starting" and
+	// captures wait for the load within the write timeout. PostgreSQL
+	// needs no claim: any number of servers share it.
+	ready := make(chan error, 1)
+	if s, ok := store.(*sqlite.Store); ok {
+		if err := s.ClaimWriter(); err != nil {
+			return err
+		}
+		go func() {
+			<-s.Ready()
+			ready <- s.ReadyErr()
+		}()
+	} else {
+		ready <- nil
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -77,7 +94,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if created {
 		log.Info("created the default channel", "name", ch.Name, "id", ch.ID)
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "db", *dbPath, "demo", base+"/", "inbox", base+"/inbox/",
+	log.Info("listening", "addr", ln.Addr().String(), "db", dbName(*dbPath), "demo", base+"/", "inbox", base+"/inbox/",
 		"channel", ch.ID, "capture_url", base+"/leads/channels/"+ch.ID+"/webhook")
 	if setupErr != nil {
 		log.Error("cannot make the owner setup link; restart to try again, or use leadwire user create --role owner", "err", setupErr)
@@ -87,8 +104,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"it works once, and only until the server restarts", "setup_url", base+"/inbox/setup?token="+setupSecret)
 	}
 	go func() {
-		<-store.Ready()
-		if err := store.ReadyErr(); err != nil {
+		if err := <-ready; err != nil {
 			log.Error("loading the contact index failed; the first capture loads it again", "err", err)
 			return
 		}

@@ -11,30 +11,10 @@ import (
 	"time"
 
 	"github.com/leadwire/leadwire"
-	"github.com/leadwire/leadwire/sqlite"
 )
 
 // maxPassword bounds what --password-stdin reads.
 const maxPassword = 4096
-
-// onStore opens the database at path with open (openExisting, or
-// sqlite.Open where the command may create it) and runs fn on it; an error
-// of the application comes back as its message alone.
-func onStore(open func(string) (*sqlite.Store, error), path string, fn func(*sqlite.Store) error) error {
-	store, err := open(path)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if err := fn(store); err != nil {
-		var e *leadwire.Error
-		if errors.As(err, &e) {
-			return errors.New(e.Message)
-		}
-		return err
-	}
-	return nil
-}
 
 // printList prints items as one JSON array, or as a table of header and
 // one row each.
@@ -79,7 +59,7 @@ func userCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	u.Role = leadwire.Role(*role)
 	// Like channel create, it creates the database: the owner can be made
 	// before the server first runs.
-	return onStore(sqlite.Open, *dbPath, func(store *sqlite.Store) error {
+	return onStore(ctx, *dbPath, true, func(store store) error {
 		if err := store.CreateUser(ctx, u, password); err != nil {
 			return err
 		}
@@ -95,7 +75,7 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error {
+	return onStore(ctx, *dbPath, false, func(store store) error {
 		users, err := store.FindUsers(ctx)
 		if err != nil {
 			return err
@@ -117,7 +97,7 @@ func userDisable(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error { return store.DisableUser(ctx, *email) })
+	return onStore(ctx, *dbPath, false, func(store store) error { return store.DisableUser(ctx, *email) })
 }
 
 func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -128,7 +108,7 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error {
+	return onStore(ctx, *dbPath, false, func(store store) error {
 		secret, _, err := store.CreateToken(ctx, *email, *name)
 		if err != nil {
 			return err
@@ -145,7 +125,7 @@ func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error {
+	return onStore(ctx, *dbPath, false, func(store store) error {
 		tokens, err := store.FindTokens(ctx)
 		if err != nil {
 			return err
@@ -167,7 +147,7 @@ func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error { return store.RevokeToken(ctx, *name) })
+	return onStore(ctx, *dbPath, false, func(store store) error { return store.RevokeToken(ctx, *name) })
 }
 
 func channelAddMember(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -178,5 +158,5 @@ func channelAddMember(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
 		return err
 	}
-	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error { return store.AddChannelMember(ctx, *channel, *email) })
+	return onStore(ctx, *dbPath, false, func(store store) error { return store.AddChannelMember(ctx, *channel, *email) })
 }

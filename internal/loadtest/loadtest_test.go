@@ -205,7 +205,7 @@ func TestLoadAgainstServer(t *testing.T) {
 	} {
 		t.Run(tt.w.name, func(t *testing.T) {
 			s := testserver.Start(t)
-			r := &run{w: tt.w, t: &target{url: s.URL + "/leads/channels/" + s.ChannelID + "/webhook"}}
+			r := &run{w: tt.w, t: &target{urls: []string{s.URL + "/leads/channels/" + s.ChannelID + "/webhook"}}}
 			r.load(4, 50*time.Millisecond, 200*time.Millisecond)
 			if r.next == 0 || len(r.latencies) == 0 || len(r.perRound) != 1 || r.clientCPU <= 0 {
 				t.Fatalf("the run counted %d leads, %d latencies, %d rounds, client CPU %s", r.next, len(r.latencies), len(r.perRound), r.clientCPU)

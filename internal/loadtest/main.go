@@ -6,6 +6,12 @@
 //	    lead from a new visitor (new email and phone), as most traffic is,
 //	(c) the same endpoint with returning visitors, whose leads match an
 //	    existing contact,
+//	(d) the capture endpoint of one server on PostgreSQL, new visitors,
+//	(e) three servers on one PostgreSQL database, the connections spread
+//	    over them, new visitors,
+//	(f) the naive baseline on the same PostgreSQL: pgbench with as many
+//	    clients, each transaction one single-row INSERT of a lead-sized
+//	    row,
 //
 // each in a server process of its own, and prints for each requests/s,
 // p50, p99 and max latency, the server's and the client's CPU time per
@@ -14,7 +20,11 @@
 // them alike; the spread of the ratio over the rounds shows how much it
 // did.
 //
-//	go run ./internal/loadtest [-c 64] [-d 10s] [-rounds 5] [-cpuprofile capture.pprof]
+//	go run ./internal/loadtest [-c 64] [-d 10s] [-rounds 5] [-cpuprofile capture.pprof] [-postgres URL]
+//
+// The PostgreSQL targets run in a schema of their own on the database
+// -postgres names (LEADWIRE_TEST_POSTGRES, else the one on
+// 127.0.0.1:5432), dropped at the end; -postgres "" leaves them out.
 package main
 
 import (
@@ -48,13 +58,15 @@ func main() {
 	duration := flag.Duration("d", 10*time.Second, "measuring time for each target, over all rounds")
 	rounds := flag.Int("rounds", 5, "rounds the measuring time of each target is split into")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the capture server under new visitors (b) to this file")
-	serve := flag.String("serve", "", "internal: run one target server (ceiling or capture) instead of the load")
+	pgURL := flag.String("postgres", defaultPostgres(), "the PostgreSQL server of targets (d) to (f); empty leaves them out")
+	serve := flag.String("serve", "", "internal: run one target server (ceiling, capture or capture-postgres) instead of the load")
+	db := flag.String("db", "", "internal: the database of a capture-postgres target")
 	flag.Parse()
 	if *conns < 1 || *rounds < 1 || *duration < time.Duration(*rounds)*time.Millisecond {
 		log.Fatalf("-c and -rounds must be at least 1 and -d at least 1ms a round (got -c %d -rounds %d -d %s)", *conns, *rounds, *duration)
 	}
 	if *serve != "" {
-		runTarget(*serve, *cpuProfile)
+		runTarget(*serve, *cpuProfile, *db)
 		return
 	}
 
@@ -64,9 +76,19 @@ func main() {
 	// the load's goroutines and garbage do not share its scheduler, and its
 	// CPU time is its own.
 	runs := []*run{
-		{name: "(a) decode-only handler (ceiling)", w: newVisitors, t: startTarget("ceiling", "")},
-		{name: "(b) capture, new visitor", w: newVisitors, t: startTarget("capture", *cpuProfile)},
-		{name: "(c) capture, returning visitor", w: returningVisitors, t: startTarget("capture", "")},
+		{name: "(a) decode-only handler (ceiling)", w: newVisitors, t: startTarget("ceiling", "", 1)},
+		{name: "(b) capture, new visitor", w: newVisitors, t: startTarget("capture", *cpuProfile, 1)},
+		{name: "(c) capture, returning visitor", w: returningVisitors, t: startTarget("capture", "", 1)},
+	}
+	var bench *pgbench
+	if *pgURL != "" {
+		one, three, drop := postgresDatabases(*pgURL)
+		defer drop()
+		runs = append(runs,
+			&run{name: "(d) PostgreSQL, 1 server, new visitor", w: newVisitors, t: startTarget("capture-postgres", "", 1, "-db", one)},
+			&run{name: "(e) PostgreSQL, 3 servers, new visitor", w: newVisitors, t: startTarget("capture-postgres", "", 3, "-db", three)})
+		bench = newPgbench(*pgURL, *conns)
+		defer bench.drop()
 	}
 	for i := range *rounds {
 		pause := settle
@@ -80,6 +102,9 @@ func main() {
 			// is measured, which it would slow down.
 			r.after += r.t.settle()
 		}
+		if bench != nil {
+			bench.round(*duration / time.Duration(*rounds))
+		}
 	}
 	for _, r := range runs {
 		r.serverCPU = r.t.stop()
@@ -88,6 +113,9 @@ func main() {
 		log.Printf("warning: the warm-up sent %d leads, fewer than the %d returning visitors: some of (c) were new", warm, returningPool)
 	}
 	report(runs)
+	if bench != nil {
+		reportPostgres(runs[3], runs[4], bench)
+	}
 }
 
 // A run is one target under one workload, over all rounds.
@@ -112,7 +140,7 @@ type run struct {
 func (r *run) load(conns int, pause, d time.Duration) {
 	posters := make([]*poster, conns)
 	for i := range posters {
-		p, err := dial(r.t.url)
+		p, err := dial(r.t.url(i))
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -129,7 +157,8 @@ func (r *run) load(conns int, pause, d time.Duration) {
 	seq.Store(r.next)
 	cpuBefore := cpuTime()
 	measured := len(r.latencies)
-	for _, p := range posters {
+	for i, p := range posters {
+		url := r.t.url(i)
 		wg.Go(func() {
 			mine := make([]time.Duration, 0, 1<<12)
 			for !stop.Load() {
@@ -137,10 +166,10 @@ func (r *run) load(conns int, pause, d time.Duration) {
 				start := time.Now()
 				status, err := p.post(r.w, n)
 				if err != nil {
-					log.Fatalf("%s: %v", r.t.url, err)
+					log.Fatalf("%s: %v", url, err)
 				}
 				if status != 200 {
-					log.Fatalf("%s answered %d", r.t.url, status)
+					log.Fatalf("%s answered %d", url, status)
 				}
 				if measuring.Load() {
 					mine = append(mine, time.Since(start))

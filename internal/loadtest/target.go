@@ -21,29 +21,38 @@ import (
 	"time"
 
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/postgres"
 	"github.com/leadwire/leadwire/server"
 	"github.com/leadwire/leadwire/sqlite"
 )
 
-// target is a server process under load.
+// target is one or more server processes under load, sharing what they
+// store; the load's connections are spread over them.
 type target struct {
-	cmd *exec.Cmd
-	url string // where to post leads
+	procs []*exec.Cmd
+	urls  []string // where to post leads, one per process
 }
 
-// cpu returns the CPU time the target's process has used so far, read
+// url returns the URL the i-th connection posts to.
+func (t *target) url(i int) string { return t.urls[i%len(t.urls)] }
+
+// cpu returns the CPU time the target's processes have used so far, read
 // from /proc in clock ticks (10 ms).
 func (t *target) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", t.cmd.Process.Pid))
-	if err != nil {
-		log.Fatal(err)
+	var total time.Duration
+	for _, cmd := range t.procs {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
+		if err != nil {
+			log.Fatal(err)
+		}
+		// The fields after the command name, which is in parentheses: utime
+		// and stime are the 14th and 15th of the line.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(utime+stime) * 10 * time.Millisecond
 	}
-	// The fields after the command name, which is in parentheses: utime
-	// and stime are the 14th and 15th of the line.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
+	return total
 }
 
 // settle waits until the target has stopped working (no more than a clock
@@ -63,37 +72,48 @@ func (t *target) settle() time.Duration {
 	return last - start
 }
 
-// startTarget runs this program again as the named server and waits for
-// the URL it prints.
-func startTarget(name, cpuProfile string) *target {
-	cmd := exec.Command(os.Args[0], "-serve", name, "-cpuprofile", cpuProfile)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		log.Fatal(err)
+// startTarget runs this program again as the named server, n times with
+// the arguments args, and waits for the URL each prints.
+func startTarget(name, cpuProfile string, n int, args ...string) *target {
+	t := &target{}
+	for range n {
+		cmd := exec.Command(os.Args[0], append([]string{"-serve", name, "-cpuprofile", cpuProfile}, args...)...)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			log.Fatal(err)
+		}
+		url, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil {
+			log.Fatalf("%s server: %v", name, err)
+		}
+		t.procs, t.urls = append(t.procs, cmd), append(t.urls, strings.TrimSpace(url))
+		cpuProfile = "" // the first process's only
 	}
-	if err := cmd.Start(); err != nil {
-		log.Fatal(err)
-	}
-	url, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		log.Fatalf("%s server: %v", name, err)
-	}
-	return &target{cmd: cmd, url: strings.TrimSpace(url)}
+	return t
 }
 
-// stop asks the server to finish (it then cleans up), waits, and returns
-// the CPU time it used.
+// stop asks the servers to finish (they then clean up), waits, and returns
+// the CPU time they used.
 func (t *target) stop() time.Duration {
-	t.cmd.Process.Signal(os.Interrupt)
-	if err := t.cmd.Wait(); err != nil {
-		log.Fatalf("%s: %v", t.cmd.Args, err)
+	var total time.Duration
+	for _, cmd := range t.procs {
+		cmd.Process.Signal(os.Interrupt)
+		if err := cmd.Wait(); err != nil {
+			log.Fatalf("%s: %v", cmd.Args, err)
+		}
+		total += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
-	return t.cmd.ProcessState.UserTime() + t.cmd.ProcessState.SystemTime()
+	return total
 }
 
-// runTarget serves one target until SIGINT and prints its capture URL.
-func runTarget(name, cpuProfile string) {
+// runTarget serves one target until SIGINT and prints its capture URL:
+// the ceiling, or capture on a new SQLite file, or capture-postgres on the
+// PostgreSQL database db.
+func runTarget(name, cpuProfile, db string) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -109,14 +129,26 @@ func runTarget(name, cpuProfile string) {
 		<-stop
 		return
 	}
-	dir, err := os.MkdirTemp("", "leadwire-load")
-	if err != nil {
-		log.Fatal(err)
+	var store interface {
+		leadwire.LeadService
+		leadwire.ChannelService
+		Close() error
 	}
-	defer os.RemoveAll(dir)
-	store, err := sqlite.Open(filepath.Join(dir, "load.db"))
-	if err != nil {
-		log.Fatal(err)
+	if name == "capture-postgres" {
+		pg, err := postgres.Open(context.Background(), db)
+		if err != nil {
+			log.Fatal(err)
+		}
+		store = pg
+	} else {
+		dir, err := os.MkdirTemp("", "leadwire-load")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		if store, err = sqlite.Open(filepath.Join(dir, "load.db")); err != nil {
+			log.Fatal(err)
+		}
 	}
 	defer store.Close()
 	ch, _, err := leadwire.EnsureDefaultChannel(context.Background(), store)

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/internal/pgtest"
+	"github.com/leadwire/leadwire/postgres"
+	"github.com/leadwire/leadwire/sqlite"
+)
+
+// TestMigrateToPostgres copies a SQLite database into PostgreSQL with
+// leadwire migrate and checks that the PostgreSQL store serves the same
+// leads, contacts, timelines and users, answers a repeated capture with
+// the lead first stored, and joins a known person's new lead to their
+// contact.
+func TestMigrateToPostgres(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := &leadwire.Channel{Name: "Site", BrandID: "brand-1", AllowedOrigins: []string{"https://example.com"}}
+	other := &leadwire.Channel{Name: "Zillow"}
+	for _, c := range []*leadwire.Channel{site, other} {
+		if err := old.CreateChannel(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	capture := func(s interface {
+		CaptureLeads(context.Context, *leadwire.Capture) ([]*leadwire.Lead, bool, error)
+	}, ch *leadwire.Channel, key string, payloads ...leadwire.Payload) ([]*leadwire.Lead, bool) {
+		t.Helper()
+		c := &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: key, RequestHash: "hash-" + key}
+		for _, p := range payloads {
+			p.Normalize()
+			raw, _ := json.Marshal(p)
+			c.Leads = append(c.Leads, &leadwire.Lead{Payload: p, Raw: raw})
+		}
+		leads, replayed, err := s.CaptureLeads(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return leads, replayed
+	}
+	ann := leadwire.Payload{FirstName: "Ann", Email: "ann@example.com", PhoneNumber: "(214) 555-0101", Note: "wants a yard",
+		Assignees: []leadwire.Assignee{{Email: "agent@example.com"}}, Extra: leadwire.Fields{"huge": json.Number("1e999")}}
+	first, _ := capture(old, site, "k-1", ann)
+	pair, _ := capture(old, site, "k-2", leadwire.Payload{Email: "bob@example.com"}, leadwire.Payload{PhoneNumber: "214-555-0101"})
+	capture(old, other, "", leadwire.Payload{Email: "ann@example.com"})
+	gone, _ := capture(old, site, "k-erased", leadwire.Payload{Email: "gone@example.com"})
+	if err := old.AddActivity(ctx, &leadwire.Activity{LeadID: first[0].ID, Action: leadwire.ActionViewedListing,
+		Listing: &leadwire.Listing{MLSNumber: "42"}, IdempotencyKey: "view-1"}); err != nil {
+		t.Fatal(err)
+	}
+	status := leadwire.StatusContacted
+	if _, err := old.UpdateLead(ctx, pair[0].ID, leadwire.LeadUpdate{Status: &status}); err != nil {
+		t.Fatal(err)
+	}
+	agent := &leadwire.User{Email: "agent@example.com", Role: leadwire.RoleAgent}
+	if err := old.CreateUser(ctx, agent, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := old.CreateToken(ctx, agent.Email, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.AddChannelMember(ctx, other.ID, agent.Email); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.EraseContact(ctx, gone[0].ContactID); err != nil {
+		t.Fatal(err)
+	}
+	want, err := old.FindLeads(ctx, leadwire.LeadFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantContact, err := old.FindContactByID(ctx, first[0].ContactID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	url := pgtest.NewSchema(t)
+	out, errOut, code := runCLI(t, "migrate", "--from", path, "--to", url)
+	if code != 0 {
+		t.Fatalf("migrate: exit %d: %s", code, errOut)
+	}
+	for _, line := range []string{"channels         2", "leads            4", "idempotency_keys 2", "users            1", "activities       2"} {
+		if !strings.Contains(out, line) {
+			t.Errorf("migrate printed\n%s\nwithout %q", out, line)
+		}
+	}
+
+	s, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.FindLeads(ctx, leadwire.LeadFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := dumpJSON(got), dumpJSON(want); g != w {
+		t.Errorf("leads after the copy:\n%s\nwant\n%s", g, w)
+	}
+	if c, err := s.FindContactByID(ctx, first[0].ContactID); err != nil || *c != *wantContact {
+		t.Errorf("contact after the copy = %+v, %v; want %+v", c, err, wantContact)
+	}
+	// Captures sent again are answered with their first leads; a known
+	// person joins their contact; the erased capture stays refused.
+	again, replayed := capture(s, site, "k-2", leadwire.Payload{Email: "bob@example.com"}, leadwire.Payload{PhoneNumber: "214-555-0101"})
+	if !replayed || again[0].ID != pair[0].ID || again[1].ID != pair[1].ID {
+		t.Errorf("the two-lead capture sent again: replayed %v, %s; want %s", replayed, dumpJSON(again), dumpJSON(pair))
+	}
+	if l, _ := capture(s, site, "", leadwire.Payload{PhoneNumber: "+12145550101"}); l[0].ContactID != first[0].ContactID {
+		t.Errorf("Ann's phone joined contact %s, want %s", l[0].ContactID, first[0].ContactID)
+	}
+	_, _, err = s.CaptureLeads(ctx, &leadwire.Capture{ChannelID: site.ID, IdempotencyKey: "k-erased", RequestHash: "hash-k-erased",
+		Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "gone@example.com"}}}})
+	if leadwire.ErrorCode(err) != leadwire.ECONFLICT {
+		t.Errorf("the erased capture sent again: %v, want a conflict", err)
+	}
+	// Users sign in as before; an agent sees the leads assigned to them
+	// and those of their channel.
+	if _, err := s.Authenticate(ctx, agent.Email, "correct horse battery"); err != nil {
+		t.Errorf("Authenticate after the copy: %v", err)
+	}
+	u, err := s.UserByToken(ctx, token)
+	if err != nil || u.ID != agent.ID {
+		t.Fatalf("UserByToken after the copy = %+v, %v", u, err)
+	}
+	seen, _, err := s.SearchLeads(leadwire.NewContextWithUser(ctx, u), leadwire.LeadFilter{Query: "yard"})
+	if err != nil || len(seen) != 1 || seen[0].ID != first[0].ID {
+		t.Errorf("the agent's search for yard = %s, %v", dumpJSON(seen), err)
+	}
+
+	// A second copy into the same database is refused.
+	if _, errOut, code := runCLI(t, "migrate", "--from", path, "--to", url); code == 0 || !strings.Contains(errOut, "empty") {
+		t.Errorf("a second migrate: exit %d, %q", code, errOut)
+	}
+}
+
+func dumpJSON(v any) string {
+	b, _ := json.MarshalIndent(v, "", " ")
+	return string(b)
+}

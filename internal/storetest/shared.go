@@ -1,0 +1,180 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leadwire/leadwire"
+)
+
+// OpenShared returns two new handles on one new, empty database, as two
+// servers behind a load balancer have, both closed when t ends, and a
+// function that sets the time both take as now (Start until called).
+type OpenShared func(t *testing.T) (a, b Store, setNow func(time.Time))
+
+// RunShared runs the cases of stores that several processes share: what
+// one handle stores, the other finds, and captures racing on two handles
+// store what one handle would.
+func RunShared(t *testing.T, open OpenShared) {
+	for _, tc := range []struct {
+		name string
+		test func(t *testing.T, open OpenShared)
+	}{
+		{"SeenByTheOther", testSeenByTheOther},
+		{"SameKeyOnTwoHandles", testSameKeyOnTwoHandles},
+		{"SameNewPersonOnTwoHandles", testSameNewPersonOnTwoHandles},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
+	}
+}
+
+// testSeenByTheOther: a channel, a contact and an idempotency key stored
+// through one handle are found through the other.
+func testSeenByTheOther(t *testing.T, open OpenShared) {
+	ctx := context.Background()
+	a, b, _ := open(t)
+	ch := mustChannel(t, a, leadwire.Channel{Name: "Site", BrandID: "brand"})
+	if got, err := b.FindChannelByID(ctx, ch.ID); err != nil || got.Name != "Site" {
+		t.Fatalf("the other handle finds the channel as %+v, %v", got, err)
+	}
+	first := capture(t, a, ch, leadwire.Payload{Email: "shared@example.com"})
+	second := capture(t, b, ch, leadwire.Payload{Email: "SHARED@example.com", PhoneNumber: "+12145550190"})
+	if second.ContactID != first.ContactID {
+		t.Errorf("the same email on the other handle joined contact %s, want %s", second.ContactID, first.ContactID)
+	}
+	third := capture(t, a, ch, leadwire.Payload{PhoneNumber: "214-555-0190"})
+	if third.ContactID != first.ContactID {
+		t.Errorf("the phone the other handle filled joined contact %s, want %s", third.ContactID, first.ContactID)
+	}
+	c := &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: "k", RequestHash: "h",
+		Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "keyed@example.com"}, Raw: json.RawMessage(`{}`)}}}
+	stored, _, err := a.CaptureLeads(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, replayed, err := b.CaptureLeads(ctx, &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: "k", RequestHash: "h",
+		Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "keyed@example.com"}, Raw: json.RawMessage(`{}`)}}})
+	if err != nil || !replayed || again[0].ID != stored[0].ID {
+		t.Errorf("the key sent again to the other handle: replayed %v, %v; want lead %s again", replayed, err, stored[0].ID)
+	}
+	_, _, err = b.CaptureLeads(ctx, &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: "k", RequestHash: "other",
+		Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "keyed@example.com"}}}})
+	wantCode(t, err, leadwire.ECONFLICT)
+}
+
+// testSameKeyOnTwoHandles: captures with one Idempotency-Key racing on two
+// handles store one lead set, and every one answers with it.
+func testSameKeyOnTwoHandles(t *testing.T, open OpenShared) {
+	ctx := context.Background()
+	a, b, _ := open(t)
+	ch := mustChannel(t, a, leadwire.Channel{Name: "Site"})
+	for round := range 5 {
+		key := fmt.Sprint("race-", round)
+		const n = 16
+		results := make([][]*leadwire.Lead, n)
+		var stored atomic.Int32
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			wg.Go(func() {
+				<-start
+				leads, replayed, err := s.CaptureLeads(ctx, &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: key, RequestHash: "h",
+					Leads: []*leadwire.Lead{
+						{Payload: leadwire.Payload{Email: key + "@example.com"}},
+						{Payload: leadwire.Payload{Email: key + "-second@example.com"}},
+					}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !replayed {
+					stored.Add(1)
+				}
+				results[i] = leads
+			})
+		}
+		close(start)
+		wg.Wait()
+		if got := stored.Load(); got != 1 {
+			t.Errorf("round %d: %d of %d captures with one key on two handles stored leads, want 1", round, got, n)
+		}
+		for i, r := range results {
+			if len(r) != 2 || results[0] == nil || r[0].ID != results[0][0].ID || r[1].ID != results[0][1].ID {
+				t.Fatalf("round %d: capture %d answered %s, capture 0 %s", round, i, dump(r), dump(results[0]))
+			}
+		}
+	}
+	for _, s := range []Store{a, b} {
+		if n := len(findLeads(t, s, leadwire.LeadFilter{})); n != 10 {
+			t.Errorf("%d leads stored, want 10: two for each of 5 keys", n)
+		}
+	}
+}
+
+// testSameNewPersonOnTwoHandles: leads of the same new people racing on two
+// handles create one contact per person, whether they match by email or
+// by phone.
+func testSameNewPersonOnTwoHandles(t *testing.T, open OpenShared) {
+	ctx := context.Background()
+	a, b, _ := open(t)
+	ch := mustChannel(t, a, leadwire.Channel{Name: "Site", BrandID: "brand"})
+	const people, perPerson = 8, 12
+	contactOf := make([][]string, people)
+	for p := range contactOf {
+		contactOf[p] = make([]string, perPerson)
+	}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for p := range people {
+		for i := range perPerson {
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			// Every lead names the person's email; some add the phone too.
+			payload := leadwire.Payload{Email: fmt.Sprintf("Person%d@Example.com", p)}
+			if i%3 == 0 {
+				payload.PhoneNumber = fmt.Sprintf("+1214555%04d", 300+p)
+			}
+			wg.Go(func() {
+				<-start
+				leads, _, err := s.CaptureLeads(ctx, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{Payload: payload}}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				contactOf[p][i] = leads[0].ContactID
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+	seen := map[string]int{}
+	for p, ids := range contactOf {
+		for _, id := range ids {
+			if id != ids[0] {
+				t.Fatalf("person %d's leads on two handles joined contacts %v, want one", p, ids)
+			}
+		}
+		if q, ok := seen[ids[0]]; ok {
+			t.Fatalf("persons %d and %d share contact %s", q, p, ids[0])
+		}
+		seen[ids[0]] = p
+	}
+	// A lead with the phone alone, on either handle, finds the person.
+	for p := range people {
+		l := capture(t, b, ch, leadwire.Payload{PhoneNumber: fmt.Sprintf("(214) 555-%04d", 300+p)})
+		if l.ContactID != contactOf[p][0] {
+			t.Errorf("person %d's phone joined contact %s, want %s", p, l.ContactID, contactOf[p][0])
+		}
+	}
+}

@@ -1,0 +1,515 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/internal/search"
+)
+
+// CaptureLeads stores the leads of c once they are committed; see
+// leadwire.LeadService.
+func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadwire.Lead, bool, error) {
+	if len(c.Leads) == 0 {
+		return nil, false, leadwire.Errorf(leadwire.EINVALID, "a capture needs at least one lead")
+	}
+	ch, err := s.channel(ctx, c.ChannelID)
+	if err != nil {
+		return nil, false, err
+	}
+	// Everything that costs CPU (JSON, phone parsing, the words of the
+	// search) happens here, on the caller's goroutine, so the writer only
+	// decides and sends.
+	p := &pendingCapture{channelID: ch.ID, brand: ch.Brand(), key: c.IdempotencyKey, hash: c.RequestHash,
+		leads: make([]pendingLead, len(c.Leads))}
+	for i, l := range c.Leads {
+		parsed, err := l.PayloadJSON()
+		if err != nil {
+			return nil, false, err
+		}
+		assignees := []string{}
+		for _, a := range l.Payload.Assignees {
+			if k := leadwire.EmailKey(a.Email); k != "" {
+				assignees = append(assignees, k)
+			}
+		}
+		assigneesJSON, _ := json.Marshal(assignees) // strings only: cannot fail
+		p.leads[i] = pendingLead{
+			lead:      l,
+			parsed:    string(parsed),
+			emailKey:  leadwire.EmailKey(l.Payload.Email),
+			phoneKey:  l.Payload.PhoneKey(),
+			values:    [4]string{l.Payload.FirstName, l.Payload.LastName, l.Payload.Email, l.Payload.PhoneNumber},
+			words:     strings.Join(search.LeadWords(&l.Payload), " "),
+			assignees: string(assigneesJSON),
+		}
+	}
+	if err := s.w.do(ctx, p); err != nil {
+		return nil, false, err
+	}
+	return p.result, p.replayed, nil
+}
+
+// pendingCapture is a capture on its way through the writer, and then its
+// outcome: err when it was refused, else result, replayed or new.
+type pendingCapture struct {
+	channelID, brand string
+	key, hash        string
+	leads            []pendingLead
+
+	captureID string
+	result    []*leadwire.Lead
+	replayed  bool
+	err       error
+}
+
+// pendingLead is a lead ready for the writer.
+type pendingLead struct {
+	lead               *leadwire.Lead
+	parsed             string
+	emailKey, phoneKey string
+	values             [4]string // what the contact takes on: first and last name, email, phone
+	words              string    // the words of the search, separated by spaces
+	assignees          string    // JSON array of the assignees' email keys
+}
+
+// The kinds of contact_keys, in the order of contactState.keys.
+var keyKinds = [2]string{"email", "phone"}
+
+// contactState is a contact as a batch sees and changes it.
+type contactState struct {
+	id, brand string
+	values    [4]string
+	keys      [2]string // email and phone match keys, "" for none
+	created   int64
+	updated   int64
+	isNew     bool
+	changed   bool
+}
+
+// after tells whether c was updated after d: later, or at the same
+// millisecond with the larger id, the order of contact_keys_match.
+func (c *contactState) after(d *contactState) bool {
+	return c.updated > d.updated || c.updated == d.updated && c.id > d.id
+}
+
+// matchKey names a match key of contact_keys.
+type matchKey struct{ brand, kind, key string }
+
+// lockID is the advisory lock a batch holds while it matches and changes
+// the contacts a key finds: a 64-bit hash of the key, the same in every
+// process. Two keys sharing a hash only make their batches wait on each
+// other.
+func (k matchKey) lockID() int64 {
+	h := fnv.New64a()
+	h.Write([]byte("leadwire contact\x00" + k.brand + "\x00" + k.kind + "\x00" + k.key))
+	return int64(h.Sum64())
+}
+
+// erasedKey is how erased_captures stores a channel's idempotency key: a
+// SHA-256, so that a key some site made of personal data is not kept.
+func erasedKey(channelID, key string) string {
+	h := sha256.Sum256([]byte(channelID + "\x00" + key))
+	return hex.EncodeToString(h[:])
+}
+
+const (
+	// claimKeys inserts the captures' idempotency keys, in one order in
+	// every process so that two batches never wait on each other's keys
+	// in a circle. A key another transaction is inserting makes this one
+	// wait until that one ends, and then find its row. A key older than
+	// the window is taken over; the keys of erased leads are not.
+	claimKeys = `INSERT INTO idempotency_keys (channel_id, key, request_hash, capture_id, created_at)
+		SELECT u.channel_id, u.key, u.hash, u.capture_id, $6
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[]) AS u (channel_id, key, hash, capture_id, erased)
+		WHERE NOT EXISTS (SELECT 1 FROM erased_captures e WHERE e.key_hash = u.erased AND e.created_at > $7)
+		ORDER BY u.channel_id, u.key COLLATE "C"
+		ON CONFLICT (channel_id, key) DO UPDATE SET request_hash = excluded.request_hash,
+			capture_id = excluded.capture_id, created_at = excluded.created_at
+		WHERE idempotency_keys.created_at <= $7`
+	// readKeys reads the rows of the keys after claimKeys: each capture's
+	// own, or the one stored before.
+	readKeys = `SELECT k.channel_id::text, k.key, k.request_hash, k.capture_id::text
+		FROM idempotency_keys k JOIN unnest($1::uuid[], $2::text[]) AS u (channel_id, key)
+		ON k.channel_id = u.channel_id AND k.key = u.key`
+	// lockKeys takes the advisory locks of the match keys, in the order
+	// given (sorted, so that batches never wait on each other in a circle).
+	lockKeys = `SELECT count(*) FROM (SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k) AS l`
+	// findContacts returns, for each match key, the contact it finds: of
+	// the contacts holding it, the one updated last (see contact_keys).
+	findContacts = `SELECT q.i, c.id::text, c.first_name, c.last_name, c.email, c.phone_number, c.created_at, c.updated_at,
+			coalesce((SELECT key FROM contact_keys WHERE contact_id = c.id AND kind = 'email'), ''),
+			coalesce((SELECT key FROM contact_keys WHERE contact_id = c.id AND kind = 'phone'), '')
+		FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q (brand, kind, key, i)
+		CROSS JOIN LATERAL (SELECT contact_id FROM contact_keys k WHERE k.brand = q.brand AND k.kind = q.kind AND k.key = q.key
+			ORDER BY k.updated_at DESC, k.contact_id DESC LIMIT 1) AS m
+		JOIN contacts c ON c.id = m.contact_id`
+	insertContacts = `INSERT INTO contacts (id, brand, first_name, last_name, email, phone_number, created_at, updated_at)
+		SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[])`
+	// fillContacts fills empty values only, decided on the row as it is
+	// when the update runs: another server's batch may have matched the
+	// same contact by its other key and filled the value first.
+	fillContacts = `UPDATE contacts c SET
+			first_name = CASE WHEN c.first_name = '' THEN u.first_name ELSE c.first_name END,
+			last_name = CASE WHEN c.last_name = '' THEN u.last_name ELSE c.last_name END,
+			email = CASE WHEN c.email = '' THEN u.email ELSE c.email END,
+			phone_number = CASE WHEN c.phone_number = '' THEN u.phone_number ELSE c.phone_number END,
+			updated_at = greatest(c.updated_at, u.updated_at)
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+			AS u (id, first_name, last_name, email, phone_number, updated_at)
+		WHERE c.id = u.id`
+	// upsertContactKeys adds the keys of new and filled contacts and moves
+	// every key of an updated contact to its new time. A key of a kind the
+	// contact has keeps its value, as the contact keeps its email or phone.
+	upsertContactKeys = `INSERT INTO contact_keys (contact_id, kind, brand, key, updated_at)
+		SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+		ON CONFLICT (contact_id, kind) DO UPDATE SET updated_at = greatest(contact_keys.updated_at, excluded.updated_at)`
+	insertLeads = `INSERT INTO leads (id, channel_id, contact_id, capture_id, created_at, parsed_payload, raw_payload, assignees, search)
+		SELECT u.id, u.channel_id, u.contact_id, u.capture_id, $5, u.parsed, u.raw,
+			ARRAY(SELECT jsonb_array_elements_text(u.assignees::jsonb)),
+			array_to_tsvector(string_to_array(u.words, ' '))
+		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $6::text[], $7::text[], $8::text[], $9::text[])
+			WITH ORDINALITY AS u (id, channel_id, contact_id, capture_id, parsed, raw, assignees, words, n)
+		ORDER BY u.n`
+)
+
+// storeBatch stores the captures in one transaction at time at (Unix
+// milliseconds), setting each one's outcome. It takes three round trips
+// and the commit, however many captures there are: the statements of each
+// step go out together (a pgx batch) and take arrays.
+//
+//  1. The captures' idempotency keys are claimed (claimKeys) and read
+//     back, the advisory locks of every match key of their leads taken,
+//     and the contacts those keys find read.
+//  2. Here, with no round trip, each capture is decided in order: a
+//     replay, a conflict, or new leads joined to contacts found, filled
+//     or created, as the batch's own earlier leads left them.
+//  3. The contacts, their keys and the leads are written and the leads of
+//     replayed captures read, then the transaction commits.
+//
+// Locks are taken in one order by every process (keys, then match keys
+// sorted), so batches of several servers wait on each other without
+// deadlocking; only two batches filling the same two contacts through
+// different keys can, and PostgreSQL then aborts one, which run repeats.
+func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at int64) error {
+	for _, c := range captures {
+		c.err, c.result, c.replayed = nil, nil, false
+		c.captureID = newID().String()
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	// BEGIN rides with step 1 and COMMIT with step 3, so a batch costs two
+	// round trips and the flush. Until COMMIT succeeds, anything that
+	// fails rolls the transaction back.
+	committed := false
+	defer func() {
+		if !committed {
+			if _, err := conn.Exec(context.Background(), "ROLLBACK"); err != nil {
+				conn.Conn().Close(context.Background()) // in an unknown state: the pool drops it
+			}
+		}
+	}()
+
+	// Step 1.
+	type chanKey struct{ channel, key string }
+	firstWithKey := map[chanKey]*pendingCapture{}
+	var kChan, kKey, kHash, kCapture, kErased []string
+	for _, c := range captures {
+		ck := chanKey{c.channelID, c.key}
+		if c.key == "" || firstWithKey[ck] != nil {
+			continue
+		}
+		firstWithKey[ck] = c
+		kChan, kKey, kHash = append(kChan, c.channelID), append(kKey, c.key), append(kHash, c.hash)
+		kCapture, kErased = append(kCapture, c.captureID), append(kErased, erasedKey(c.channelID, c.key))
+	}
+	seenKey := map[matchKey]bool{}
+	var keys []matchKey
+	for _, c := range captures {
+		for _, l := range c.leads {
+			for k, key := range [2]string{l.emailKey, l.phoneKey} {
+				if mk := (matchKey{c.brand, keyKinds[k], key}); key != "" && !seenKey[mk] {
+					seenKey[mk] = true
+					keys = append(keys, mk)
+				}
+			}
+		}
+	}
+	locks := make([]int64, len(keys))
+	var qBrand, qKind, qKey []string
+	for i, k := range keys {
+		locks[i] = k.lockID()
+		qBrand, qKind, qKey = append(qBrand, k.brand), append(qKind, k.kind), append(qKey, k.key)
+	}
+	slices.Sort(locks)
+	locks = slices.Compact(locks)
+	cutoff := at - leadwire.IdempotencyWindow.Milliseconds()
+
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	stored := map[chanKey]keyRow{}
+	if len(kChan) > 0 {
+		b.Queue(claimKeys, kChan, kKey, kHash, kCapture, kErased, at, cutoff)
+		b.Queue(readKeys, kChan, kKey).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var ck chanKey
+				var r keyRow
+				if err := rows.Scan(&ck.channel, &ck.key, &r.hash, &r.captureID); err != nil {
+					return err
+				}
+				stored[ck] = r
+			}
+			return rows.Err()
+		})
+	}
+	b.Queue(lockKeys, locks)
+	contacts := map[string]*contactState{}
+	index := map[matchKey]*contactState{}
+	if len(keys) > 0 {
+		b.Queue(findContacts, qBrand, qKind, qKey).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var i int64
+				c := new(contactState)
+				if err := rows.Scan(&i, &c.id, &c.values[0], &c.values[1], &c.values[2], &c.values[3],
+					&c.created, &c.updated, &c.keys[0], &c.keys[1]); err != nil {
+					return err
+				}
+				if known := contacts[c.id]; known != nil {
+					c = known
+				} else {
+					c.brand = keys[i-1].brand
+					contacts[c.id] = c
+				}
+				index[keys[i-1]] = c
+			}
+			return rows.Err()
+		})
+	}
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+
+	// Step 2.
+	var newContacts, changed []*contactState
+	var leadRows leadColumns
+	var replays []string
+	for _, c := range captures {
+		if c.key != "" {
+			ck := chanKey{c.channelID, c.key}
+			row, ok := stored[ck]
+			first := firstWithKey[ck]
+			switch {
+			case !ok:
+				c.err = leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used for a lead that has been erased; send a new key to capture it again", c.key)
+				continue
+			case row.hash != c.hash:
+				c.err = leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used with another request", c.key)
+				continue
+			case row.captureID != c.captureID:
+				c.replayed = true
+				if first != c && !first.replayed && first.err == nil {
+					c.result = first.result // stored by this batch
+				} else {
+					replays = append(replays, row.captureID) // stored before: read below
+					c.captureID = row.captureID
+				}
+				continue
+			}
+		}
+		c.result = make([]*leadwire.Lead, len(c.leads))
+		for i := range c.leads {
+			l := &c.leads[i]
+			ct := matchContact(index, c.brand, l)
+			switch {
+			case ct == nil:
+				ct = &contactState{id: uuid.NewString(), brand: c.brand, values: l.values,
+					keys: [2]string{l.emailKey, l.phoneKey}, created: at, updated: at, isNew: true}
+				newContacts = append(newContacts, ct)
+				claim(index, ct)
+			case fill(ct, l, at):
+				if !ct.isNew && !ct.changed {
+					changed = append(changed, ct)
+				}
+				ct.changed = true
+				claim(index, ct)
+			}
+			id := newID().String()
+			leadRows.add(id, c.channelID, ct.id, c.captureID, l)
+			out := l.lead
+			out.ID, out.ChannelID, out.ContactID, out.CreatedAt = id, c.channelID, ct.id, fromMillis(at)
+			out.Status, out.RespondedAt = leadwire.StatusNew, time.Time{}
+			c.result[i] = out
+		}
+	}
+
+	// Step 3.
+	b = &pgx.Batch{}
+	if len(newContacts) > 0 {
+		var cols [8][]any
+		for _, c := range newContacts {
+			for i, v := range []any{c.id, c.brand, c.values[0], c.values[1], c.values[2], c.values[3], c.created, c.updated} {
+				cols[i] = append(cols[i], v)
+			}
+		}
+		b.Queue(insertContacts, textArray(cols[0]), textArray(cols[1]), textArray(cols[2]), textArray(cols[3]),
+			textArray(cols[4]), textArray(cols[5]), intArray(cols[6]), intArray(cols[7]))
+	}
+	if len(changed) > 0 {
+		var ids, f, l, e, p []string
+		var upd []int64
+		for _, c := range changed {
+			ids, f, l, e, p = append(ids, c.id), append(f, c.values[0]), append(l, c.values[1]), append(e, c.values[2]), append(p, c.values[3])
+			upd = append(upd, c.updated)
+		}
+		b.Queue(fillContacts, ids, f, l, e, p, upd)
+	}
+	var kc, kk, kb, kv []string
+	var ku []int64
+	for _, c := range slices.Concat(newContacts, changed) {
+		for k, key := range c.keys {
+			if key != "" {
+				kc, kk, kb, kv, ku = append(kc, c.id), append(kk, keyKinds[k]), append(kb, c.brand), append(kv, key), append(ku, c.updated)
+			}
+		}
+	}
+	if len(kc) > 0 {
+		b.Queue(upsertContactKeys, kc, kk, kb, kv, ku)
+	}
+	if len(leadRows.id) > 0 {
+		r := &leadRows
+		b.Queue(insertLeads, r.id, r.channel, r.contact, r.capture, at, r.parsed, r.raw, r.assignees, r.words)
+	}
+	replayed := map[string][]*leadwire.Lead{}
+	if len(replays) > 0 {
+		b.Queue("SELECT capture_id::text, "+leadSelect+" FROM leads WHERE capture_id = ANY($1::uuid[]) ORDER BY seq", replays).
+			Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var captureID string
+					l, _, err := scanLead(rows, &captureID)
+					if err != nil {
+						return err
+					}
+					replayed[captureID] = append(replayed[captureID], l)
+				}
+				return rows.Err()
+			})
+	}
+	b.Queue("COMMIT").Exec(func(tag pgconn.CommandTag) error {
+		if tag.String() != "COMMIT" { // PostgreSQL answers a failed transaction's COMMIT with ROLLBACK
+			return errRolledBack
+		}
+		committed = true
+		return nil
+	})
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	for _, c := range captures {
+		if c.replayed && c.result == nil && c.err == nil {
+			if c.result = replayed[c.captureID]; len(c.result) == 0 {
+				c.err = leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used for a lead that has been erased; send a new key to capture it again", c.key)
+			}
+		}
+	}
+	return nil
+}
+
+// errRolledBack is a COMMIT that PostgreSQL answered with ROLLBACK.
+var errRolledBack = errors.New("postgres: the transaction was rolled back")
+
+// keyRow is a row of idempotency_keys.
+type keyRow struct{ hash, captureID string }
+
+// leadColumns are the rows of insertLeads, column by column.
+type leadColumns struct {
+	id, channel, contact, capture, parsed, raw, assignees, words []string
+}
+
+func (r *leadColumns) add(id, channel, contact, capture string, l *pendingLead) {
+	r.id, r.channel, r.contact, r.capture = append(r.id, id), append(r.channel, channel), append(r.contact, contact), append(r.capture, capture)
+	r.parsed, r.raw = append(r.parsed, l.parsed), append(r.raw, string(l.lead.Raw))
+	r.assignees, r.words = append(r.assignees, l.assignees), append(r.words, l.words)
+}
+
+// matchContact returns the contact of the lead's email key or, failing
+// that, of its phone key, nil for none.
+func matchContact(index map[matchKey]*contactState, brand string, l *pendingLead) *contactState {
+	for k, key := range [2]string{l.emailKey, l.phoneKey} {
+		if key == "" {
+			continue
+		}
+		if c := index[matchKey{brand, keyKinds[k], key}]; c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// fill gives the contact the lead's values where it has none and reports
+// whether it took any. A capture never replaces a value: anyone who knows
+// a channel id can send one, and someone else's name or phone must not
+// become that of a person already known. An email or phone filled brings
+// its match key.
+func fill(c *contactState, l *pendingLead, at int64) bool {
+	filled := false
+	for f, v := range l.values {
+		if c.values[f] == "" && v != "" {
+			c.values[f], filled = v, true
+			switch f {
+			case 2:
+				c.keys[0] = l.emailKey
+			case 3:
+				c.keys[1] = l.phoneKey
+			}
+		}
+	}
+	if filled {
+		c.updated = max(c.updated, at)
+	}
+	return filled
+}
+
+// claim makes each key of c find it unless another contact holding the
+// key was updated after it, as findContacts decides.
+func claim(index map[matchKey]*contactState, c *contactState) {
+	for k, key := range c.keys {
+		if key == "" {
+			continue
+		}
+		mk := matchKey{c.brand, keyKinds[k], key}
+		if d := index[mk]; d != nil && d != c && d.after(c) {
+			continue
+		}
+		index[mk] = c
+	}
+}
+
+func textArray(v []any) []string {
+	out := make([]string, len(v))
+	for i, x := range v {
+		out[i] = x.(string)
+	}
+	return out
+}
+
+func intArray(v []any) []int64 {
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = x.(int64)
+	}
+	return out
+}
