@@ -47,6 +47,18 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// TestStoreShared runs the cases of two handles on one file: the schema,
+// not a handle's memory, decides which capture a key and which contact a
+// person has.
+func TestStoreShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (a, b storetest.Store, setNow func(time.Time)) {
+		path := filepath.Join(t.TempDir(), "leadwire.db")
+		sa, setA := openTestAt(t, path)
+		sb, setB := openTestAt(t, path)
+		return sa, sb, func(at time.Time) { setA(at); setB(at) }
+	})
+}
+
 // TestStoreSmallChunks runs the suite again with leads read two at a time,
 // so that every listing of it crosses chunks.
 func TestStoreSmallChunks(t *testing.T) {
