@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/leadwire/leadwire"
@@ -43,19 +42,12 @@ var errWrongPassword = leadwire.Errorf(leadwire.EUNAUTHORIZED, "wrong email or p
 // milliseconds), for all stores of the process.
 var tokenUses sync.Map
 
-func validPassword(pw string) error {
-	if utf8.RuneCountInString(pw) < leadwire.MinPasswordLength {
-		return leadwire.Errorf(leadwire.EINVALID, "the password is shorter than %d characters", leadwire.MinPasswordLength)
-	}
-	return nil
-}
-
 // CreateUser stores a new user; see leadwire.UserService.
 func (s *Store) CreateUser(ctx context.Context, u *leadwire.User, pw string) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	if err := validPassword(pw); err != nil {
+	if err := password.Valid(pw); err != nil {
 		return err
 	}
 	return s.createUser(ctx, u, password.Hash(pw), nil)
@@ -396,7 +388,7 @@ func (s *Store) SetupOwner(ctx context.Context, secret string, u *leadwire.User,
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	if err := validPassword(pw); err != nil {
+	if err := password.Valid(pw); err != nil {
 		return err
 	}
 	return s.createUser(ctx, u, password.Hash(pw), secretHash(secret))

@@ -2,14 +2,12 @@ package sqlite
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"math"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/internal/search"
 )
 
 // DefaultSearchLimit and MaxSearchLimit bound a page of SearchLeads.
@@ -17,10 +15,6 @@ const (
 	DefaultSearchLimit = 50
 	MaxSearchLimit     = 200
 )
-
-// maxQueryWords bounds the words of a search, so that one request cannot
-// ask the index for hundreds of lookups.
-const maxQueryWords = 16
 
 // visibility returns the condition on the leads table (columns id and
 // channel_id) that keeps the leads the user of ctx may see, with its
@@ -56,7 +50,7 @@ func (s *Store) SearchLeads(ctx context.Context, f leadwire.LeadFilter) ([]*lead
 	before := int64(math.MaxInt64)
 	if f.Cursor != "" {
 		var err error
-		if before, err = parseCursor(f.Cursor); err != nil {
+		if before, err = search.ParseCursor(f.Cursor); err != nil {
 			return nil, "", err
 		}
 	}
@@ -75,7 +69,7 @@ func (s *Store) SearchLeads(ctx context.Context, f leadwire.LeadFilter) ([]*lead
 	if len(leads) <= limit {
 		return leads, "", nil
 	}
-	return leads[:limit], formatCursor(rowids[limit-1]), nil
+	return leads[:limit], search.FormatCursor(rowids[limit-1]), nil
 }
 
 // selection is a query of leads, newest first.
@@ -127,7 +121,7 @@ func (s *Store) selection(ctx context.Context, f leadwire.LeadFilter) (selection
 func (s *Store) conditions(ctx context.Context, f leadwire.LeadFilter) (where []string, args []any, err error) {
 	if f.Query != "" {
 		// Checked first, so that a bad query is refused whatever else.
-		if _, err := queryWords(f.Query); err != nil {
+		if _, err := search.QueryWords(f.Query); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -186,29 +180,6 @@ func (s *Store) conditions(ctx context.Context, f leadwire.LeadFilter) (where []
 	return where, args, nil
 }
 
-// formatCursor returns the cursor of the page after the lead with rowid:
-// the rowid in 8 bytes, base64url. Opaque to clients, so that what it holds
-// can change.
-func formatCursor(rowid int64) string {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(rowid))
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// parseCursor returns the rowid of a cursor formatCursor made. Only the
-// exact text it makes is accepted, so that a cursor has one spelling.
-func parseCursor(cursor string) (int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || len(b) != 8 {
-		return 0, leadwire.Errorf(leadwire.EINVALID, "cursor %q is not a cursor of this API: pass the next value of a page as it is", cursor)
-	}
-	rowid := int64(binary.BigEndian.Uint64(b))
-	if rowid <= 0 || formatCursor(rowid) != cursor {
-		return 0, leadwire.Errorf(leadwire.EINVALID, "cursor %q is not a cursor of this API: pass the next value of a page as it is", cursor)
-	}
-	return rowid, nil
-}
-
 // ftsQuery turns what someone typed into an FTS5 query: every word must
 // match the start of a word of the lead. Each word becomes the words of
 // the index it begins (table search_words), quoted, so nothing typed is
@@ -219,7 +190,7 @@ func parseCursor(cursor string) (int64, error) {
 // maxWordExpansion words, or that is not ASCII (whose letters the index
 // folds in ways of its own), is left to FTS5's prefix query.
 func (s *Store) ftsQuery(ctx context.Context, q string) (string, error) {
-	words, err := queryWords(q)
+	words, err := search.QueryWords(q)
 	if err != nil {
 		return "", err
 	}
@@ -276,58 +247,4 @@ func isASCII(w string) bool {
 		}
 	}
 	return true
-}
-
-// queryWords returns the words of a search: a query of digits and the
-// signs phone numbers are written with is one number, matched however the
-// lead's number was written (see indexSearchQuery).
-func queryWords(q string) ([]string, error) {
-	if len(q) > 200 {
-		return nil, leadwire.Errorf(leadwire.EINVALID, "q is %d bytes long, more than 200", len(q))
-	}
-	var words []string
-	if d := phoneDigits(q); d != "" {
-		words = []string{d}
-	} else {
-		words = strings.FieldsFunc(q, isSeparator)
-	}
-	if len(words) == 0 {
-		return nil, leadwire.Errorf(leadwire.EINVALID, "q %q has no letters or digits to search for", q)
-	}
-	if len(words) > maxQueryWords {
-		return nil, leadwire.Errorf(leadwire.EINVALID, "q has %d words, more than %d", len(words), maxQueryWords)
-	}
-	return words, nil
-}
-
-// isSeparator reports whether r separates words. It is a superset of what
-// FTS5's unicode61 tokenizer separates words with (everything but letters,
-// numbers and private-use characters), so that a word of a query is never
-// several words to the index, which would make it a phrase.
-func isSeparator(r rune) bool {
-	return !unicode.IsLetter(r) && !unicode.IsNumber(r)
-}
-
-// phoneDigits returns the digits of q when q is written like a phone number
-// (digits, spaces and "+-().", with at least 4 digits), else "". A leading
-// country code 1 goes, so "+1 214-555-0100" finds what "214-555-0100" does.
-func phoneDigits(q string) string {
-	var b strings.Builder
-	for _, r := range q {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case strings.ContainsRune(" +-().", r):
-		default:
-			return ""
-		}
-	}
-	d := b.String()
-	if len(d) < 4 {
-		return ""
-	}
-	if len(d) == 11 && d[0] == '1' {
-		d = d[1:]
-	}
-	return d
 }

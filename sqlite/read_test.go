@@ -167,24 +167,6 @@ func TestSearchFindsNewLeadAtOnce(t *testing.T) {
 	}
 }
 
-func FuzzCursor(f *testing.F) {
-	for _, c := range []string{formatCursor(1), formatCursor(1 << 40), "", "AAAAAAAAAAA", "gAAAAAAAAAA", "____", "AAAAAAAAAAB"} {
-		f.Add(c)
-	}
-	f.Fuzz(func(t *testing.T, c string) {
-		rowid, err := parseCursor(c)
-		if err != nil {
-			if leadwire.ErrorCode(err) != leadwire.EINVALID {
-				t.Fatalf("parseCursor(%q) = %v, want an EINVALID error", c, err)
-			}
-			return
-		}
-		if rowid <= 0 || formatCursor(rowid) != c {
-			t.Fatalf("parseCursor(%q) = %d, which formats as %q", c, rowid, formatCursor(rowid))
-		}
-	})
-}
-
 // FuzzSearchQuery runs what anyone may type as q against a real index:
 // the answer is leads or EINVALID, never an FTS5 syntax error.
 func FuzzSearchQuery(f *testing.F) {

@@ -10,9 +10,9 @@ import (
 	"errors"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/internal/password"
 )
 
 // TokenPrefix begins every API token, so a token pasted where it should
@@ -36,25 +36,18 @@ const userColumns = "u.id, u.email, u.name, u.role, u.disabled, u.created_at"
 var errWrongPassword = leadwire.Errorf(leadwire.EUNAUTHORIZED, "wrong email or password")
 
 // CreateUser stores a new user; see leadwire.UserService.
-func (s *Store) CreateUser(ctx context.Context, u *leadwire.User, password string) error {
+func (s *Store) CreateUser(ctx context.Context, u *leadwire.User, pw string) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	if err := validPassword(password); err != nil {
+	if err := password.Valid(pw); err != nil {
 		return err
 	}
-	o := &userOp{user: *u, hash: hashPassword(password)}
+	o := &userOp{user: *u, hash: password.Hash(pw)}
 	if err := s.w.do(ctx, o); err != nil {
 		return err
 	}
 	*u = o.user
-	return nil
-}
-
-func validPassword(password string) error {
-	if utf8.RuneCountInString(password) < leadwire.MinPasswordLength {
-		return leadwire.Errorf(leadwire.EINVALID, "the password is shorter than %d characters", leadwire.MinPasswordLength)
-	}
 	return nil
 }
 
@@ -165,18 +158,18 @@ type execOp func(w *writer, now time.Time) error
 func (f execOp) apply(w *writer, now time.Time) error { return f(w, now) }
 
 // Authenticate checks an email and password; see leadwire.UserService.
-func (s *Store) Authenticate(ctx context.Context, email, password string) (*leadwire.User, error) {
+func (s *Store) Authenticate(ctx context.Context, email, pw string) (*leadwire.User, error) {
 	var hash string
 	u, err := scanUser(s.read.QueryRowContext(ctx, "SELECT "+userColumns+", u.password_hash FROM users u WHERE u.email_key = ?",
 		leadwire.EmailKey(email)), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		checkPassword(dummyHash(), password) // as long as a wrong password takes
+		password.Check(password.Dummy(), pw) // as long as a wrong password takes
 		return nil, errWrongPassword
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !checkPassword(hash, password) || u.Disabled {
+	if !password.Check(hash, pw) || u.Disabled {
 		return nil, errWrongPassword
 	}
 	return u, nil
@@ -397,15 +390,15 @@ func (s *Store) OwnerSetupLink(ctx context.Context) (string, bool, error) {
 
 // SetupOwner creates the owner with the one-time setup secret; see
 // leadwire.UserService.
-func (s *Store) SetupOwner(ctx context.Context, secret string, u *leadwire.User, password string) error {
+func (s *Store) SetupOwner(ctx context.Context, secret string, u *leadwire.User, pw string) error {
 	u.Role = leadwire.RoleOwner
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	if err := validPassword(password); err != nil {
+	if err := password.Valid(pw); err != nil {
 		return err
 	}
-	o := &userOp{user: *u, hash: hashPassword(password), setupHash: secretHash(secret)}
+	o := &userOp{user: *u, hash: password.Hash(pw), setupHash: secretHash(secret)}
 	if err := s.w.do(ctx, o); err != nil {
 		return err
 	}

@@ -11,7 +11,9 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
+	"github.com/leadwire/leadwire"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -75,3 +77,12 @@ func argonKey(password string, salt []byte, c argonCost, size uint32) []byte {
 // Dummy is checked against when no user has the email given, so that
 // an unknown email takes as long to refuse as a wrong password.
 var Dummy = sync.OnceValue(func() string { return Hash("no user has this password") })
+
+// Valid tells whether pw may become a password: EINVALID when it is
+// shorter than leadwire.MinPasswordLength characters.
+func Valid(pw string) error {
+	if utf8.RuneCountInString(pw) < leadwire.MinPasswordLength {
+		return leadwire.Errorf(leadwire.EINVALID, "the password is shorter than %d characters", leadwire.MinPasswordLength)
+	}
+	return nil
+}
