@@ -2,10 +2,7 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"strings"
 	"sync"
@@ -15,10 +12,6 @@ import (
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/internal/password"
 )
-
-// TokenPrefix begins every API token, so a token pasted where it should
-// not be (a chat, a repository) is recognised by secret scanners.
-const TokenPrefix = "lw_"
 
 // tokenUseInterval is how stale a token's last-used time may be: it is
 // written at most this often per token and process, so using a token is
@@ -173,28 +166,13 @@ func (s *Store) Authenticate(ctx context.Context, email, pw string) (*leadwire.U
 	return u, nil
 }
 
-// newSecret returns 32 random bytes in URL-safe base64, and the SHA-256
-// that is stored in its place: 256 bits leave nothing to guess, so a
-// plain hash is enough to make a stolen database useless for signing in.
-func newSecret(prefix string) (secret string, hash []byte) {
-	b := make([]byte, 32)
-	rand.Read(b)
-	secret = prefix + base64.RawURLEncoding.EncodeToString(b)
-	return secret, secretHash(secret)
-}
-
-func secretHash(secret string) []byte {
-	h := sha256.Sum256([]byte(secret))
-	return h[:]
-}
-
 // CreateToken creates an API token; see leadwire.UserService.
 func (s *Store) CreateToken(ctx context.Context, email, name string) (string, *leadwire.Token, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return "", nil, leadwire.Errorf(leadwire.EINVALID, "a token needs a name, saying what uses it")
 	}
-	secret, hash := newSecret(TokenPrefix)
+	secret, hash := password.NewSecret(password.TokenPrefix)
 	t := &leadwire.Token{ID: newID().String(), Name: name}
 	at := s.nowMillis()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -265,13 +243,13 @@ func (s *Store) RevokeToken(ctx context.Context, name string) error {
 // It reads the database on every call, so a token revoked or a user
 // disabled by another process stops at once.
 func (s *Store) UserByToken(ctx context.Context, secret string) (*leadwire.User, error) {
-	if !strings.HasPrefix(secret, TokenPrefix) {
-		return nil, leadwire.Errorf(leadwire.EUNAUTHORIZED, "the token is not a leadwire API token (they begin with %s)", TokenPrefix)
+	if !strings.HasPrefix(secret, password.TokenPrefix) {
+		return nil, leadwire.Errorf(leadwire.EUNAUTHORIZED, "the token is not a leadwire API token (they begin with %s)", password.TokenPrefix)
 	}
 	var tokenID string
 	var used int64
 	u, err := scanUser(s.pool.QueryRow(ctx, "SELECT "+userColumns+", t.id::text, t.last_used_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1",
-		secretHash(secret)), &tokenID, &used)
+		password.SecretHash(secret)), &tokenID, &used)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, leadwire.Errorf(leadwire.EUNAUTHORIZED, "the token is unknown or was revoked")
 	}
@@ -312,7 +290,7 @@ func (s *Store) CreateSession(ctx context.Context, userID string) (string, error
 	if !leadwire.IsCanonicalID(userID) {
 		return "", leadwire.Errorf(leadwire.EUNAUTHORIZED, "no enabled user has the id %q", userID)
 	}
-	secret, hash := newSecret("")
+	secret, hash := password.NewSecret("")
 	now := s.Now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var disabled bool
@@ -341,7 +319,7 @@ func (s *Store) CreateSession(ctx context.Context, userID string) (string, error
 func (s *Store) UserBySession(ctx context.Context, secret string) (*leadwire.User, error) {
 	var expires int64
 	u, err := scanUser(s.pool.QueryRow(ctx, "SELECT "+userColumns+", s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = $1",
-		secretHash(secret)), &expires)
+		password.SecretHash(secret)), &expires)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && u.Disabled) {
 		return nil, leadwire.Errorf(leadwire.EUNAUTHORIZED, "the session ended; sign in again")
 	}
@@ -357,7 +335,7 @@ func (s *Store) UserBySession(ctx context.Context, secret string) (*leadwire.Use
 // DeleteSession ends a session; see leadwire.UserService.
 func (s *Store) DeleteSession(ctx context.Context, secret string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "DELETE FROM sessions WHERE hash = $1", secretHash(secret))
+		_, err := tx.Exec(ctx, "DELETE FROM sessions WHERE hash = $1", password.SecretHash(secret))
 		return err
 	})
 }
@@ -365,7 +343,7 @@ func (s *Store) DeleteSession(ctx context.Context, secret string) error {
 // OwnerSetupLink returns a new owner setup secret while there is no
 // enabled owner; see leadwire.UserService.
 func (s *Store) OwnerSetupLink(ctx context.Context) (string, bool, error) {
-	secret, hash := newSecret("")
+	secret, hash := password.NewSecret("")
 	var hasOwner bool
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, ownerExists).Scan(&hasOwner); err != nil || hasOwner {
@@ -391,7 +369,7 @@ func (s *Store) SetupOwner(ctx context.Context, secret string, u *leadwire.User,
 	if err := password.Valid(pw); err != nil {
 		return err
 	}
-	return s.createUser(ctx, u, password.Hash(pw), secretHash(secret))
+	return s.createUser(ctx, u, password.Hash(pw), password.SecretHash(secret))
 }
 
 // AddChannelMember makes a user a member of a channel; see

@@ -2,11 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"strings"
 	"time"
@@ -14,10 +11,6 @@ import (
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/internal/password"
 )
-
-// TokenPrefix begins every API token, so a token pasted where it should
-// not be (a chat, a repository) is recognised by secret scanners.
-const TokenPrefix = "lw_"
 
 // tokenUseInterval is how stale a token's last-used time may be: it is
 // written at most this often per token, so using a token is a read, not a
@@ -175,29 +168,13 @@ func (s *Store) Authenticate(ctx context.Context, email, pw string) (*leadwire.U
 	return u, nil
 }
 
-// newSecret returns 32 random bytes in URL-safe base64, and the SHA-256
-// that is stored in its place: 256 bits leave nothing to guess, so a
-// plain hash (no salt, no slow hash) is enough to make a stolen database
-// useless for signing in.
-func newSecret(prefix string) (secret string, hash []byte) {
-	b := make([]byte, 32)
-	rand.Read(b)
-	secret = prefix + base64.RawURLEncoding.EncodeToString(b)
-	return secret, secretHash(secret)
-}
-
-func secretHash(secret string) []byte {
-	h := sha256.Sum256([]byte(secret))
-	return h[:]
-}
-
 // CreateToken creates an API token; see leadwire.UserService.
 func (s *Store) CreateToken(ctx context.Context, email, name string) (string, *leadwire.Token, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return "", nil, leadwire.Errorf(leadwire.EINVALID, "a token needs a name, saying what uses it")
 	}
-	secret, hash := newSecret(TokenPrefix)
+	secret, hash := password.NewSecret(password.TokenPrefix)
 	t := &leadwire.Token{Name: name}
 	err := s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
 		ctx := context.Background()
@@ -269,13 +246,13 @@ func (s *Store) RevokeToken(ctx context.Context, name string) error {
 // It reads the database on every call, so a token revoked or a user
 // disabled by another process (the command line) stops at once.
 func (s *Store) UserByToken(ctx context.Context, secret string) (*leadwire.User, error) {
-	if !strings.HasPrefix(secret, TokenPrefix) {
-		return nil, leadwire.Errorf(leadwire.EUNAUTHORIZED, "the token is not a leadwire API token (they begin with %s)", TokenPrefix)
+	if !strings.HasPrefix(secret, password.TokenPrefix) {
+		return nil, leadwire.Errorf(leadwire.EUNAUTHORIZED, "the token is not a leadwire API token (they begin with %s)", password.TokenPrefix)
 	}
 	var tokenID string
 	var used int64
 	u, err := scanUser(s.read.QueryRowContext(ctx, "SELECT "+userColumns+", t.id, t.last_used_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?",
-		secretHash(secret)), &tokenID, &used)
+		password.SecretHash(secret)), &tokenID, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, leadwire.Errorf(leadwire.EUNAUTHORIZED, "the token is unknown or was revoked")
 	}
@@ -316,7 +293,7 @@ func (s *Store) tokenUsed(id string, stored int64) {
 // CreateSession starts an inbox session; see leadwire.UserService.
 // Sessions that expired are deleted with it.
 func (s *Store) CreateSession(ctx context.Context, userID string) (string, error) {
-	secret, hash := newSecret("")
+	secret, hash := password.NewSecret("")
 	err := s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
 		ctx := context.Background()
 		var disabled bool
@@ -345,7 +322,7 @@ func (s *Store) CreateSession(ctx context.Context, userID string) (string, error
 func (s *Store) UserBySession(ctx context.Context, secret string) (*leadwire.User, error) {
 	var expires int64
 	u, err := scanUser(s.read.QueryRowContext(ctx, "SELECT "+userColumns+", s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?",
-		secretHash(secret)), &expires)
+		password.SecretHash(secret)), &expires)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && u.Disabled) {
 		return nil, leadwire.Errorf(leadwire.EUNAUTHORIZED, "the session ended; sign in again")
 	}
@@ -361,7 +338,7 @@ func (s *Store) UserBySession(ctx context.Context, secret string) (*leadwire.Use
 // DeleteSession ends a session; see leadwire.UserService.
 func (s *Store) DeleteSession(ctx context.Context, secret string) error {
 	return s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
-		_, err := w.conn.ExecContext(context.Background(), "DELETE FROM sessions WHERE hash = ?", secretHash(secret))
+		_, err := w.conn.ExecContext(context.Background(), "DELETE FROM sessions WHERE hash = ?", password.SecretHash(secret))
 		return err
 	}))
 }
@@ -372,7 +349,7 @@ const ownerExists = "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'owner' AND
 // OwnerSetupLink returns a new owner setup secret while there is no
 // enabled owner; see leadwire.UserService.
 func (s *Store) OwnerSetupLink(ctx context.Context) (string, bool, error) {
-	secret, hash := newSecret("")
+	secret, hash := password.NewSecret("")
 	var hasOwner bool
 	err := s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
 		ctx := context.Background()
@@ -398,7 +375,7 @@ func (s *Store) SetupOwner(ctx context.Context, secret string, u *leadwire.User,
 	if err := password.Valid(pw); err != nil {
 		return err
 	}
-	o := &userOp{user: *u, hash: password.Hash(pw), setupHash: secretHash(secret)}
+	o := &userOp{user: *u, hash: password.Hash(pw), setupHash: password.SecretHash(secret)}
 	if err := s.w.do(ctx, o); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ package password
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
@@ -85,4 +86,25 @@ func Valid(pw string) error {
 		return leadwire.Errorf(leadwire.EINVALID, "the password is shorter than %d characters", leadwire.MinPasswordLength)
 	}
 	return nil
+}
+
+// TokenPrefix begins every API token, so a token pasted where it should
+// not be (a chat, a repository) is recognised by secret scanners.
+const TokenPrefix = "lw_"
+
+// NewSecret returns 32 random bytes in URL-safe base64 after prefix (an
+// API token, a session, a setup link), and the SHA-256 that is stored in
+// its place: 256 bits leave nothing to guess, so a plain hash (no salt, no
+// slow hash) is enough to make a stolen database useless for signing in.
+func NewSecret(prefix string) (secret string, hash []byte) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	secret = prefix + base64.RawURLEncoding.EncodeToString(b)
+	return secret, SecretHash(secret)
+}
+
+// SecretHash is the hash NewSecret stores of secret.
+func SecretHash(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
 }
