@@ -229,7 +229,7 @@ func (s *Server) inboxLeads(w http.ResponseWriter, r *http.Request, p *page) {
 	if f.Cursor != "" {
 		v.Newest = withFilter("/inbox/")
 	} else {
-		v.Events = withFilter("/inbox/events", "since", strconv.FormatInt(read.Add(-sinceMargin).UnixMilli(), 10))
+		v.Events = withFilter("/inbox/events", "since", strconv.FormatInt(read.UnixMilli(), 10))
 	}
 	s.render(w, r, http.StatusOK, "leads.html", p, v)
 }

@@ -23,12 +23,12 @@ import (
 // follow redirects, and sends what a browser sends with a form post from
 // the server's own page.
 type inboxClient struct {
-	t    *testing.T
+	t    testing.TB
 	s    *testserver.Server
 	http *http.Client
 }
 
-func newInboxClient(t *testing.T, s *testserver.Server) *inboxClient {
+func newInboxClient(t testing.TB, s *testserver.Server) *inboxClient {
 	jar, _ := cookiejar.New(nil)
 	return &inboxClient{t: t, s: s, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
