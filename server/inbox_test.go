@@ -521,3 +521,27 @@ func TestInboxAfterSetup(t *testing.T) {
 		t.Errorf("the inbox after setup: %d\n%s", p.status, p.body)
 	}
 }
+
+// TestInboxEventsEndOnShutdown: CloseEvents ends the open streams, which
+// would otherwise keep a shutting-down server waiting for good.
+func TestInboxEventsEndOnShutdown(t *testing.T) {
+	s := testserver.Start(t)
+	s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	c := newInboxClient(t, s)
+	c.signIn("owner@example.com", testserver.Password)
+	events := c.events(t, "/inbox/events?since="+strconv.FormatInt(time.Now().UnixMilli(), 10))
+	id := capture(t, s, s.ChannelID, `{"first_name":"Before the shutdown"}`)
+	events.until(id, 3*time.Second)
+	s.Handler.(*server.Server).CloseEvents()
+	timeout := time.After(3 * time.Second)
+	for {
+		select {
+		case _, open := <-events.lines:
+			if !open {
+				return
+			}
+		case <-timeout:
+			t.Fatal("the stream is still open 3 s after CloseEvents")
+		}
+	}
+}
