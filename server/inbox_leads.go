@@ -242,8 +242,8 @@ type field struct {
 
 // listingView is a listing's card.
 type listingView struct {
-	Title, Price, MLSNumber, MLS, URL, Photo string
-	Property                                 []field
+	Title, ID, Price, MLSNumber, MLS, URL, Photo string
+	Property                                     []field
 }
 
 // timelineEntry is one line of a lead's timeline.
@@ -340,7 +340,7 @@ func (s *Server) showLead(w http.ResponseWriter, r *http.Request, p *page, statu
 	add(&v.Attribution, "User id", pl.UserID)
 	add(&v.Attribution, "Brand id", pl.BrandID)
 	if li := pl.Listing; li != nil {
-		lv := &listingView{Title: listingTitle(li), MLSNumber: li.MLSNumber, MLS: li.MLS, URL: webURL(li.URL), Photo: webURL(li.CoverImageURL)}
+		lv := &listingView{Title: listingTitle(li), ID: li.ID, MLSNumber: li.MLSNumber, MLS: li.MLS, URL: webURL(li.URL), Photo: webURL(li.CoverImageURL)}
 		if li.Price != 0 {
 			lv.Price = "$" + thousands(li.Price)
 		}
