@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/leadwire/leadwire"
 )
@@ -248,7 +250,7 @@ func (s *Server) signInSubmit(w http.ResponseWriter, r *http.Request) {
 		p.Error = "The email or the password is wrong."
 		s.render(w, r, http.StatusUnauthorized, "signin.html", p, v)
 	case leadwire.ETOOMANY:
-		w.Header().Set("Retry-After", itoa(retry))
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
 		p.Error = leadwire.ErrorMessage(err)
 		s.render(w, r, http.StatusTooManyRequests, "signin.html", p, v)
 	default:
@@ -296,5 +298,5 @@ func (s *Server) inboxFile(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h.Set("Cache-Control", "no-cache")
 	}
-	http.ServeContent(w, r, "", zeroTime, bytes.NewReader(f.body))
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
 }

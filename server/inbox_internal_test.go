@@ -73,3 +73,14 @@ func FuzzLocalNext(f *testing.F) {
 		}
 	})
 }
+
+func TestDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		400 * time.Millisecond: "0.4 s", 9 * time.Second: "9.0 s", 45 * time.Second: "45 s",
+		12*time.Minute + 30*time.Second: "12 min", 3 * time.Hour: "3 h", 47 * time.Hour: "47 h", 5 * 24 * time.Hour: "5 d",
+	} {
+		if got := duration(d); got != want {
+			t.Errorf("duration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -18,22 +18,16 @@ import (
 	"github.com/leadwire/leadwire"
 )
 
-var zeroTime time.Time
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
 // inboxFuncs are the functions the inbox's templates call.
 var inboxFuncs = template.FuncMap{
 	"static": func(name string) string {
 		return "/inbox/static/" + name + "?v=" + inboxStatic[name].hash
 	},
-	"ago":  ago,
-	"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"duration": func(d time.Duration) string {
-		return duration(d)
-	},
-	"tel": telURL,
+	"ago":      ago,
+	"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"duration": duration,
+	"tel":      telURL,
 }
 
 // ago says how long ago t was, as a person would.
@@ -45,9 +39,11 @@ func ago(t time.Time) string {
 	return duration(d) + " ago"
 }
 
-// duration writes d in its largest unit: 45 s, 12 min, 3 h, 5 d.
+// duration writes d in its largest unit: 0.4 s, 45 s, 12 min, 3 h, 5 d.
 func duration(d time.Duration) string {
 	switch {
+	case d < 10*time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s"
 	case d < time.Minute:
 		return strconv.FormatFloat(d.Seconds(), 'f', 0, 64) + " s"
 	case d < time.Hour:
@@ -229,7 +225,7 @@ func (s *Server) inboxLeads(w http.ResponseWriter, r *http.Request, p *page) {
 	if f.Cursor != "" {
 		v.Newest = withFilter("/inbox/")
 	} else {
-		v.Events = withFilter("/inbox/events", "since", strconv.FormatInt(read.Add(-sinceMargin).UnixMilli(), 10))
+		v.Events = withFilter("/inbox/events", "since", strconv.FormatInt(read.UnixMilli(), 10))
 	}
 	s.render(w, r, http.StatusOK, "leads.html", p, v)
 }
@@ -242,8 +238,8 @@ type field struct {
 
 // listingView is a listing's card.
 type listingView struct {
-	Title, Price, MLSNumber, MLS, URL, Photo string
-	Property                                 []field
+	Title, ID, Price, MLSNumber, MLS, URL, Photo string
+	Property                                     []field
 }
 
 // timelineEntry is one line of a lead's timeline.
@@ -340,7 +336,7 @@ func (s *Server) showLead(w http.ResponseWriter, r *http.Request, p *page, statu
 	add(&v.Attribution, "User id", pl.UserID)
 	add(&v.Attribution, "Brand id", pl.BrandID)
 	if li := pl.Listing; li != nil {
-		lv := &listingView{Title: listingTitle(li), MLSNumber: li.MLSNumber, MLS: li.MLS, URL: webURL(li.URL), Photo: webURL(li.CoverImageURL)}
+		lv := &listingView{Title: listingTitle(li), ID: li.ID, MLSNumber: li.MLSNumber, MLS: li.MLS, URL: webURL(li.URL), Photo: webURL(li.CoverImageURL)}
 		if li.Price != 0 {
 			lv.Price = "$" + thousands(li.Price)
 		}

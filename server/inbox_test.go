@@ -23,12 +23,12 @@ import (
 // follow redirects, and sends what a browser sends with a form post from
 // the server's own page.
 type inboxClient struct {
-	t    *testing.T
+	t    testing.TB
 	s    *testserver.Server
 	http *http.Client
 }
 
-func newInboxClient(t *testing.T, s *testserver.Server) *inboxClient {
+func newInboxClient(t testing.TB, s *testserver.Server) *inboxClient {
 	jar, _ := cookiejar.New(nil)
 	return &inboxClient{t: t, s: s, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
@@ -519,5 +519,29 @@ func TestInboxAfterSetup(t *testing.T) {
 	}
 	if p := c.get("/inbox/"); p.status != 200 || !strings.Contains(p.body, "olga@example.com") || !strings.Contains(p.body, `href="/inbox/channels"`) {
 		t.Errorf("the inbox after setup: %d\n%s", p.status, p.body)
+	}
+}
+
+// TestInboxEventsEndOnShutdown: CloseEvents ends the open streams, which
+// would otherwise keep a shutting-down server waiting for good.
+func TestInboxEventsEndOnShutdown(t *testing.T) {
+	s := testserver.Start(t)
+	s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	c := newInboxClient(t, s)
+	c.signIn("owner@example.com", testserver.Password)
+	events := c.events(t, "/inbox/events?since="+strconv.FormatInt(time.Now().UnixMilli(), 10))
+	id := capture(t, s, s.ChannelID, `{"first_name":"Before the shutdown"}`)
+	events.until(id, 3*time.Second)
+	s.Handler.(*server.Server).CloseEvents()
+	timeout := time.After(3 * time.Second)
+	for {
+		select {
+		case _, open := <-events.lines:
+			if !open {
+				return
+			}
+		case <-timeout:
+			t.Fatal("the stream is still open 3 s after CloseEvents")
+		}
 	}
 }

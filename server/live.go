@@ -72,28 +72,32 @@ func (s *Server) CloseEvents() { s.feed.close() }
 
 // Timing of a stream: a page is sent what arrived at most eventsEvery
 // after it was woken (a burst of captures is one read), and a comment
-// every heartbeat keeps proxies from closing an idle stream. sinceMargin
-// is how far before the newest lead sent the next read starts: a lead is
-// stamped before its batch commits, so one committed later may be a
-// little older than one already sent.
+// every heartbeat keeps proxies from closing an idle stream.
+// sinceMargin is how far before the page was read the first read looks:
+// a lead is stamped before its batch commits, so one the page missed may
+// be a little older than the page.
 const (
 	eventsEvery = 100 * time.Millisecond
 	heartbeat   = 25 * time.Second
 	sinceMargin = time.Minute
-	// eventsPage is the most leads one read sends.
-	eventsPage = 50
+	// eventsMax is the most leads one read sends; a page that missed
+	// more is behind anyway and shows the newest.
+	eventsMax = 200
+	// maxSent bounds the ids a stream remembers.
+	maxSent = 1000
 )
 
 // inboxEvents streams the new leads of a Leads page as Server-Sent
 // Events: each an event "lead" whose data is the page's row for it. The
 // query holds the page's filter and since, when the page was read (Unix
-// milliseconds); leads at or after it that the user may see are sent,
-// each once per stream. The page skips a lead it already shows, so a
-// reconnection that sends some again does no harm.
+// milliseconds). Each read walks the leads of the filter the user may
+// see, newest first, down to a lead already sent or older than since,
+// and sends them oldest first. The page skips a lead it already shows,
+// so a reconnection that sends some again does no harm.
 func (s *Server) inboxEvents(w http.ResponseWriter, r *http.Request, p *page) {
 	q := r.URL.Query()
-	since, err := strconv.ParseInt(q.Get("since"), 10, 64)
-	if err != nil || since <= 0 {
+	ms, err := strconv.ParseInt(q.Get("since"), 10, 64)
+	if err != nil || ms <= 0 {
 		s.inboxError(w, r, p, leadwire.Errorf(leadwire.EINVALID, "since must be the Unix milliseconds the page was read at"))
 		return
 	}
@@ -103,7 +107,7 @@ func (s *Server) inboxEvents(w http.ResponseWriter, r *http.Request, p *page) {
 		s.inboxError(w, r, p, err)
 		return
 	}
-	f.Since, f.Limit = time.UnixMilli(since), eventsPage
+	since := time.UnixMilli(ms).Add(-sinceMargin)
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(time.Time{}) // the stream outlives the server's write timeout
 	h := w.Header()
@@ -118,7 +122,7 @@ func (s *Server) inboxEvents(w http.ResponseWriter, r *http.Request, p *page) {
 	woken, stop := s.feed.subscribe()
 	defer stop()
 	ctx := r.Context()
-	sent := map[string]time.Time{} // the leads sent, by id, with their capture time
+	sent := map[string]bool{}
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
 	// One read at once: what arrived between the page and the stream.
@@ -138,21 +142,27 @@ func (s *Server) inboxEvents(w http.ResponseWriter, r *http.Request, p *page) {
 		case <-woken:
 		case <-wake:
 		}
-		leads, _, err := s.cfg.Leads.SearchLeads(ctx, f)
+		var fresh []*leadwire.Lead
+		_, err := s.leadsSince(ctx, f, since, eventsMax, func(l *leadwire.Lead) bool {
+			if sent[l.ID] {
+				return false
+			}
+			fresh = append(fresh, l)
+			return true
+		})
 		if err != nil {
 			if ctx.Err() == nil {
 				s.cfg.Logger.Warn("inbox events", "err", err)
 			}
 			return // the page's EventSource connects again
 		}
+		if len(sent)+len(fresh) > maxSent {
+			clear(sent) // the newest are remembered below; since bounds the rest
+		}
 		var b bytes.Buffer
-		for i := len(leads) - 1; i >= 0; i-- { // oldest first, each put on top
-			l := leads[i]
-			if _, ok := sent[l.ID]; ok {
-				continue
-			}
-			sent[l.ID] = l.CreatedAt
-			if err := s.writeEvent(&b, ctx, p, l); err != nil {
+		for i := len(fresh) - 1; i >= 0; i-- { // oldest first, each put on top
+			sent[fresh[i].ID] = true
+			if err := s.writeEvent(&b, ctx, p, fresh[i]); err != nil {
 				s.cfg.Logger.Warn("inbox events", "err", err)
 				return
 			}
@@ -162,27 +172,45 @@ func (s *Server) inboxEvents(w http.ResponseWriter, r *http.Request, p *page) {
 				return
 			}
 		}
-		// The next read starts a margin before the newest lead sent; the
-		// leads sent before that are forgotten.
-		var newest time.Time
-		for _, at := range sent {
-			if at.After(newest) {
-				newest = at
-			}
-		}
-		if start := newest.Add(-sinceMargin); start.After(f.Since) {
-			f.Since = start
-			for id, at := range sent {
-				if at.Before(start) {
-					delete(sent, id)
-				}
-			}
-		}
 		select {
 		case <-time.After(eventsEvery):
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// leadsSince calls fn with the leads of f the caller may see, newest
+// first, down to the first one created before since, at most max of them;
+// capped reports that there were more. fn returning false stops the walk.
+// It pages without a Since filter: the leads table has no index on
+// created_at (captures would pay for it), so a filter on it reads every
+// older lead before it knows none is left, where the newest-first walk
+// stops one page after since.
+func (s *Server) leadsSince(ctx context.Context, f leadwire.LeadFilter, since time.Time, max int, fn func(*leadwire.Lead) bool) (capped bool, err error) {
+	f.Since, f.Limit, f.Cursor = time.Time{}, min(max, maxPageSize), ""
+	n := 0
+	for {
+		leads, next, err := s.cfg.Leads.SearchLeads(ctx, f)
+		if err != nil {
+			return false, err
+		}
+		for _, l := range leads {
+			if l.CreatedAt.Before(since) {
+				return false, nil
+			}
+			if n == max {
+				return true, nil
+			}
+			n++
+			if !fn(l) {
+				return false, nil
+			}
+		}
+		if next == "" {
+			return false, nil
+		}
+		f.Cursor = next
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package server is leadwire's HTTP layer: the lead-capture API the browser
-// and Go SDKs call, the SDK assets and the demo page. It turns requests into
-// calls on the root package's services and their errors into statuses.
+// and Go SDKs call, the SDK assets, the demo page, the authenticated API and
+// the inbox's pages (inbox*.go, pages/inbox). It turns requests into calls
+// on the root package's services and their errors into statuses.
 package server
 
 import (
