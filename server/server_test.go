@@ -411,6 +411,7 @@ func TestCORS(t *testing.T) {
 
 func TestHealthzAndOpenAPI(t *testing.T) {
 	s := testserver.Start(t)
+	<-s.Store.Ready() // starting, /healthz answers 503
 	if a := do(t, "GET", s.URL+"/healthz", "", ""); a.status != 200 {
 		t.Errorf("healthz %d", a.status)
 	}
