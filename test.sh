@@ -56,6 +56,10 @@ start_postgres() {
 if [ -z "${LEADWIRE_TEST_POSTGRES:-}" ] && ! answers 5432; then
 	start_postgres
 fi
+if ! command -v pgbench >/dev/null; then # the load test's baseline
+	echo "test.sh: installing Debian's postgresql-client for pgbench"
+	install postgresql-client
+fi
 
 go vet ./...
 go test -count=1 -timeout 40m "$@" ./...

@@ -108,3 +108,22 @@ func cloneChannel(c *leadwire.Channel) *leadwire.Channel {
 	clone.AllowedOrigins = slices.Clone(c.AllowedOrigins)
 	return &clone
 }
+
+// defaultChannelLock is the advisory lock EnsureDefaultChannel holds.
+const defaultChannelLock = migrationLock + 1
+
+// EnsureDefaultChannel is leadwire.EnsureDefaultChannel holding a lock
+// that every server takes, so that servers starting together on an empty
+// database create one default channel, not one each.
+func (s *Store) EnsureDefaultChannel(ctx context.Context) (c *leadwire.Channel, created bool, err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, storageFault(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(defaultChannelLock)); err != nil {
+		return nil, false, storageFault(err)
+	}
+	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", int64(defaultChannelLock))
+	return leadwire.EnsureDefaultChannel(ctx, s)
+}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,4 +80,39 @@ func BenchmarkCaptureParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestOneDefaultChannel: servers starting together on an empty database
+// agree on one default channel.
+func TestOneDefaultChannel(t *testing.T) {
+	var now atomic.Pointer[time.Time]
+	at := storetest.Start
+	now.Store(&at)
+	url := pgtest.NewSchema(t)
+	stores := []*Store{openAt(t, url, &now), openAt(t, url, &now), openAt(t, url, &now)}
+	ids := make([]string, len(stores))
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		wg.Go(func() {
+			c, _, err := s.EnsureDefaultChannel(context.Background())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = c.ID
+		})
+	}
+	wg.Wait()
+	channels, err := stores[0].FindChannels(context.Background())
+	if err != nil || len(channels) != 1 || ids[0] != channels[0].ID || ids[1] != ids[0] || ids[2] != ids[0] {
+		t.Errorf("three servers starting together made channels %v and use %v; want one", dumpIDs(channels), ids)
+	}
+}
+
+func dumpIDs(channels []*leadwire.Channel) []string {
+	var ids []string
+	for _, c := range channels {
+		ids = append(ids, c.ID)
+	}
+	return ids
 }

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/leadwire/leadwire"
@@ -76,6 +79,17 @@ func TestMigrateToPostgres(t *testing.T) {
 	if err := old.EraseContact(ctx, gone[0].ContactID); err != nil {
 		t.Fatal(err)
 	}
+	// Enough leads that the copy takes several chunks.
+	const bulk = 2100
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := g; i < bulk; i += 16 {
+				capture(old, site, fmt.Sprint("bulk-", i), leadwire.Payload{Email: fmt.Sprintf("bulk-%d@example.com", i%700)})
+			}
+		})
+	}
+	wg.Wait()
 	want, err := old.FindLeads(ctx, leadwire.LeadFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +105,8 @@ func TestMigrateToPostgres(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("migrate: exit %d: %s", code, errOut)
 	}
-	for _, line := range []string{"channels         2", "leads            4", "idempotency_keys 2", "users            1", "activities       2"} {
+	for _, line := range []string{"channels         2", "leads            2104", "idempotency_keys 2102", "contacts         703",
+		"users            1", "activities       2"} {
 		if !strings.Contains(out, line) {
 			t.Errorf("migrate printed\n%s\nwithout %q", out, line)
 		}
@@ -117,6 +132,10 @@ func TestMigrateToPostgres(t *testing.T) {
 	again, replayed := capture(s, site, "k-2", leadwire.Payload{Email: "bob@example.com"}, leadwire.Payload{PhoneNumber: "214-555-0101"})
 	if !replayed || again[0].ID != pair[0].ID || again[1].ID != pair[1].ID {
 		t.Errorf("the two-lead capture sent again: replayed %v, %s; want %s", replayed, dumpJSON(again), dumpJSON(pair))
+	}
+	if l, replayed := capture(s, site, "bulk-2099", leadwire.Payload{Email: "bulk-699@example.com"}); !replayed ||
+		!slices.ContainsFunc(want, func(w *leadwire.Lead) bool { return w.ID == l[0].ID }) {
+		t.Errorf("a bulk capture sent again: replayed %v, lead %s not among those copied", replayed, l[0].ID)
 	}
 	if l, _ := capture(s, site, "", leadwire.Payload{PhoneNumber: "+12145550101"}); l[0].ContactID != first[0].ContactID {
 		t.Errorf("Ann's phone joined contact %s, want %s", l[0].ContactID, first[0].ContactID)

@@ -53,14 +53,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer store.Close()
+	ensureDefaultChannel := func() (*leadwire.Channel, bool, error) { return leadwire.EnsureDefaultChannel(ctx, store) }
 	switch s := store.(type) {
 	case *sqlite.Store:
 		s.WriteTimeout = *writeTimeout
 	case *postgres.Store:
 		s.WriteTimeout = *writeTimeout
+		// Servers starting together on a new database make one.
+		ensureDefaultChannel = func() (*leadwire.Channel, bool, error) { return s.EnsureDefaultChannel(ctx) }
 	}
 	// Before the claim, whose memory load would make a new channel wait.
-	ch, created, err := leadwire.EnsureDefaultChannel(ctx, store)
+	ch, created, err := ensureDefaultChannel()
 	if err != nil {
 		return err
 	}

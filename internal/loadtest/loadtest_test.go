@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/internal/pgtest"
 	"github.com/leadwire/leadwire/internal/testserver"
 )
 
@@ -220,5 +221,17 @@ func TestLoadAgainstServer(t *testing.T) {
 					r.next, len(leads), len(contacts), tt.contactsFor(r.next))
 			}
 		})
+	}
+}
+
+// TestPgbenchBaseline runs the baseline for one short round with a few
+// clients against the tests' PostgreSQL and checks that it measured
+// transactions.
+func TestPgbenchBaseline(t *testing.T) {
+	p := newPgbench(pgtest.ServerURL(t), 4)
+	defer p.drop()
+	p.round(time.Second)
+	if len(p.perRound) != 1 || p.perRound[0] <= 0 {
+		t.Errorf("pgbench measured %v transactions/s", p.perRound)
 	}
 }

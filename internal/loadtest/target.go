@@ -18,6 +18,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/leadwire/leadwire"
@@ -79,6 +80,8 @@ func startTarget(name, cpuProfile string, n int, args ...string) *target {
 	for range n {
 		cmd := exec.Command(os.Args[0], append([]string{"-serve", name, "-cpuprofile", cpuProfile}, args...)...)
 		cmd.Stderr = os.Stderr
+		// A load that dies (log.Fatal) takes its servers along.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			log.Fatal(err)

@@ -48,7 +48,7 @@ CREATE INDEX contact_keys_match ON contact_keys (brand, kind, key, updated_at DE
 -- transaction holds it. A key older than leadwire.IdempotencyWindow is
 -- taken over by the next capture sending it.
 CREATE TABLE idempotency_keys (
-	channel_id   uuid NOT NULL REFERENCES channels (id),
+	channel_id   uuid NOT NULL, -- channels (id), not a foreign key: see leads
 	key          text NOT NULL,
 	request_hash text NOT NULL,
 	capture_id   uuid NOT NULL, -- leads.capture_id of its leads
@@ -58,11 +58,15 @@ CREATE TABLE idempotency_keys (
 
 -- seq is the order leads were stored in: lists are newest first by it and
 -- pages end below one. search holds the words a search finds the lead by
--- (see search.go) and assignees the email keys of its assignees.
+-- (internal/search) and assignees the email keys of its assignees.
+-- channel_id is not a foreign key: a foreign key has each insert
+-- share-lock the parent row, and every capture of a channel would lock
+-- that one row (a multixact among concurrent batches), while a capture
+-- checks its channel first and channels are never deleted.
 CREATE TABLE leads (
 	seq            bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
 	id             uuid PRIMARY KEY,
-	channel_id     uuid NOT NULL REFERENCES channels (id),
+	channel_id     uuid NOT NULL,
 	contact_id     uuid NOT NULL REFERENCES contacts (id),
 	capture_id     uuid NOT NULL,
 	created_at     bigint NOT NULL,
