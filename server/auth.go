@@ -137,7 +137,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	if leadwire.ErrorCode(err) != leadwire.EUNAUTHORIZED {
 		// Signed in, or the store failed: no guess was refused.
 		s.logins.forgive(accountKey(c.Email), err == nil)
-		s.logins.forgive(addressKey(r), false)
+		s.logins.forgive(addressKey(s.clientAddress(r)), false)
 	}
 	if err != nil {
 		s.error(w, r, err)

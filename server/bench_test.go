@@ -28,6 +28,8 @@ func BenchmarkCapture(b *testing.B) {
 			req := httptest.NewRequest("POST", url, strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Idempotency-Key", fmt.Sprint("k", n))
+			// Each capture from a visitor of its own, as on a busy site.
+			req.RemoteAddr = fmt.Sprintf("10.%d.%d.%d:40000", n>>16&255, n>>8&255, n&255)
 			rec := httptest.NewRecorder()
 			s.Handler.ServeHTTP(rec, req)
 			if rec.Code != http.StatusOK {

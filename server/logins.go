@@ -134,7 +134,7 @@ func (l *loginLimiter) sweep(now time.Time) {
 // for email or from the request's address are locked; otherwise the
 // attempt is counted as a failure until forgiven.
 func (s *Server) throttle(w http.ResponseWriter, r *http.Request, email string) bool {
-	d := s.logins.try(accountKey(email), addressKey(r))
+	d := s.logins.try(accountKey(email), addressKey(s.clientAddress(r)))
 	if d <= 0 {
 		return true
 	}
@@ -144,13 +144,13 @@ func (s *Server) throttle(w http.ResponseWriter, r *http.Request, email string) 
 	return false
 }
 
-// addressKey is the client's IP address; an IPv6 client is counted by its
+// addressKey is the client's IP address (see clientAddress); an IPv6 client is counted by its
 // /64, the least a home or office is given, so that it cannot draw a new
 // address for every guess.
-func addressKey(r *http.Request) loginKey {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+func addressKey(address string) loginKey {
+	host, _, err := net.SplitHostPort(address)
 	if err != nil {
-		host = r.RemoteAddr
+		host = address
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if ip = ip.Unmap(); ip.Is6() {

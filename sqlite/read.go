@@ -147,7 +147,10 @@ func (s *Store) conditions(ctx context.Context, f leadwire.LeadFilter) (where []
 		}
 		add("contact_id = ?", key)
 	}
-	if f.Status != "" {
+	if f.Status == "" {
+		// Quarantined leads are listed only when asked for.
+		add("status != 'spam'")
+	} else {
 		if !slices.Contains(leadwire.Statuses, f.Status) {
 			return nil, nil, leadwire.Errorf(leadwire.EINVALID, "status %q is not one of %s", f.Status, strings.Join(leadwire.Statuses, ", "))
 		}

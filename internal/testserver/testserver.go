@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/screen"
 	"github.com/leadwire/leadwire/server"
 	"github.com/leadwire/leadwire/sqlite"
 )
@@ -44,7 +45,8 @@ func Start(t testing.TB, configure ...func(*server.Config)) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := server.Config{Leads: store, Channels: store, Contacts: store, Users: store, DemoChannelID: ch.ID, Health: store.Health}
+	cfg := server.Config{Leads: store, Channels: store, Contacts: store, Users: store, DemoChannelID: ch.ID, Health: store.Health,
+		Screener: screen.New(screen.Config{})}
 	for _, c := range configure {
 		c(&cfg)
 	}
