@@ -94,8 +94,8 @@ const (
 	// DefaultChannelBurst and DefaultChannelRate bound a channel as a
 	// whole, for a flood from many addresses: a burst of captures, then so
 	// many a minute. A busy site gets a few leads an hour.
-	DefaultChannelBurst = 600
-	DefaultChannelRate  = 60
+	DefaultChannelBurst = 1000
+	DefaultChannelRate  = 100
 	// DefaultMinFormTime is how long a form must be on screen for its
 	// sending to look like a person's.
 	DefaultMinFormTime = 2 * time.Second
@@ -117,7 +117,8 @@ type ScreeningSettings struct {
 	// Off stores every capture as it comes, unscreened.
 	Off bool `json:"off,omitempty"`
 	// AddressRate is how many captures an hour one address may send; 0
-	// means DefaultAddressRate.
+	// means DefaultAddressRate. Loopback addresses are not limited: they
+	// are the server's own machine, or a proxy not declared as trusted.
 	AddressRate int `json:"address_rate,omitempty"`
 	// ChannelBurst and ChannelRate (a minute) bound the whole channel; 0
 	// means the defaults.

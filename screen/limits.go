@@ -74,7 +74,7 @@ func (s *Screener) limit(in *input) (string, time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buckets.sweep(in.now)
-	if set.Enabled(ReasonAddressRate) && in.c.Source.Address != "" {
+	if set.Enabled(ReasonAddressRate) && countsAsVisitor(in.c.Source.Address) {
 		n := float64(orDefault(set.AddressRate, leadwire.DefaultAddressRate))
 		b := s.buckets.get("a"+in.ch.ID+addressKey(in.c.Source.Address), in.now, n)
 		if wait := b.take(in.now, n, n/3600); wait > 0 {
@@ -89,6 +89,15 @@ func (s *Screener) limit(in *input) (string, time.Duration) {
 		}
 	}
 	return "", 0
+}
+
+// countsAsVisitor reports whether an address is a visitor's, to be
+// limited on its own. A loopback address is the server's own machine: a
+// script there, or a reverse proxy not declared with --trusted-proxy,
+// behind which every visitor would share the address and the limit.
+func countsAsVisitor(address string) bool {
+	ip, err := netip.ParseAddr(address)
+	return err == nil && !ip.Unmap().IsLoopback()
 }
 
 func orDefault(v, def int) int {

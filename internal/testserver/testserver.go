@@ -111,6 +111,16 @@ func (s *Server) NewChannel(t testing.TB, c leadwire.Channel) string {
 	return c.ID
 }
 
+// Unscreened turns screening off on a channel, for tests of what happens
+// to leads once stored, whatever their content.
+func (s *Server) Unscreened(t testing.TB, channelID string) {
+	t.Helper()
+	if _, err := s.Store.UpdateChannel(context.Background(), channelID,
+		leadwire.ChannelUpdate{Screening: &leadwire.ScreeningSettings{Off: true}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Password is the password of the users NewUser creates.
 const Password = "correct horse battery staple"
 
