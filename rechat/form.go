@@ -4,13 +4,54 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"html/template"
 	"mime"
 	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
+
+// Screening fields, which a leadwire server reads to tell people from
+// bots and keeps out of the lead.
+const (
+	// HoneypotField is the hidden, unlabelled field FormFields adds: a
+	// person never fills it in, a bot does.
+	HoneypotField = "_lw_website"
+	// FormTimeField carries how long the form was on screen, in
+	// milliseconds; Form sends it when the form carried FormFields.
+	FormTimeField = "_lw_t"
+	// shownField is when the page with the form was rendered (Unix
+	// milliseconds), which Form turns into FormTimeField.
+	shownField = "_lw_shown"
+)
+
+// FormFields returns the screening fields to put inside a <form> that
+// posts to Leads.Form, as the browser SDK adds them to the forms it binds:
+// the hidden honeypot field, and the time the page was rendered. Render it
+// with the page, so that the time is the page's:
+//
+//	<form method="post" action="/contact">{{ .LeadFields }} ...</form>
+func FormFields() template.HTML {
+	return template.HTML(fmt.Sprintf(`<div aria-hidden="true" style="position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden">`+
+		`<input name="%s" tabindex="-1" autocomplete="off"></div><input type="hidden" name="%s" value="%d">`,
+		HoneypotField, shownField, time.Now().UnixMilli()))
+}
+
+// formTime replaces the render time FormFields put in p by how long the
+// form was on screen until now; a time that is not one is dropped.
+func (p Payload) formTime(now time.Time) {
+	shown, err := strconv.ParseInt(p.Get(shownField), 10, 64)
+	delete(p, shownField)
+	if err != nil || shown <= 0 || shown > now.UnixMilli() {
+		return
+	}
+	p[FormTimeField] = strconv.FormatInt(now.UnixMilli()-shown, 10)
+}
 
 // Payload is a submitted form: each named field's value, a string, or a
 // []string when the field was repeated (checkboxes, multiple selects).
@@ -102,6 +143,7 @@ func (s *LeadsService) Form(ch Channel, ev FormEvents) http.Handler {
 			formError(w, r, ev, err)
 			return
 		}
+		p.formTime(time.Now())
 		referer := r.Referer()
 		if p.Get("referer_url") == "" && referer != "" {
 			p["referer_url"] = referer

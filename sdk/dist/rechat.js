@@ -92,8 +92,20 @@ var Rechat = (() => {
     for (const k in values) if (!lists[k] && values[k].length == 1) values[k] = values[k][0];
     return values;
   }
+  var HONEYPOT = "_lw_website";
+  var FORM_TIME = "_lw_t";
+  var honeypot = (form) => {
+    const box = document.createElement("div");
+    box.setAttribute("aria-hidden", "true");
+    box.style.cssText = "position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden";
+    box.innerHTML = `<input name="${HONEYPOT}" tabindex="-1" autocomplete="off">`;
+    form.appendChild(box);
+    return box;
+  };
   function bindForm(capture, form, channel, { validate, onSuccess, onError } = {}) {
     let sending;
+    const shown = Date.now();
+    const trap = honeypot(form);
     const submit = async (event) => {
       event.preventDefault();
       if (sending) return;
@@ -104,7 +116,7 @@ var Rechat = (() => {
       try {
         const payload = collect(form);
         if (validate && await validate(payload) === false) return;
-        const lead = await capture(channel, payload);
+        const lead = await capture(channel, { ...payload, [FORM_TIME]: Date.now() - shown });
         onSuccess && onSuccess(lead);
       } catch (e) {
         onError && onError(e);
@@ -115,7 +127,10 @@ var Rechat = (() => {
       }
     };
     form.addEventListener("submit", submit);
-    return () => form.removeEventListener("submit", submit);
+    return () => {
+      form.removeEventListener("submit", submit);
+      trap.remove();
+    };
   }
 
   // src/queue.js
