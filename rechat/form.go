@@ -152,7 +152,7 @@ func (s *LeadsService) Form(ch Channel, ev FormEvents) http.Handler {
 			formError(w, r, ev, ErrFormRejected)
 			return
 		}
-		res, err := s.Capture(context.WithoutCancel(r.Context()), attribution(ch, r.URL, referer), p.lead())
+		res, err := s.Capture(forwardedFor(context.WithoutCancel(r.Context()), r), attribution(ch, r.URL, referer), p.lead())
 		if err != nil {
 			formError(w, r, ev, err)
 			return
