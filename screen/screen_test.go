@@ -54,8 +54,12 @@ func TestSignals(t *testing.T) {
 		{"disposable", func(c *leadwire.Capture) { c.Leads[0].Payload.Email = "ann@Mailinator.com" }, leadwire.VerdictQuarantine, screen.ReasonDisposableEmail},
 		{"disposable subdomain", func(c *leadwire.Capture) { c.Leads[0].Payload.Email = "ann@x.yopmail.com" }, leadwire.VerdictQuarantine, screen.ReasonDisposableEmail},
 		{"invalid email", func(c *leadwire.Capture) { c.Leads[0].Payload.Email = "ann@localhost" }, leadwire.VerdictQuarantine, screen.ReasonInvalidEmail},
-		{"invalid phone", func(c *leadwire.Capture) { c.Leads[0].Payload.PhoneNumber, c.Leads[0].Payload.PhoneNumberOriginal = "1111111111", "" }, leadwire.VerdictQuarantine, screen.ReasonInvalidPhone},
-		{"short phone", func(c *leadwire.Capture) { c.Leads[0].Payload.PhoneNumber, c.Leads[0].Payload.PhoneNumberOriginal = "12345", "" }, leadwire.VerdictQuarantine, screen.ReasonInvalidPhone},
+		{"invalid phone", func(c *leadwire.Capture) {
+			c.Leads[0].Payload.PhoneNumber, c.Leads[0].Payload.PhoneNumberOriginal = "1111111111", ""
+		}, leadwire.VerdictQuarantine, screen.ReasonInvalidPhone},
+		{"short phone", func(c *leadwire.Capture) {
+			c.Leads[0].Payload.PhoneNumber, c.Leads[0].Payload.PhoneNumberOriginal = "12345", ""
+		}, leadwire.VerdictQuarantine, screen.ReasonInvalidPhone},
 		{"script alone", func(c *leadwire.Capture) {
 			c.Source = leadwire.Source{Address: "198.51.100.4", UserAgent: "python-requests/2.31.0"}
 			c.Leads[0].Payload.Extra["message"] = "Is it still available?"

@@ -451,7 +451,7 @@ func parallel(list []*submission, fn func(i int, s *submission)) {
 // how many were accepted, quarantined and refused.
 func (c *corpus) judge(all []*submission) {
 	t := c.t
-	status := map[string]string{}     // email -> status of its lead
+	status := map[string]string{}    // email -> status of its lead
 	reasons := map[string][]string{} // email -> why it was quarantined
 	for _, f := range []leadwire.LeadFilter{{}, {Status: leadwire.StatusSpam}} {
 		leads, err := c.s.Store.FindLeads(context.Background(), f)

@@ -8,6 +8,11 @@ const ATTRIBUTION = ['lead_channel', 'user_id', 'brand_id', 'ad_campaign_id', 'e
 const SECRET_TYPES = /^(file|password|submit|button|reset|image)$/
 const CARD_NAME = /^(cc|card)[-_]?(num|number|cvc|cvv|csc|exp)|^(cvc|cvv|csc)$/i
 
+// Screening fields (see the server's screen package): a hidden field no
+// person sees or fills, and how long the form was on screen when sent.
+const HONEYPOT = '_lw_website'
+const FORM_TIME = '_lw_t'
+
 // given drops empty values, so that a field left blank never hides a value
 // found elsewhere.
 const given = (o) => Object.fromEntries(Object.entries(o || {}).filter(([, v]) => v != null && v !== ''))
@@ -37,7 +42,7 @@ export function collect(form) {
   const lists = {}
   for (const el of form.elements) {
     const { name, type } = el
-    if (!name || el.disabled || SECRET_TYPES.test(type) || CARD_NAME.test(name)) continue
+    if (!name || name == HONEYPOT || el.disabled || SECRET_TYPES.test(type) || CARD_NAME.test(name)) continue
     if (/\bcc-/.test(el.getAttribute('autocomplete'))) continue
     if (type == 'select-multiple' || (type == 'checkbox' && [...form.elements].some((o) => o != el && o.name == name))) {
       lists[name] = 1
@@ -48,11 +53,6 @@ export function collect(form) {
   for (const k in values) if (!lists[k] && values[k].length == 1) values[k] = values[k][0]
   return values
 }
-
-// Screening fields (see the server's screen package): a hidden field no
-// person sees or fills, and how long the form was on screen when sent.
-const HONEYPOT = '_lw_website'
-const FORM_TIME = '_lw_t'
 
 // honeypot adds the hidden, unlabelled field to form: kept off screen and
 // out of the tab order and the accessibility tree, so only a bot fills it.
@@ -83,7 +83,7 @@ export function bindForm(capture, form, channel, { validate, onSuccess, onError 
     try {
       const payload = collect(form)
       if (validate && (await validate(payload)) === false) return
-      const lead = await capture(channel, { ...payload, [FORM_TIME]: Date.now() - shown })
+      const lead = await capture(channel, { ...payload, [HONEYPOT]: trap.firstChild.value, [FORM_TIME]: Date.now() - shown })
       onSuccess && onSuccess(lead)
     } catch (e) {
       onError && onError(e)
