@@ -200,7 +200,7 @@ func (c *corpus) browserSDK() []*submission {
 			c.t.Fatalf("page %d: %v", page, err)
 		}
 		if _, err := chromedp.Run(tab, chromedp.Poll[bool](`Object.keys(done).length == visitors.length`,
-			chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+			chromedp.WithPollingTimeout(2*time.Minute), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
 			c.t.Fatalf("page %d never finished: %v", page, err)
 		}
 		done, err := chromedp.Run(tab, chromedp.Evaluate[map[string]int](`done`))
