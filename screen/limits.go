@@ -52,18 +52,45 @@ func (b *buckets) get(key string, now time.Time, capacity float64) *bucket {
 	return k
 }
 
-// sweep drops the buckets idle for an hour, full again at every rate the
-// settings allow but the slowest; it runs at most once a minute, and when
-// the map is over maxKeys.
+// sweep drops the buckets idle for an hour: full again at the default
+// rates, and as good as new. It runs once a minute, or once a second while
+// the map is over maxKeys, when it also drops buckets at random down to
+// half of that: a flood from that many addresses resets some of their
+// limits rather than fill the server's memory.
 func (b *buckets) sweep(now time.Time) {
-	if now.Sub(b.lastSweep) < time.Minute && len(b.m) < maxKeys {
+	if !sweepDue(&b.lastSweep, now, len(b.m)) {
 		return
 	}
-	b.lastSweep = now
 	for k, v := range b.m {
 		if now.Sub(v.last) > time.Hour {
 			delete(b.m, k)
 		}
+	}
+	shrink(b.m)
+}
+
+// sweepDue reports whether a map of n keys last swept at *last is due a
+// sweep now, and records it.
+func sweepDue(last *time.Time, now time.Time, n int) bool {
+	since := now.Sub(*last)
+	if since < time.Minute && (n < maxKeys || since < time.Second) {
+		return false
+	}
+	*last = now
+	return true
+}
+
+// shrink drops keys of m at random, when it holds more than maxKeys,
+// down to half of that.
+func shrink[V any](m map[string]V) {
+	if len(m) <= maxKeys {
+		return
+	}
+	for k := range m {
+		if len(m) <= maxKeys/2 {
+			return
+		}
+		delete(m, k)
 	}
 }
 
@@ -133,7 +160,7 @@ const (
 // bodies remembers, by channel and message, the addresses that sent it
 // lately.
 type bodies struct {
-	m         map[[32]byte]*senders
+	m         map[string]*senders // by the SHA-256 of channel and message
 	lastSweep time.Time
 }
 
@@ -142,7 +169,7 @@ type senders struct {
 	last      time.Time
 }
 
-func (b *bodies) init() { b.m = map[[32]byte]*senders{} }
+func (b *bodies) init() { b.m = map[string]*senders{} }
 
 // repeatedBody quarantines a message that more than repeatAddresses other
 // addresses sent to the channel within the window.
@@ -151,17 +178,18 @@ func repeatedBody(s *Screener, in *input) float64 {
 	if len(text) < minRepeatLength || in.c.Source.Address == "" {
 		return 0
 	}
-	key := sha256.Sum256([]byte(in.ch.ID + "\x00" + text))
+	sum := sha256.Sum256([]byte(in.ch.ID + "\x00" + text))
+	key := string(sum[:])
 	address := addressKey(in.c.Source.Address)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if in.now.Sub(s.bodies.lastSweep) > time.Minute || len(s.bodies.m) > maxKeys {
-		s.bodies.lastSweep = in.now
+	if sweepDue(&s.bodies.lastSweep, in.now, len(s.bodies.m)) {
 		for k, v := range s.bodies.m {
 			if in.now.Sub(v.last) > repeatWindow {
 				delete(s.bodies.m, k)
 			}
 		}
+		shrink(s.bodies.m)
 	}
 	e, ok := s.bodies.m[key]
 	if !ok || in.now.Sub(e.last) > repeatWindow {
@@ -188,9 +216,17 @@ func messageText(c *leadwire.Capture) string {
 	for _, l := range c.Leads {
 		m, _ := l.Payload.Extra["message"].(string)
 		for _, s := range []string{l.Payload.Note, m} {
-			for _, w := range strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) }) {
-				b.WriteString(strings.ToLower(w))
-				b.WriteByte(' ')
+			space := true
+			for _, r := range s {
+				if unicode.IsSpace(r) {
+					space = true
+					continue
+				}
+				if space && b.Len() > 0 {
+					b.WriteByte(' ')
+				}
+				space = false
+				b.WriteRune(unicode.ToLower(r))
 			}
 		}
 	}

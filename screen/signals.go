@@ -27,35 +27,46 @@ func tooFast(_ *Screener, in *input) float64 {
 // link, a domain, HTML or forum markup.
 var linkPattern = regexp.MustCompile(`(?i)https?:|www\.|://|<[a-z/!]|\[url|\[link|\.(com|net|org|info|biz|ru|cn|xyz|top|io|site|online|shop|club)\b`)
 
-// linkInName: a link or markup in a name field.
+// linkInName: a link or markup in a name field. The pattern runs only on
+// names with a character a link needs: most names have none.
 func linkInName(_ *Screener, in *input) float64 {
 	for _, l := range in.c.Leads {
-		if linkPattern.MatchString(l.Payload.FirstName) || linkPattern.MatchString(l.Payload.LastName) {
-			return 1
+		for _, name := range []string{l.Payload.FirstName, l.Payload.LastName} {
+			if strings.ContainsAny(name, ".:/<[") && linkPattern.MatchString(name) {
+				return 1
+			}
 		}
 	}
 	return 0
 }
 
-var (
-	markupPattern = regexp.MustCompile(`(?i)<a\s|\[url[=\]]|\[link[=\]]|href\s*=`)
-	urlPattern    = regexp.MustCompile(`(?i)https?://|www\.`)
-)
-
 // linksInMessage: link markup, which no person writes into a contact form,
 // or three links or more; one or two links are half a suspicion, since a
 // visitor may paste the listing they mean.
 func linksInMessage(_ *Screener, in *input) float64 {
-	var text strings.Builder
+	var weight float64
 	for _, l := range in.c.Leads {
 		m, _ := l.Payload.Extra["message"].(string)
-		text.WriteString(l.Payload.Note + "\n" + m + "\n")
+		for _, s := range []string{l.Payload.Note, m} {
+			weight = max(weight, linkWeight(s))
+		}
 	}
-	s := text.String()
-	if markupPattern.MatchString(s) {
-		return 1
+	return weight
+}
+
+// linkWeight is the suspicion the links of one text raise.
+func linkWeight(s string) float64 {
+	if !strings.ContainsAny(s, "/.") {
+		return 0 // no link without one of these: most messages
 	}
-	switch n := len(urlPattern.FindAllStringIndex(s, 3)); {
+	s = strings.ToLower(s)
+	for _, markup := range []string{"href", "<a ", "[url", "[link"} {
+		if strings.Contains(s, markup) {
+			return 1
+		}
+	}
+	n := strings.Count(s, "://") + strings.Count(s, "www.") - strings.Count(s, "://www.")
+	switch {
 	case n >= 3:
 		return 1
 	case n > 0:
@@ -107,7 +118,10 @@ var scriptPattern = regexp.MustCompile(`(?i)^(curl|wget|python|aiohttp|httpx|go-
 // and from no web page. Half a suspicion: integrations are scripts too.
 func scriptedClient(_ *Screener, in *input) float64 {
 	ua := strings.TrimSpace(in.c.Source.UserAgent)
-	return 0.5 * yes(in.c.Source.Origin == "" && (ua == "" || scriptPattern.MatchString(ua)))
+	if in.c.Source.Origin != "" || strings.HasPrefix(ua, "Mozilla/") {
+		return 0
+	}
+	return 0.5 * yes(ua == "" || scriptPattern.MatchString(ua))
 }
 
 func yes(b bool) float64 {
