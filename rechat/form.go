@@ -123,6 +123,12 @@ const maxFormMemory = 1 << 20
 // then the request URL's), sets referer_url from Referer, runs Validate
 // and then Capture. On success it sets the tracker cookie.
 //
+// For a leadwire server's spam screening it turns the render time that
+// FormFields put in the form into how long the form was on screen, and
+// sends the visitor's address in X-Forwarded-For (after any the request
+// came with): a server that lists this website with --trusted-proxy then
+// limits each visitor's rate apart instead of the website's.
+//
 // Without OnSuccess/OnError it answers as a form endpoint should: when the
 // request accepts JSON, {"code":"OK","data":{...lead...}} or
 // {"code","message"} with the status (422 for a rejected form, 502 when
