@@ -3,6 +3,7 @@ package leadwire
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -22,6 +23,9 @@ type Channel struct {
 	// AllowedOrigins lists the web origins (scheme://host[:port]) whose
 	// pages may post to the channel. Empty means any origin may.
 	AllowedOrigins []string `json:"allowed_origins,omitempty"`
+	// Screening says how the channel's captures are screened for spam;
+	// the zero value screens with the defaults.
+	Screening ScreeningSettings `json:"screening"`
 }
 
 // Validate reports an EINVALID error when the channel has no name or an
@@ -38,7 +42,7 @@ func (c *Channel) Validate() error {
 		}
 		c.AllowedOrigins[i] = u.Scheme + "://" + u.Host
 	}
-	return nil
+	return c.Screening.Validate()
 }
 
 // AllowsOrigin reports whether a page of origin may post to the channel.
@@ -80,4 +84,81 @@ func EnsureDefaultChannel(ctx context.Context, s ChannelService) (c *Channel, cr
 		return nil, false, err
 	}
 	return c, true, nil
+}
+
+// Screening defaults: what a channel's zero ScreeningSettings mean.
+const (
+	// DefaultAddressRate is how many captures an hour one client address
+	// may send to one channel; the Rechat WordPress plugin allows 30.
+	DefaultAddressRate = 30
+	// DefaultChannelBurst and DefaultChannelRate bound a channel as a
+	// whole, for a flood from many addresses: a burst of captures, then so
+	// many a minute. A busy site gets a few leads an hour.
+	DefaultChannelBurst = 1000
+	DefaultChannelRate  = 100
+	// DefaultMinFormTime is how long a form must be on screen for its
+	// sending to look like a person's.
+	DefaultMinFormTime = 2 * time.Second
+)
+
+// CAPTCHA providers whose tokens the server verifies.
+const (
+	CaptchaTurnstile = "turnstile"
+	CaptchaHCaptcha  = "hcaptcha"
+	CaptchaReCaptcha = "recaptcha"
+)
+
+// CaptchaProviders lists the CAPTCHA providers.
+var CaptchaProviders = []string{CaptchaTurnstile, CaptchaHCaptcha, CaptchaReCaptcha}
+
+// ScreeningSettings configure a channel's spam screening. Zero values mean
+// the defaults, so screening is on for every channel.
+type ScreeningSettings struct {
+	// Off stores every capture as it comes, unscreened.
+	Off bool `json:"off,omitempty"`
+	// AddressRate is how many captures an hour one address may send; 0
+	// means DefaultAddressRate. Loopback addresses are not limited: they
+	// are the server's own machine, or a proxy not declared as trusted.
+	AddressRate int `json:"address_rate,omitempty"`
+	// ChannelBurst and ChannelRate (a minute) bound the whole channel; 0
+	// means the defaults.
+	ChannelBurst int `json:"channel_burst,omitempty"`
+	ChannelRate  int `json:"channel_rate,omitempty"`
+	// MinFormTime is the time trap; 0 means DefaultMinFormTime.
+	MinFormTime time.Duration `json:"min_form_time,omitempty"`
+	// Disabled names signals that do not count on this channel (the
+	// Reason constants of package screen).
+	Disabled []string `json:"disabled,omitempty"`
+	// Captcha, when set, requires a token of that provider with every
+	// capture, verified with CaptchaSecret at CaptchaVerifyURL (default:
+	// the provider's public endpoint).
+	Captcha          string `json:"captcha,omitempty"`
+	CaptchaSecret    string `json:"captcha_secret,omitempty"`
+	CaptchaVerifyURL string `json:"captcha_verify_url,omitempty"`
+}
+
+// Validate reports an EINVALID error for a negative limit, an unknown
+// CAPTCHA provider, a CAPTCHA without its secret, or a verify URL that is
+// not http(s).
+func (s *ScreeningSettings) Validate() error {
+	if s.AddressRate < 0 || s.ChannelBurst < 0 || s.ChannelRate < 0 || s.MinFormTime < 0 {
+		return Errorf(EINVALID, "screening limits must not be negative")
+	}
+	if s.Captcha != "" && !slices.Contains(CaptchaProviders, s.Captcha) {
+		return Errorf(EINVALID, "captcha %q is none of %s", s.Captcha, strings.Join(CaptchaProviders, ", "))
+	}
+	if s.Captcha != "" && s.CaptchaSecret == "" {
+		return Errorf(EINVALID, "captcha %s needs its secret key", s.Captcha)
+	}
+	if v := s.CaptchaVerifyURL; v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Errorf(EINVALID, "captcha verify URL %q is not an http(s) URL", v)
+		}
+	}
+	return nil
+}
+
+// Enabled reports whether the signal named reason counts on the channel.
+func (s *ScreeningSettings) Enabled(reason string) bool {
+	return !s.Off && !slices.Contains(s.Disabled, reason)
 }

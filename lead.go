@@ -61,6 +61,11 @@ type Lead struct {
 	// RespondedAt - CreatedAt is the lead's response time.
 	RespondedAt time.Time
 
+	// Source is where the capture came from.
+	Source Source
+	// SpamReasons say why screening quarantined the lead, when it did.
+	SpamReasons []string
+
 	payloadJSON []byte // see PayloadJSON
 }
 

@@ -21,6 +21,10 @@ type Capture struct {
 	// RequestHash identifies the request's content type and body; a repeat
 	// with the same key and another hash is a conflict.
 	RequestHash string
+	// Source is where the request came from; every lead records it.
+	Source Source
+	// Controls are the screening fields the request carried.
+	Controls Controls
 }
 
 // LeadService stores leads, matches them to contacts and keeps their
@@ -33,6 +37,11 @@ type LeadService interface {
 	// contact's empty values and never replaces one (see Contact); an
 	// email or phone it fills then finds the contact too. When several
 	// contacts hold a key, it finds the one updated last.
+	//
+	// A lead whose Status is StatusSpam is stored quarantined, with its
+	// SpamReasons: out of the lead list, and with a contact of its own that
+	// no later lead matches and that takes nothing from a known contact.
+	// Any other lead is stored as StatusNew.
 	//
 	// When c.IdempotencyKey was used on the channel within
 	// IdempotencyWindow with the same RequestHash, it returns the leads
@@ -86,17 +95,24 @@ type LeadService interface {
 	// StatusNew sets RespondedAt. Errors: ENOTFOUND (also for a lead the
 	// caller may not see), EINVALID for an unknown status.
 	UpdateLead(ctx context.Context, id string, u LeadUpdate) (*Lead, error)
+
+	// DeleteSpam deletes the leads quarantined (StatusSpam) that were
+	// captured before the given time, as thoroughly as EraseContact
+	// erases, with the contacts only they held, and returns how many leads
+	// it deleted.
+	DeleteSpam(ctx context.Context, before time.Time) (int, error)
 }
 
 // LeadFilter selects leads. Zero values select everything.
 type LeadFilter struct {
 	ChannelID string
-	ContactID string    // the leads of one contact
-	Status    string    // one of Statuses
-	Assignee  string    // leads with an assignee of this email (case-insensitive)
-	Tag       string    // leads with this tag
-	Since     time.Time // created at or after
-	Until     time.Time // created before
+	ContactID string // the leads of one contact
+	// Status is one of Statuses; "" selects every lead but spam.
+	Status   string
+	Assignee string    // leads with an assignee of this email (case-insensitive)
+	Tag      string    // leads with this tag
+	Since    time.Time // created at or after
+	Until    time.Time // created before
 	// Query is full text over the names, email, phone (digits match
 	// however the number was written), note, message and address.
 	Query string
@@ -122,6 +138,14 @@ type ChannelService interface {
 	FindChannelByID(ctx context.Context, id string) (*Channel, error)
 	// FindChannels returns every channel, oldest first.
 	FindChannels(ctx context.Context) ([]*Channel, error)
+	// UpdateChannel applies u to the channel and returns it. Errors:
+	// ENOTFOUND, EINVALID for invalid settings.
+	UpdateChannel(ctx context.Context, id string, u ChannelUpdate) (*Channel, error)
+}
+
+// ChannelUpdate is a change to a channel; nil fields stay as they are.
+type ChannelUpdate struct {
+	Screening *ScreeningSettings
 }
 
 // ContactService reads and erases contacts.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -80,6 +81,9 @@ func (c *client) post(ctx context.Context, r *request, out any) error {
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set("Idempotency-Key", r.IdempotencyKey)
+	if chain, _ := ctx.Value(forwardedKey{}).(string); chain != "" {
+		req.Header.Set("X-Forwarded-For", chain)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctxErr := ctx.Err(); errors.Is(ctxErr, context.Canceled) {
@@ -179,4 +183,23 @@ func retryAfter(err error) time.Duration {
 		return apiErr.RetryAfter
 	}
 	return 0
+}
+
+type forwardedKey struct{}
+
+// forwardedFor returns ctx carrying the X-Forwarded-For chain of the
+// visitor's request r: what it came with, and the address it came from.
+// A request sent with it tells a leadwire server that trusts this website
+// as a proxy (serve --trusted-proxy) who the visitor is, so that each
+// visitor has a rate limit of their own.
+func forwardedFor(ctx context.Context, r *http.Request) context.Context {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return ctx
+	}
+	chain := host
+	if prior := strings.Join(r.Header.Values("X-Forwarded-For"), ", "); prior != "" {
+		chain = prior + ", " + host
+	}
+	return context.WithValue(ctx, forwardedKey{}, chain)
 }

@@ -4,13 +4,54 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"html/template"
 	"mime"
 	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
+
+// Screening fields, which a leadwire server reads to tell people from
+// bots and keeps out of the lead.
+const (
+	// HoneypotField is the hidden, unlabelled field FormFields adds: a
+	// person never fills it in, a bot does.
+	HoneypotField = "_lw_website"
+	// FormTimeField carries how long the form was on screen, in
+	// milliseconds; Form sends it when the form carried FormFields.
+	FormTimeField = "_lw_t"
+	// shownField is when the page with the form was rendered (Unix
+	// milliseconds), which Form turns into FormTimeField.
+	shownField = "_lw_shown"
+)
+
+// FormFields returns the screening fields to put inside a <form> that
+// posts to Leads.Form, as the browser SDK adds them to the forms it binds:
+// the hidden honeypot field, and the time the page was rendered. Render it
+// with the page, so that the time is the page's:
+//
+//	<form method="post" action="/contact">{{ .LeadFields }} ...</form>
+func FormFields() template.HTML {
+	return template.HTML(fmt.Sprintf(`<div aria-hidden="true" style="position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden">`+
+		`<input name="%s" tabindex="-1" autocomplete="off"></div><input type="hidden" name="%s" value="%d">`,
+		HoneypotField, shownField, time.Now().UnixMilli()))
+}
+
+// formTime replaces the render time FormFields put in p by how long the
+// form was on screen until now; a time that is not one is dropped.
+func (p Payload) formTime(now time.Time) {
+	shown, err := strconv.ParseInt(p.Get(shownField), 10, 64)
+	delete(p, shownField)
+	if err != nil || shown <= 0 || shown > now.UnixMilli() {
+		return
+	}
+	p[FormTimeField] = strconv.FormatInt(now.UnixMilli()-shown, 10)
+}
 
 // Payload is a submitted form: each named field's value, a string, or a
 // []string when the field was repeated (checkboxes, multiple selects).
@@ -82,6 +123,12 @@ const maxFormMemory = 1 << 20
 // then the request URL's), sets referer_url from Referer, runs Validate
 // and then Capture. On success it sets the tracker cookie.
 //
+// For a leadwire server's spam screening it turns the render time that
+// FormFields put in the form into how long the form was on screen, and
+// sends the visitor's address in X-Forwarded-For (after any the request
+// came with): a server that lists this website with --trusted-proxy then
+// limits each visitor's rate apart instead of the website's.
+//
 // Without OnSuccess/OnError it answers as a form endpoint should: when the
 // request accepts JSON, {"code":"OK","data":{...lead...}} or
 // {"code","message"} with the status (422 for a rejected form, 502 when
@@ -102,6 +149,7 @@ func (s *LeadsService) Form(ch Channel, ev FormEvents) http.Handler {
 			formError(w, r, ev, err)
 			return
 		}
+		p.formTime(time.Now())
 		referer := r.Referer()
 		if p.Get("referer_url") == "" && referer != "" {
 			p["referer_url"] = referer
@@ -110,7 +158,7 @@ func (s *LeadsService) Form(ch Channel, ev FormEvents) http.Handler {
 			formError(w, r, ev, ErrFormRejected)
 			return
 		}
-		res, err := s.Capture(context.WithoutCancel(r.Context()), attribution(ch, r.URL, referer), p.lead())
+		res, err := s.Capture(forwardedFor(context.WithoutCancel(r.Context()), r), attribution(ch, r.URL, referer), p.lead())
 		if err != nil {
 			formError(w, r, ev, err)
 			return

@@ -66,6 +66,11 @@ func TestFormSubmitsEveryCollectableField(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(raw, "referer_url")
+	// The time the form was on screen, for the server's time trap.
+	if ms, ok := raw["_lw_t"].(float64); !ok || ms < 0 {
+		t.Errorf("sent _lw_t %v, want the milliseconds the form was on screen", raw["_lw_t"])
+	}
+	delete(raw, "_lw_t")
 	want := map[string]any{
 		"first_name": "Jane", "email": "jane@example.com",
 		"interests": []any{"buy", "sell"}, "newsletter": "yes", "contact_by": "email",

@@ -139,7 +139,7 @@ func (s *Server) leadDetail(ctx context.Context, l *leadwire.Lead) (*leadwire.Co
 	}
 	// SearchLeads, UpdateLead and ReplaceAssignees leave the timeline out;
 	// FindLeads reads it with the lead.
-	withTimeline, err := s.cfg.Leads.FindLeads(ctx, leadwire.LeadFilter{ContactID: l.ContactID})
+	withTimeline, err := s.cfg.Leads.FindLeads(ctx, leadwire.LeadFilter{ContactID: l.ContactID, Status: l.Status})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -232,5 +232,5 @@ func (s *Server) brandCapture(w http.ResponseWriter, r *http.Request) {
 	}
 	// As a JSON webhook body: the lead object is the raw payload, and a
 	// retry through either route with the same key is one request.
-	s.captureBody(w, r, ch.ID, key, "application/json", leadBody, 1)
+	s.captureBody(w, r, ch, key, "application/json", leadBody, 1)
 }

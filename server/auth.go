@@ -148,7 +148,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 // per address; while either is locked, it answers ETOOMANY and the
 // seconds to wait (retry) without checking the password.
 func (s *Server) passwordUser(r *http.Request, email, password string) (u *leadwire.User, retry int, err error) {
-	if d := s.logins.try(accountKey(email), addressKey(r)); d > 0 {
+	if d := s.logins.try(accountKey(email), addressKey(s.clientAddress(r))); d > 0 {
 		retry = int((d + time.Second - 1) / time.Second)
 		return nil, retry, leadwire.Errorf(leadwire.ETOOMANY, "too many failed sign-ins for this account or from this address; retry in %d seconds", retry)
 	}
@@ -156,7 +156,7 @@ func (s *Server) passwordUser(r *http.Request, email, password string) (u *leadw
 	if leadwire.ErrorCode(err) != leadwire.EUNAUTHORIZED {
 		// Signed in, or the store failed: no guess was refused.
 		s.logins.forgive(accountKey(email), err == nil)
-		s.logins.forgive(addressKey(r), false)
+		s.logins.forgive(addressKey(s.clientAddress(r)), false)
 	}
 	return u, 0, err
 }

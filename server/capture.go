@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/leadwire/leadwire"
@@ -20,27 +21,49 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	s.captureBody(w, r, ch.ID, key, r.Header.Get("Content-Type"), body, s.cfg.MaxLeads)
+	s.captureBody(w, r, ch, key, r.Header.Get("Content-Type"), body, s.cfg.MaxLeads)
 }
 
-// captureBody decodes a webhook body of contentType, stores its leads on
-// the channel and answers with them: the capture path the webhook and
-// Rechat's brand API share.
-func (s *Server) captureBody(w http.ResponseWriter, r *http.Request, channelID, key, contentType string, body []byte, maxLeads int) {
+// captureBody decodes a webhook body of contentType, screens it, stores
+// its leads on the channel and answers with them: the capture path the
+// webhook and Rechat's brand API share. A quarantined capture is answered
+// as an accepted one.
+func (s *Server) captureBody(w http.ResponseWriter, r *http.Request, ch *leadwire.Channel, key, contentType string, body []byte, maxLeads int) {
 	start := time.Now()
 	leads, err := wire.DecodeLeads(contentType, body, maxLeads)
 	if err != nil {
-		s.countCapture(channelID, err, false)
+		s.countCapture(ch.ID, err, false)
 		s.error(w, r, err)
 		return
 	}
-	leads, replayed, err := s.cfg.Leads.CaptureLeads(r.Context(), &leadwire.Capture{
-		ChannelID:      channelID,
+	c := &leadwire.Capture{
+		ChannelID:      ch.ID,
 		Leads:          leads,
 		IdempotencyKey: key,
 		RequestHash:    requestHash(contentType, body),
-	})
-	s.countCapture(channelID, err, replayed)
+		Source:         s.source(r),
+	}
+	for _, l := range leads {
+		c.Controls.Merge(l.Payload.TakeControls())
+	}
+	if s.cfg.Screener != nil {
+		sc := s.cfg.Screener.Screen(r.Context(), ch, c)
+		switch sc.Verdict {
+		case leadwire.VerdictRefuse:
+			if sc.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int((sc.RetryAfter+time.Second-1)/time.Second)))
+			}
+			s.countCapture(ch.ID, sc.Err, false)
+			s.error(w, r, sc.Err)
+			return
+		case leadwire.VerdictQuarantine:
+			for _, l := range leads {
+				l.Status, l.SpamReasons = leadwire.StatusSpam, sc.Reasons
+			}
+		}
+	}
+	leads, replayed, err := s.cfg.Leads.CaptureLeads(r.Context(), c)
+	s.countCapture(ch.ID, err, replayed)
 	if err != nil {
 		s.error(w, r, err)
 		return

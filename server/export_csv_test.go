@@ -15,6 +15,7 @@ import (
 // formula escaped.
 func TestExportCSV(t *testing.T) {
 	s := testserver.Start(t)
+	s.Unscreened(t, s.ChannelID) // the formulas' links would quarantine the lead
 	_, owner := s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
 	evil := captureID(t, s, s.ChannelID, `{"first_name":"=HYPERLINK(\"https://evil.example\",\"click\")","last_name":"@SUM(1+1)",
 		"email":"-2+3@example.com","phone_number":"(214) 555-0100","note":"\t=cmd","message":"+1 call me",

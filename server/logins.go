@@ -2,7 +2,6 @@ package server
 
 import (
 	"net"
-	"net/http"
 	"net/netip"
 	"sync"
 	"time"
@@ -129,13 +128,13 @@ func (l *loginLimiter) sweep(now time.Time) {
 	}
 }
 
-// addressKey is the client's IP address; an IPv6 client is counted by its
+// addressKey is the client's IP address (see clientAddress); an IPv6 client is counted by its
 // /64, the least a home or office is given, so that it cannot draw a new
 // address for every guess.
-func addressKey(r *http.Request) loginKey {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+func addressKey(address string) loginKey {
+	host, _, err := net.SplitHostPort(address)
 	if err != nil {
-		host = r.RemoteAddr
+		host = address
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if ip = ip.Unmap(); ip.Is6() {

@@ -91,7 +91,7 @@ func TestAddressKey(t *testing.T) {
 	} {
 		r := httptest.NewRequest("POST", "/api/session", nil)
 		r.RemoteAddr = addr
-		if got := addressKey(r).key; got != want {
+		if got := addressKey(r.RemoteAddr).key; got != want {
 			t.Errorf("addressKey(%q) = %q, want %q", addr, got, want)
 		}
 	}

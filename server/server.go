@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/netip"
 	"path"
 	"slices"
 	"strings"
@@ -58,6 +59,12 @@ type Config struct {
 	// MaxLeads limits the leads one capture creates (an XML lead list
 	// holds several); 0 means wire.DefaultMaxLeads.
 	MaxLeads int
+	// Screener screens every capture before it is stored; nil stores
+	// every capture unscreened.
+	Screener leadwire.Screener
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; a request from anywhere else is its own client.
+	TrustedProxies []netip.Prefix
 	// Health reports whether a capture can be stored now, with an
 	// EUNAVAILABLE error naming why not; GET /healthz answers it. nil
 	// means always.

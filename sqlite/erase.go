@@ -156,7 +156,12 @@ func (o *eraseOp) apply(w *writer, now time.Time) error {
 
 // committed truncates the write-ahead log, whose frames still hold the
 // pages as they were before the erasure.
-func (o *eraseOp) committed(w *writer) error {
+func (o *eraseOp) committed(w *writer) error { return truncateWAL(w) }
+
+// truncateWAL checkpoints the write-ahead log into the database and
+// truncates it, so that the pages as they were before a deletion leave
+// the disk.
+func truncateWAL(w *writer) error {
 	var busy, logFrames, checkpointed int
 	err := w.conn.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -13,7 +13,8 @@ import (
 	"github.com/leadwire/leadwire"
 )
 
-const leadColumns = "leads.rowid, id, channel_id, contact_id, created_at, parsed_payload, raw_payload, status, responded_at"
+const leadColumns = "leads.rowid, id, channel_id, contact_id, created_at, parsed_payload, raw_payload, status, responded_at, " +
+	"spam_reasons, source_address, source_user_agent, source_origin"
 
 // CaptureLeads stores the leads of c once they are durable on disk; see
 // leadwire.LeadService.
@@ -31,7 +32,10 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 	}
 	for i, l := range c.Leads {
 		l.ID, l.ChannelID, l.ContactID, l.CreatedAt = o.leadIDs[i], o.channelID, s.contactIDs.public(o.contactKeys[i]), o.createdAt
-		l.Status, l.RespondedAt = leadwire.StatusNew, time.Time{}
+		l.Status, l.RespondedAt, l.Source = o.leads[i].status, time.Time{}, c.Source
+		if l.Status != leadwire.StatusSpam {
+			l.SpamReasons = nil
+		}
 	}
 	return c.Leads, false, nil
 }
@@ -48,19 +52,28 @@ func (s *Store) prepareCapture(ctx context.Context, c *leadwire.Capture) (*captu
 	// Everything that costs CPU (JSON, phone parsing) happens here, on the
 	// caller's goroutine, so the single writer only decides and inserts.
 	o := &captureOp{channelID: ch.ID, brand: ch.Brand(), key: c.IdempotencyKey, hash: c.RequestHash,
-		leads: make([]pendingLead, len(c.Leads))}
+		source: c.Source, leads: make([]pendingLead, len(c.Leads))}
 	for i, l := range c.Leads {
 		parsed, err := l.PayloadJSON()
 		if err != nil {
 			return nil, err
 		}
-		o.leads[i] = pendingLead{
+		p := pendingLead{
 			parsed:   string(parsed),
 			raw:      string(l.Raw),
+			status:   leadwire.StatusNew,
 			emailKey: leadwire.EmailKey(l.Payload.Email),
 			phoneKey: l.Payload.PhoneKey(),
 			contact:  contactFields(&l.Payload),
 		}
+		if l.Status == leadwire.StatusSpam {
+			reasons, err := json.Marshal(l.SpamReasons)
+			if err != nil {
+				return nil, err
+			}
+			p.status, p.reasons = leadwire.StatusSpam, string(reasons)
+		}
+		o.leads[i] = p
 	}
 	return o, nil
 }
@@ -68,6 +81,7 @@ func (s *Store) prepareCapture(ctx context.Context, c *leadwire.Capture) (*captu
 // pendingLead is a lead ready for the writer.
 type pendingLead struct {
 	parsed, raw        string
+	status, reasons    string // reasons: JSON, for a lead quarantined as spam
 	emailKey, phoneKey string
 	contact            [4]string // what the contact takes on, see contactFields
 }
@@ -77,6 +91,7 @@ type pendingLead struct {
 type captureOp struct {
 	channelID, brand string
 	key, hash        string
+	source           leadwire.Source
 	leads            []pendingLead
 
 	leadIDs     []string    // in a replay, those of the capture stored before under key
@@ -121,12 +136,18 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 	}
 	for i := range o.leads {
 		l := &o.leads[i]
-		contactKey, err := w.contact(m, o.brand, l, at)
+		var contactKey uuid.UUID
+		if l.status == leadwire.StatusSpam {
+			contactKey, err = w.spamContact(o.brand, l, at)
+		} else {
+			contactKey, err = w.contact(m, o.brand, l, at)
+		}
 		if err != nil {
 			return err
 		}
 		o.contactKeys[i] = contactKey
-		if _, err := w.insertLead.Exec(o.leadIDs[i], o.channelID, contactKey.String(), at, o.key, o.hash, l.parsed, l.raw); err != nil {
+		if _, err := w.insertLead.Exec(o.leadIDs[i], o.channelID, contactKey.String(), at, o.key, o.hash, l.parsed, l.raw,
+			l.status, l.reasons, o.source.Address, o.source.UserAgent, o.source.Origin); err != nil {
 			return err
 		}
 		w.leadStored()
@@ -270,6 +291,16 @@ func (w *writer) learnContact(m *memory, brand string, l *pendingLead) (bool, er
 		return true, nil
 	}
 	return false, nil
+}
+
+// spamContact stores the contact of a quarantined lead: one of its own,
+// without match keys, so that no later lead joins it and a bot that sends
+// someone's email neither reaches nor changes that person's contact. The
+// memory never holds it.
+func (w *writer) spamContact(brand string, l *pendingLead, at int64) (uuid.UUID, error) {
+	id := newContactKey()
+	_, err := w.insertContact.Exec(id.String(), brand, l.contact[0], l.contact[1], l.contact[2], l.contact[3], "", "", at, at)
+	return id, err
 }
 
 // AddActivity appends a to its lead's timeline once it is durable; see
@@ -524,11 +555,17 @@ func (s *Store) queryLeadRows(ctx context.Context, q querier, query string, args
 	var rowids []int64
 	for rows.Next() {
 		l := new(leadwire.Lead)
-		var parsed, raw []byte
+		var parsed, raw, reasons []byte
 		var rowid, created, responded int64
 		var contactKey string
-		if err := rows.Scan(&rowid, &l.ID, &l.ChannelID, &contactKey, &created, &parsed, &raw, &l.Status, &responded); err != nil {
+		if err := rows.Scan(&rowid, &l.ID, &l.ChannelID, &contactKey, &created, &parsed, &raw, &l.Status, &responded,
+			&reasons, &l.Source.Address, &l.Source.UserAgent, &l.Source.Origin); err != nil {
 			return nil, nil, err
+		}
+		if len(reasons) > 0 {
+			if err := json.Unmarshal(reasons, &l.SpamReasons); err != nil {
+				return nil, nil, err
+			}
 		}
 		if responded != 0 {
 			l.RespondedAt = fromMillis(responded)

@@ -144,7 +144,10 @@ func (s *Store) conditions(ctx context.Context, f leadwire.LeadFilter) (where []
 		}
 		add("leads.rowid IN (SELECT lead_rowid FROM contact_leads WHERE contact_id = ?)", key)
 	}
-	if f.Status != "" {
+	if f.Status == "" {
+		// Quarantined leads are listed only when asked for.
+		add("status != 'spam'")
+	} else {
 		if !slices.Contains(leadwire.Statuses, f.Status) {
 			return nil, nil, leadwire.Errorf(leadwire.EINVALID, "status %q is not one of %s", f.Status, strings.Join(leadwire.Statuses, ", "))
 		}

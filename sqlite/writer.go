@@ -107,8 +107,8 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 		stmt  **sql.Stmt
 		query string
 	}{
-		{&w.insertChannel, `INSERT INTO channels (id, name, brand_id, user_id, allowed_origins, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`},
+		{&w.insertChannel, `INSERT INTO channels (id, name, brand_id, user_id, allowed_origins, screening, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`},
 		{&w.insertContact, `INSERT INTO contacts (id, brand, first_name, last_name, email, phone_number,
 			email_key, phone_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		// A lead fills the contact's empty values and never replaces one;
@@ -120,7 +120,8 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 			phone_number = iif(phone_number = '', ?4, phone_number), phone_key = iif(phone_number = '', ?6, phone_key),
 			updated_at = max(updated_at, ?7) WHERE id = ?8`},
 		{&w.insertLead, `INSERT INTO leads (id, channel_id, contact_id, created_at, idempotency_key,
-			request_hash, parsed_payload, raw_payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
+			request_hash, parsed_payload, raw_payload, status, spam_reasons,
+			source_address, source_user_agent, source_origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		// A key may be used again once the window has passed (?6, its
 		// length): no row changed means a capture of the window holds it.
 		{&w.insertCapture, `INSERT INTO captures (channel_id, idempotency_key, request_hash, lead_ids, created_at)

@@ -17,6 +17,10 @@ type APILeadDoc struct {
 	// seconds from capture to then. Both are absent until it left.
 	RespondedAt  *UnixTime `json:"responded_at,omitempty"`
 	ResponseTime *float64  `json:"response_time,omitempty"`
+	// Source is where the capture came from; SpamReasons why screening
+	// quarantined it, when it did.
+	Source      leadwire.Source `json:"source"`
+	SpamReasons []string        `json:"spam_reasons,omitempty"`
 }
 
 // NewAPILeadDoc returns the API document of l, with its timeline when l
@@ -26,7 +30,7 @@ func NewAPILeadDoc(l *leadwire.Lead) (APILeadDoc, error) {
 	if err != nil {
 		return APILeadDoc{}, err
 	}
-	d := APILeadDoc{LeadDoc: doc, Status: l.Status, Assignees: l.Payload.Assignees}
+	d := APILeadDoc{LeadDoc: doc, Status: l.Status, Assignees: l.Payload.Assignees, Source: l.Source, SpamReasons: l.SpamReasons}
 	if d.Status == "" {
 		d.Status = leadwire.StatusNew
 	}

@@ -1,8 +1,9 @@
 // Command leadwire runs the lead-capture server and manages its database.
 //
-//	leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db | postgres://USER@HOST/DB] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies]
+//	leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db | postgres://USER@HOST/DB] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies] [--trusted-proxy CIDR ...] [--disposable-domains FILE]
 //	leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
 //	leadwire channel list --db PATH [--json]
+//	leadwire channel update --db PATH --channel ID [--screening on|off] [--address-rate N] [--channel-burst N] [--channel-rate N] [--min-form-time 2s] [--disable SIGNAL ...] [--enable SIGNAL ...] [--captcha turnstile|hcaptcha|recaptcha|none --captcha-secret KEY [--captcha-verify-url URL]]
 //	leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
 //	leadwire channel add-member --db PATH --channel ID --email EMAIL
 //	leadwire user create --db PATH --email EMAIL [--name NAME] [--role owner|agent] --password-stdin
@@ -29,9 +30,10 @@ import (
 const usage = `leadwire captures leads from website forms into a CRM database.
 
 Usage:
-  leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db | postgres://USER@HOST/DB] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies]
+  leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db | postgres://USER@HOST/DB] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies] [--trusted-proxy CIDR ...] [--disposable-domains FILE]
   leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
   leadwire channel list --db PATH [--json]
+  leadwire channel update --db PATH --channel ID [--screening on|off] [--address-rate N] [--channel-burst N] [--channel-rate N] [--min-form-time 2s] [--disable SIGNAL ...] [--enable SIGNAL ...] [--captcha turnstile|hcaptcha|recaptcha|none --captcha-secret KEY [--captcha-verify-url URL]]
   leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
   leadwire channel add-member --db PATH --channel ID --email EMAIL
   leadwire user create --db PATH --email EMAIL [--name NAME] [--role owner|agent] --password-stdin
@@ -63,6 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"serve":              serve,
 		"channel create":     channelCreate,
 		"channel list":       channelList,
+		"channel update":     channelUpdate,
 		"leads list":         leadsList,
 		"user create":        userCreate,
 		"user list":          userList,

@@ -3,14 +3,19 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/postgres"
+	"github.com/leadwire/leadwire/screen"
 	"github.com/leadwire/leadwire/server"
 	"github.com/leadwire/leadwire/sqlite"
 	"github.com/leadwire/leadwire/wire"
@@ -30,8 +35,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"longest a capture waits to be stored before it answers 503 (env LEADWIRE_WRITE_TIMEOUT)")
 	secureCookies := fs.Bool("secure-cookies", false,
 		"send the session cookie over HTTPS only, behind a proxy that terminates TLS (env LEADWIRE_SECURE_COOKIES)")
+	var proxies stringList
+	fs.Var(&proxies, "trusted-proxy", "CIDR (10.0.0.0/8) or address of a reverse proxy whose X-Forwarded-For names the client; repeat for several")
+	disposable := fs.String("disposable-domains", "",
+		"file of throwaway mail domains, one a line, to use instead of the built-in list (env LEADWIRE_DISPOSABLE_DOMAINS)")
 	if err := parse(fs, args, stdout, map[string]string{
-		"addr": "LEADWIRE_ADDR", "db": "LEADWIRE_DB", "max-body": "LEADWIRE_MAX_BODY", "max-leads": "LEADWIRE_MAX_LEADS",
+		"disposable-domains": "LEADWIRE_DISPOSABLE_DOMAINS",
+		"addr":               "LEADWIRE_ADDR", "db": "LEADWIRE_DB", "max-body": "LEADWIRE_MAX_BODY", "max-leads": "LEADWIRE_MAX_LEADS",
 		"write-timeout": "LEADWIRE_WRITE_TIMEOUT", "secure-cookies": "LEADWIRE_SECURE_COOKIES",
 	}); err != nil {
 		return err
@@ -44,6 +54,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *writeTimeout <= 0 {
 		return errors.New("--write-timeout must be a positive duration, like 10s")
+	}
+	trusted, err := parsePrefixes(proxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
+	screenCfg := screen.Config{}
+	if *disposable != "" {
+		if screenCfg.Disposable, err = readDomains(*disposable); err != nil {
+			return fmt.Errorf("--disposable-domains: %w", err)
+		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
@@ -117,6 +137,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	handler := server.New(server.Config{
 		Leads: store, Channels: store, Contacts: store, Users: store, DemoChannelID: ch.ID, MaxBody: *maxBody, MaxLeads: *maxLeads,
 		SecureCookies: *secureCookies, Health: store.Health, Logger: log,
+		Screener: screen.New(screenCfg), TrustedProxies: trusted,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -132,6 +153,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	srv.RegisterOnShutdown(handler.CloseEvents)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	go deleteSpam(ctx, store, log)
 	select {
 	case err := <-served:
 		return err
@@ -148,4 +170,62 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// spamSweep is how often serve deletes the spam older than
+// leadwire.SpamRetention.
+const spamSweep = time.Hour
+
+// deleteSpam deletes old spam once the store is ready and every spamSweep
+// after, until ctx ends.
+func deleteSpam(ctx context.Context, store *sqlite.Store, log *slog.Logger) {
+	select {
+	case <-store.Ready():
+	case <-ctx.Done():
+		return
+	}
+	tick := time.NewTicker(spamSweep)
+	defer tick.Stop()
+	for {
+		n, err := store.DeleteSpam(ctx, time.Now().Add(-leadwire.SpamRetention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("deleting old spam failed; trying again in an hour", "err", err)
+		case n > 0:
+			log.Info("deleted old spam", "leads", n, "older_than", leadwire.SpamRetention)
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// parsePrefixes reads CIDRs, or single addresses, as prefixes.
+func parsePrefixes(list []string) ([]netip.Prefix, error) {
+	var prefixes []netip.Prefix
+	for _, v := range list {
+		v = strings.TrimSpace(v)
+		if p, err := netip.ParsePrefix(v); err == nil {
+			prefixes = append(prefixes, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither a CIDR like 10.0.0.0/8 nor an IP address", v)
+		}
+		prefixes = append(prefixes, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return prefixes, nil
+}
+
+// readDomains reads a domain list file.
+func readDomains(path string) (*screen.Domains, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return screen.ParseDomains(f)
 }

@@ -282,7 +282,7 @@ func testSearchFilters(t *testing.T, open Open) {
 		Assignees: []leadwire.Assignee{{Email: "Ann@Example.com"}}})
 	t2 := s.advance(time.Hour)
 	c := capture(t, s, ch1, leadwire.Payload{Email: "A@example.com", Note: "same person as a"})
-	if _, err := s.UpdateLead(ctx, b.ID, leadwire.LeadUpdate{Status: ptr(leadwire.StatusSpam)}); err != nil {
+	if _, err := s.UpdateLead(ctx, b.ID, leadwire.LeadUpdate{Status: ptr(leadwire.StatusClosed)}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -297,8 +297,8 @@ func testSearchFilters(t *testing.T, open Open) {
 		{"contact", leadwire.LeadFilter{ContactID: a.ContactID}, []*leadwire.Lead{c, a}},
 		{"unknown contact", leadwire.LeadFilter{ContactID: uuid.NewString()}, nil},
 		{"status new", leadwire.LeadFilter{Status: leadwire.StatusNew}, []*leadwire.Lead{c, a}},
-		{"status spam", leadwire.LeadFilter{Status: leadwire.StatusSpam}, []*leadwire.Lead{b}},
-		{"status closed", leadwire.LeadFilter{Status: leadwire.StatusClosed}, nil},
+		{"status closed", leadwire.LeadFilter{Status: leadwire.StatusClosed}, []*leadwire.Lead{b}},
+		{"status spam", leadwire.LeadFilter{Status: leadwire.StatusSpam}, nil},
 		{"assignee", leadwire.LeadFilter{Assignee: " ann@example.COM"}, []*leadwire.Lead{b}},
 		{"tag", leadwire.LeadFilter{Tag: "buyer"}, []*leadwire.Lead{b, a}},
 		{"tag seller", leadwire.LeadFilter{Tag: "seller"}, []*leadwire.Lead{b}},

@@ -51,7 +51,7 @@ func Run(t *testing.T, open Open) {
 		{"ConcurrentCaptures", testConcurrentCaptures},
 		{"IDs", testIDs}, {"FindLeadByID", testFindLeadByID}, {"Assignees", testAssignees},
 	}
-	for _, tc := range slices.Concat(cases, userCases, readCases) {
+	for _, tc := range slices.Concat(cases, userCases, readCases, spamCases) {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/screen"
 	"github.com/leadwire/leadwire/server"
 	"github.com/leadwire/leadwire/sqlite"
 )
@@ -44,7 +45,8 @@ func Start(t testing.TB, configure ...func(*server.Config)) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := server.Config{Leads: store, Channels: store, Contacts: store, Users: store, DemoChannelID: ch.ID, Health: store.Health}
+	cfg := server.Config{Leads: store, Channels: store, Contacts: store, Users: store, DemoChannelID: ch.ID, Health: store.Health,
+		Screener: screen.New(screen.Config{})}
 	for _, c := range configure {
 		c(&cfg)
 	}
@@ -107,6 +109,16 @@ func (s *Server) NewChannel(t testing.TB, c leadwire.Channel) string {
 		t.Fatal(err)
 	}
 	return c.ID
+}
+
+// Unscreened turns screening off on a channel, for tests of what happens
+// to leads once stored, whatever their content.
+func (s *Server) Unscreened(t testing.TB, channelID string) {
+	t.Helper()
+	if _, err := s.Store.UpdateChannel(context.Background(), channelID,
+		leadwire.ChannelUpdate{Screening: &leadwire.ScreeningSettings{Off: true}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Password is the password of the users NewUser creates.

@@ -62,6 +62,8 @@ var Rechat = (() => {
   var ATTRIBUTION = ["lead_channel", "user_id", "brand_id", "ad_campaign_id", "email_campaign_id", "email_campaign_email_id"];
   var SECRET_TYPES = /^(file|password|submit|button|reset|image)$/;
   var CARD_NAME = /^(cc|card)[-_]?(num|number|cvc|cvv|csc|exp)|^(cvc|cvv|csc)$/i;
+  var HONEYPOT = "_lw_website";
+  var FORM_TIME = "_lw_t";
   var given = (o) => Object.fromEntries(Object.entries(o || {}).filter(([, v]) => v != null && v !== ""));
   var fromPage = () => {
     const params = new URLSearchParams(location.search);
@@ -81,7 +83,7 @@ var Rechat = (() => {
     const lists = {};
     for (const el of form.elements) {
       const { name, type } = el;
-      if (!name || el.disabled || SECRET_TYPES.test(type) || CARD_NAME.test(name)) continue;
+      if (!name || name == HONEYPOT || el.disabled || SECRET_TYPES.test(type) || CARD_NAME.test(name)) continue;
       if (/\bcc-/.test(el.getAttribute("autocomplete"))) continue;
       if (type == "select-multiple" || type == "checkbox" && [...form.elements].some((o) => o != el && o.name == name)) {
         lists[name] = 1;
@@ -92,8 +94,18 @@ var Rechat = (() => {
     for (const k in values) if (!lists[k] && values[k].length == 1) values[k] = values[k][0];
     return values;
   }
+  var honeypot = (form) => {
+    const box = document.createElement("div");
+    box.setAttribute("aria-hidden", "true");
+    box.style.cssText = "position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden";
+    box.innerHTML = `<input name="${HONEYPOT}" tabindex="-1" autocomplete="off">`;
+    form.appendChild(box);
+    return box;
+  };
   function bindForm(capture, form, channel, { validate, onSuccess, onError } = {}) {
     let sending;
+    const shown = Date.now();
+    const trap = honeypot(form);
     const submit = async (event) => {
       event.preventDefault();
       if (sending) return;
@@ -104,7 +116,7 @@ var Rechat = (() => {
       try {
         const payload = collect(form);
         if (validate && await validate(payload) === false) return;
-        const lead = await capture(channel, payload);
+        const lead = await capture(channel, { ...payload, [HONEYPOT]: trap.firstChild.value, [FORM_TIME]: Date.now() - shown });
         onSuccess && onSuccess(lead);
       } catch (e) {
         onError && onError(e);
@@ -115,7 +127,10 @@ var Rechat = (() => {
       }
     };
     form.addEventListener("submit", submit);
-    return () => form.removeEventListener("submit", submit);
+    return () => {
+      form.removeEventListener("submit", submit);
+      trap.remove();
+    };
   }
 
   // src/queue.js

@@ -8,6 +8,11 @@ const ATTRIBUTION = ['lead_channel', 'user_id', 'brand_id', 'ad_campaign_id', 'e
 const SECRET_TYPES = /^(file|password|submit|button|reset|image)$/
 const CARD_NAME = /^(cc|card)[-_]?(num|number|cvc|cvv|csc|exp)|^(cvc|cvv|csc)$/i
 
+// Screening fields (see the server's screen package): a hidden field no
+// person sees or fills, and how long the form was on screen when sent.
+const HONEYPOT = '_lw_website'
+const FORM_TIME = '_lw_t'
+
 // given drops empty values, so that a field left blank never hides a value
 // found elsewhere.
 const given = (o) => Object.fromEntries(Object.entries(o || {}).filter(([, v]) => v != null && v !== ''))
@@ -37,7 +42,7 @@ export function collect(form) {
   const lists = {}
   for (const el of form.elements) {
     const { name, type } = el
-    if (!name || el.disabled || SECRET_TYPES.test(type) || CARD_NAME.test(name)) continue
+    if (!name || name == HONEYPOT || el.disabled || SECRET_TYPES.test(type) || CARD_NAME.test(name)) continue
     if (/\bcc-/.test(el.getAttribute('autocomplete'))) continue
     if (type == 'select-multiple' || (type == 'checkbox' && [...form.elements].some((o) => o != el && o.name == name))) {
       lists[name] = 1
@@ -49,9 +54,22 @@ export function collect(form) {
   return values
 }
 
+// honeypot adds the hidden, unlabelled field to form: kept off screen and
+// out of the tab order and the accessibility tree, so only a bot fills it.
+const honeypot = (form) => {
+  const box = document.createElement('div')
+  box.setAttribute('aria-hidden', 'true')
+  box.style.cssText = 'position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden'
+  box.innerHTML = `<input name="${HONEYPOT}" tabindex="-1" autocomplete="off">`
+  form.appendChild(box)
+  return box
+}
+
 // bindForm captures form on submit and returns a function that unbinds it.
 export function bindForm(capture, form, channel, { validate, onSuccess, onError } = {}) {
   let sending
+  const shown = Date.now()
+  const trap = honeypot(form)
   const submit = async (event) => {
     event.preventDefault()
     if (sending) return
@@ -65,7 +83,7 @@ export function bindForm(capture, form, channel, { validate, onSuccess, onError 
     try {
       const payload = collect(form)
       if (validate && (await validate(payload)) === false) return
-      const lead = await capture(channel, payload)
+      const lead = await capture(channel, { ...payload, [HONEYPOT]: trap.firstChild.value, [FORM_TIME]: Date.now() - shown })
       onSuccess && onSuccess(lead)
     } catch (e) {
       onError && onError(e)
@@ -76,5 +94,8 @@ export function bindForm(capture, form, channel, { validate, onSuccess, onError 
     }
   }
   form.addEventListener('submit', submit)
-  return () => form.removeEventListener('submit', submit)
+  return () => {
+    form.removeEventListener('submit', submit)
+    trap.remove()
+  }
 }
