@@ -34,32 +34,49 @@ type deleteSpamOp struct {
 
 func (o *deleteSpamOp) apply(w *writer, now time.Time) error {
 	ctx := context.Background() // as in run: the batch's commit is not one caller's
-	rows, err := w.conn.QueryContext(ctx, "SELECT id, contact_id FROM leads WHERE "+spamBefore, o.before)
+	var indexed int64
+	if err := w.conn.QueryRowContext(ctx, lastIndexedQuery).Scan(&indexed); err != nil {
+		return err
+	}
+	rows, err := w.conn.QueryContext(ctx, "SELECT rowid, id, contact_id FROM leads WHERE "+spamBefore+" ORDER BY rowid", o.before)
 	if err != nil {
 		return err
 	}
-	leadIDs, contacts := []string{}, map[string]bool{}
+	leadIDs, rowids, contacts := []string{}, []int64{}, map[string]bool{}
+	var pairs [][2]any // the leads' rows in contact_leads
 	for rows.Next() {
+		var rowid int64
 		var id, contact string
-		if err := rows.Scan(&id, &contact); err != nil {
+		if err := rows.Scan(&rowid, &id, &contact); err != nil {
 			rows.Close()
 			return err
 		}
-		leadIDs, contacts[contact] = append(leadIDs, id), true
+		leadIDs, rowids, contacts[contact] = append(leadIDs, id), append(rowids, rowid), true
+		pairs = append(pairs, [2]any{contact, rowid})
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(leadIDs) == 0 {
 		return err
 	}
-	if err := w.words.load("rowid IN (SELECT rowid FROM leads WHERE "+spamBefore+")", o.before); err != nil {
+	rowidsJSON, err := json.Marshal(rowids)
+	if err != nil {
+		return err
+	}
+	leadRows := string(rowidsJSON) // text: SQLite reads a blob as binary JSON
+	if err := w.words.load("rowid IN (SELECT value FROM json_each(?))", leadRows); err != nil {
 		return err
 	}
 	for _, q := range []string{
-		"DELETE FROM activities WHERE lead_id IN (SELECT id FROM leads WHERE " + spamBefore + ")",
-		"DELETE FROM lead_assignees WHERE lead_id IN (SELECT id FROM leads WHERE " + spamBefore + ")",
-		"DELETE FROM leads_fts WHERE rowid IN (SELECT rowid FROM leads WHERE " + spamBefore + ")",
-		"DELETE FROM leads WHERE " + spamBefore,
+		"DELETE FROM activities WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?)))",
+		"DELETE FROM lead_assignees WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?)))",
+		"DELETE FROM leads_fts WHERE rowid IN (SELECT value FROM json_each(?))",
+		"DELETE FROM leads WHERE rowid IN (SELECT value FROM json_each(?))",
 	} {
-		if _, err := w.conn.ExecContext(ctx, q, o.before); err != nil {
+		if _, err := w.conn.ExecContext(ctx, q, leadRows); err != nil {
+			return err
+		}
+	}
+	for _, p := range pairs {
+		if _, err := w.conn.ExecContext(ctx, "DELETE FROM contact_leads WHERE contact_id = ? AND lead_rowid = ?", p[0], p[1]); err != nil {
 			return err
 		}
 	}
@@ -69,17 +86,24 @@ func (o *deleteSpamOp) apply(w *writer, now time.Time) error {
 	for contact := range contacts {
 		// A contact of its own (see spamContact) goes with its lead; one a
 		// lead joined before an agent marked it spam stays with its other
-		// leads. A contact with match keys is in the writer's memory,
-		// which is then read again.
+		// leads: those contact_leads holds, and those stored since the
+		// writer last filled it. A contact with match keys is in the
+		// writer's memory, which is then read again.
 		var keyed bool
-		err := w.conn.QueryRowContext(ctx, `DELETE FROM contacts WHERE id = ?
-			AND NOT EXISTS (SELECT 1 FROM leads WHERE contact_id = ?1)
-			RETURNING email_key != '' OR phone_key != ''`, contact).Scan(&keyed)
+		err := w.conn.QueryRowContext(ctx, `DELETE FROM contacts WHERE id = ?1
+			AND NOT EXISTS (SELECT 1 FROM contact_leads WHERE contact_id = ?1)
+			AND NOT EXISTS (SELECT 1 FROM leads WHERE rowid > ?2 AND contact_id = ?1)
+			RETURNING email_key != '' OR phone_key != ''`, contact, indexed).Scan(&keyed)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
+			continue
 		case err != nil:
 			return err
-		case keyed:
+		}
+		if _, err := w.conn.ExecContext(ctx, "DELETE FROM contact_keys WHERE contact_id = ?", contact); err != nil {
+			return err
+		}
+		if keyed {
 			w.mem = nil
 		}
 	}
