@@ -86,6 +86,7 @@ func channelUpdate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if err != nil {
 			return err
 		}
+		hideSecrets(ch)
 		return printJSON(stdout, ch)
 	})
 }

@@ -63,6 +63,9 @@ func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if channels == nil {
 			channels = []*leadwire.Channel{} // an empty array, not null
 		}
+		for _, c := range channels {
+			hideSecrets(c)
+		}
 		return printJSON(stdout, channels)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -72,6 +75,14 @@ func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			strings.Join(c.AllowedOrigins, " "), c.CreatedAt.Local().Format(time.DateTime))
 	}
 	return tw.Flush()
+}
+
+// hideSecrets replaces the channel's CAPTCHA secret, before it is
+// printed, by whether one is set.
+func hideSecrets(c *leadwire.Channel) {
+	if c.Screening.CaptchaSecret != "" {
+		c.Screening.CaptchaSecret = "(set)"
+	}
 }
 
 func leadsList(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -38,7 +38,8 @@ func TestChannelUpdate(t *testing.T) {
 		t.Fatalf("settings %+v", set)
 	}
 	set = update("--enable", "too_fast", "--captcha", "turnstile", "--captcha-secret", "s3", "--screening", "off")
-	if set.AddressRate != 10 || strings.Join(set.Disabled, ",") != "scripted_client" || set.Captcha != "turnstile" || !set.Off {
+	if set.AddressRate != 10 || strings.Join(set.Disabled, ",") != "scripted_client" || set.Captcha != "turnstile" || !set.Off ||
+		set.CaptchaSecret != "(set)" {
 		t.Fatalf("settings after a second update %+v", set)
 	}
 	if set = update("--captcha", "none", "--screening", "on"); set.Captcha != "" || set.Off {
