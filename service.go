@@ -145,7 +145,8 @@ type ChannelService interface {
 
 // ChannelUpdate is a change to a channel; nil fields stay as they are.
 type ChannelUpdate struct {
-	Screening *ScreeningSettings
+	AllowedOrigins *[]string // an empty list lets pages of any origin post
+	Screening      *ScreeningSettings
 }
 
 // ContactService reads and erases contacts.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/leadwire/leadwire"
@@ -88,6 +89,43 @@ func (s *Server) inboxAddMembers(w http.ResponseWriter, r *http.Request, p *page
 		}
 		p.Error = leadwire.ErrorMessage(err)
 		s.showChannels(w, r, p, statusOf[code], channelsView{})
+		return
+	}
+	http.Redirect(w, r, "/inbox/channels#channel-"+id, http.StatusSeeOther)
+}
+
+// inboxChannelSettings changes a channel's allowed origins and spam
+// screening from its Settings form. An empty CAPTCHA secret keeps the one
+// set, which the page never shows.
+func (s *Server) inboxChannelSettings(w http.ResponseWriter, r *http.Request, p *page) {
+	ctx, id := r.Context(), r.PathValue("channel_id")
+	ch, err := s.cfg.Channels.FindChannelByID(ctx, id)
+	if err != nil {
+		s.inboxError(w, r, p, err)
+		return
+	}
+	f := r.PostForm
+	origins := strings.Fields(f.Get("origins"))
+	set := ch.Screening
+	set.Off = f.Get("screening") != "on"
+	set.AddressRate, set.Captcha = 0, f.Get("captcha")
+	if v := strings.TrimSpace(f.Get("address_rate")); v != "" {
+		if set.AddressRate, err = strconv.Atoi(v); err != nil {
+			err = leadwire.Errorf(leadwire.EINVALID, "captures an hour from one address: %q is not a whole number", v)
+		}
+	}
+	if secret := f.Get("captcha_secret"); secret != "" || set.Captcha == "" {
+		set.CaptchaSecret = secret
+	}
+	if err == nil {
+		_, err = s.cfg.Channels.UpdateChannel(ctx, id, leadwire.ChannelUpdate{AllowedOrigins: &origins, Screening: &set})
+	}
+	if code := leadwire.ErrorCode(err); code == leadwire.EINVALID {
+		p.Error = leadwire.ErrorMessage(err)
+		s.showChannels(w, r, p, statusOf[code], channelsView{})
+		return
+	} else if err != nil {
+		s.inboxError(w, r, p, err)
 		return
 	}
 	http.Redirect(w, r, "/inbox/channels#channel-"+id, http.StatusSeeOther)

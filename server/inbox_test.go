@@ -503,6 +503,45 @@ func TestInboxChannels(t *testing.T) {
 	if p := ann.get("/inbox/"); !strings.Contains(p.body, other) {
 		t.Error("a new member does not see the channel's leads")
 	}
+
+	// Settings: allowed origins and spam screening; the CAPTCHA secret is
+	// kept when left empty and never shown.
+	settings := "/inbox/channels/" + ch.ID + "/settings"
+	if p := owner.do("POST", settings, url.Values{"csrf": {csrf}, "origins": {"https://www.example.com"}, "screening": {"on"},
+		"address_rate": {"12"}, "captcha": {"turnstile"}, "captcha_secret": {"s3cret-key"}}); p.status != 303 {
+		t.Fatalf("save settings: %d\n%s", p.status, p.body)
+	}
+	if p := owner.do("POST", settings, url.Values{"csrf": {csrf}, "origins": {"https://www.example.com https://new.example.com"},
+		"screening": {"on"}, "address_rate": {"12"}, "captcha": {"turnstile"}}); p.status != 303 {
+		t.Fatalf("save settings again: %d\n%s", p.status, p.body)
+	}
+	got, err := s.Store.FindChannelByID(context.Background(), ch.ID)
+	if err != nil || strings.Join(got.AllowedOrigins, " ") != "https://www.example.com https://new.example.com" || got.Screening.Off ||
+		got.Screening.AddressRate != 12 || got.Screening.Captcha != "turnstile" || got.Screening.CaptchaSecret != "s3cret-key" {
+		t.Fatalf("the channel after its settings: %+v, %v", got, err)
+	}
+	if page := owner.get("/inbox/channels").body; strings.Contains(page, "s3cret-key") || !strings.Contains(page, "set; leave empty to keep it") {
+		t.Error("the Channels page shows the CAPTCHA secret, or not that one is set")
+	}
+	for _, bad := range []url.Values{{"origins": {"ftp://x"}}, {"address_rate": {"many"}}, {"captcha": {"turnstile"}, "screening": {"on"}},
+		{"captcha": {"friendly"}, "captcha_secret": {"k"}}} {
+		bad.Set("csrf", csrf)
+		if bad.Get("captcha") == "turnstile" { // a CAPTCHA needs its secret: clear the one set first
+			owner.do("POST", settings, url.Values{"csrf": {csrf}, "captcha": {""}})
+		}
+		if p := owner.do("POST", settings, bad); p.status != 400 {
+			t.Errorf("settings %v: %d, want 400", bad, p.status)
+		}
+	}
+	if p := owner.do("POST", settings, url.Values{"csrf": {csrf}}); p.status != 303 {
+		t.Fatalf("turning screening off: %d", p.status)
+	}
+	if got, _ := s.Store.FindChannelByID(context.Background(), ch.ID); !got.Screening.Off || len(got.AllowedOrigins) != 0 {
+		t.Errorf("an empty settings form: %+v, want screening off and any origin", got)
+	}
+	if p := ann.do("POST", settings, url.Values{"csrf": {ann.csrf("/inbox/")}, "screening": {"on"}}); p.status != 403 {
+		t.Errorf("an agent changes a channel's settings: %d", p.status)
+	}
 }
 
 // TestInboxAfterSetup: the owner's setup link signs them in to the inbox.

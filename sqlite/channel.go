@@ -29,18 +29,11 @@ func (s *Store) CreateChannel(ctx context.Context, c *leadwire.Channel) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	origins, err := json.Marshal(c.AllowedOrigins)
+	origins, screening, err := channelJSON(c)
 	if err != nil {
 		return err
 	}
-	if c.AllowedOrigins == nil {
-		origins = []byte("[]")
-	}
-	screening, err := json.Marshal(c.Screening)
-	if err != nil {
-		return err
-	}
-	o := &channelOp{name: c.Name, brandID: c.BrandID, userID: c.UserID, origins: string(origins), screening: string(screening)}
+	o := &channelOp{name: c.Name, brandID: c.BrandID, userID: c.UserID, origins: origins, screening: screening}
 	if err := s.w.do(ctx, o); err != nil {
 		return err
 	}
@@ -55,6 +48,9 @@ func (s *Store) UpdateChannel(ctx context.Context, id string, u leadwire.Channel
 	if err != nil {
 		return nil, err
 	}
+	if u.AllowedOrigins != nil {
+		c.AllowedOrigins = slices.Clone(*u.AllowedOrigins)
+	}
 	if u.Screening != nil {
 		c.Screening = *u.Screening
 		c.Screening.Disabled = slices.Clone(u.Screening.Disabled)
@@ -62,11 +58,11 @@ func (s *Store) UpdateChannel(ctx context.Context, id string, u leadwire.Channel
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	screening, err := json.Marshal(c.Screening)
+	origins, screening, err := channelJSON(c)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.w.do(ctx, &updateChannelOp{id: c.ID, screening: string(screening)}); err != nil {
+	if err := s.w.do(ctx, &updateChannelOp{id: c.ID, origins: origins, screening: screening}); err != nil {
 		return nil, err
 	}
 	s.cacheChannel(cloneChannel(c))
@@ -175,12 +171,27 @@ func (o *channelOp) apply(w *writer, now time.Time) error {
 	return err
 }
 
-// updateChannelOp replaces a channel's screening settings.
+// channelJSON returns the columns allowed_origins and screening of c.
+func channelJSON(c *leadwire.Channel) (origins, screening string, err error) {
+	o, err := json.Marshal(c.AllowedOrigins)
+	if err != nil {
+		return "", "", err
+	}
+	if c.AllowedOrigins == nil {
+		o = []byte("[]")
+	}
+	sc, err := json.Marshal(c.Screening)
+	return string(o), string(sc), err
+}
+
+// updateChannelOp replaces a channel's allowed origins and screening
+// settings.
 type updateChannelOp struct {
-	id, screening string
+	id, origins, screening string
 }
 
 func (o *updateChannelOp) apply(w *writer, now time.Time) error {
-	_, err := w.conn.ExecContext(context.Background(), "UPDATE channels SET screening = ? WHERE id = ?", o.screening, o.id)
+	_, err := w.conn.ExecContext(context.Background(), "UPDATE channels SET allowed_origins = ?, screening = ? WHERE id = ?",
+		o.origins, o.screening, o.id)
 	return err
 }

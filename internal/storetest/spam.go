@@ -143,4 +143,22 @@ func testUpdateChannel(t *testing.T, open Open) {
 	}
 	_, err = s.UpdateChannel(ctx, uuid.NewString(), leadwire.ChannelUpdate{Screening: &set})
 	wantCode(t, err, leadwire.ENOTFOUND)
+
+	// The allowed origins change alone; the screening stays.
+	origins := []string{"https://www.example.com", "http://localhost:3000"}
+	if _, err := s.UpdateChannel(ctx, ch.ID, leadwire.ChannelUpdate{AllowedOrigins: &origins}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.FindChannelByID(ctx, ch.ID)
+	if err != nil || !slices.Equal(got.AllowedOrigins, []string{"https://www.example.com", "http://localhost:3000"}) ||
+		got.Screening.AddressRate != 5 {
+		t.Fatalf("after changing the allowed origins: %+v, %v", got, err)
+	}
+	bad := []string{"not a url"}
+	_, err = s.UpdateChannel(ctx, ch.ID, leadwire.ChannelUpdate{AllowedOrigins: &bad})
+	wantCode(t, err, leadwire.EINVALID)
+	none := []string{}
+	if got, err := s.UpdateChannel(ctx, ch.ID, leadwire.ChannelUpdate{AllowedOrigins: &none}); err != nil || len(got.AllowedOrigins) != 0 {
+		t.Fatalf("after allowing every origin: %+v, %v", got, err)
+	}
 }
