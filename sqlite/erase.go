@@ -88,6 +88,9 @@ func (o *eraseOp) apply(w *writer, now time.Time) error {
 	}
 	for _, q := range []string{
 		"DELETE FROM activities WHERE lead_id IN (SELECT id FROM leads WHERE contact_id = ?)",
+		`DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT deliveries.id FROM deliveries
+			JOIN leads ON leads.id = deliveries.lead_id WHERE contact_id = ?)`,
+		"DELETE FROM deliveries WHERE lead_id IN (SELECT id FROM leads WHERE contact_id = ?)",
 		"DELETE FROM lead_assignees WHERE lead_id IN (SELECT id FROM leads WHERE contact_id = ?)",
 		"DELETE FROM leads_fts WHERE rowid IN (SELECT rowid FROM leads WHERE contact_id = ?)",
 		"DELETE FROM leads WHERE contact_id = ?",

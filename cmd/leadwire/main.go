@@ -1,6 +1,7 @@
 // Command leadwire runs the lead-capture server and manages its database.
 //
 //	leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies]
+//	               [--delivery-timeout 10s] [--delivery-first-retry 10s]
 //	leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
 //	leadwire channel list --db PATH [--json]
 //	leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
@@ -11,6 +12,13 @@
 //	leadwire token create --db PATH --user EMAIL --name NAME
 //	leadwire token list --db PATH [--json]
 //	leadwire token revoke --db PATH --name NAME
+//	leadwire destination add --db PATH --kind webhook|rechat|followupboss --url URL [--channel ID] [--api-key-stdin]
+//	leadwire destination list --db PATH [--json]
+//	leadwire destination remove ID --db PATH
+//	leadwire destination rotate-secret ID --db PATH
+//	leadwire deliveries list --db PATH [--failed] [--status S] [--lead ID] [--limit N] [--json]
+//	leadwire deliveries attempts ID --db PATH [--json]
+//	leadwire deliveries retry ID --db PATH
 package main
 
 import (
@@ -29,6 +37,7 @@ const usage = `leadwire captures leads from website forms into a CRM database.
 
 Usage:
   leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies]
+                 [--delivery-timeout 10s] [--delivery-first-retry 10s]
   leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
   leadwire channel list --db PATH [--json]
   leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
@@ -39,6 +48,13 @@ Usage:
   leadwire token create --db PATH --user EMAIL --name NAME
   leadwire token list --db PATH [--json]
   leadwire token revoke --db PATH --name NAME
+  leadwire destination add --db PATH --kind webhook|rechat|followupboss --url URL [--channel ID] [--api-key-stdin]
+  leadwire destination list --db PATH [--json]
+  leadwire destination remove ID --db PATH
+  leadwire destination rotate-secret ID --db PATH
+  leadwire deliveries list --db PATH [--failed] [--status S] [--lead ID] [--limit N] [--json]
+  leadwire deliveries attempts ID --db PATH [--json]
+  leadwire deliveries retry ID --db PATH
 
 Run "leadwire COMMAND --help" for the flags of a command.
 `
@@ -58,17 +74,24 @@ func main() {
 // run dispatches to the command named by args.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"serve":              serve,
-		"channel create":     channelCreate,
-		"channel list":       channelList,
-		"leads list":         leadsList,
-		"user create":        userCreate,
-		"user list":          userList,
-		"user disable":       userDisable,
-		"token create":       tokenCreate,
-		"token list":         tokenList,
-		"token revoke":       tokenRevoke,
-		"channel add-member": channelAddMember,
+		"serve":                     serve,
+		"channel create":            channelCreate,
+		"channel list":              channelList,
+		"leads list":                leadsList,
+		"user create":               userCreate,
+		"user list":                 userList,
+		"user disable":              userDisable,
+		"token create":              tokenCreate,
+		"token list":                tokenList,
+		"token revoke":              tokenRevoke,
+		"channel add-member":        channelAddMember,
+		"destination add":           destinationAdd,
+		"destination list":          destinationList,
+		"destination remove":        destinationRemove,
+		"destination rotate-secret": destinationRotateSecret,
+		"deliveries list":           deliveriesList,
+		"deliveries attempts":       deliveriesAttempts,
+		"deliveries retry":          deliveriesRetry,
 	}
 	for n := 2; n >= 1; n-- {
 		if len(args) >= n {

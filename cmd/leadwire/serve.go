@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/deliver"
+	"github.com/leadwire/leadwire/deliver/webhook"
 	"github.com/leadwire/leadwire/server"
 	"github.com/leadwire/leadwire/sqlite"
 	"github.com/leadwire/leadwire/wire"
@@ -27,11 +30,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	maxLeads := fs.Int("max-leads", wire.DefaultMaxLeads, "most leads one request (an XML lead list) may create (env LEADWIRE_MAX_LEADS)")
 	writeTimeout := fs.Duration("write-timeout", sqlite.DefaultWriteTimeout,
 		"longest a capture waits to be stored before it answers 503 (env LEADWIRE_WRITE_TIMEOUT)")
+	deliveryTimeout := fs.Duration("delivery-timeout", deliver.DefaultTimeout,
+		"longest one delivery attempt may take before it is retried (env LEADWIRE_DELIVERY_TIMEOUT)")
+	firstRetry := fs.Duration("delivery-first-retry", deliver.DefaultFirstRetry,
+		"wait before a failed delivery's first retry; each next wait doubles (env LEADWIRE_DELIVERY_FIRST_RETRY)")
 	secureCookies := fs.Bool("secure-cookies", false,
 		"send the session cookie over HTTPS only, behind a proxy that terminates TLS (env LEADWIRE_SECURE_COOKIES)")
 	if err := parse(fs, args, stdout, map[string]string{
 		"addr": "LEADWIRE_ADDR", "db": "LEADWIRE_DB", "max-body": "LEADWIRE_MAX_BODY", "max-leads": "LEADWIRE_MAX_LEADS",
 		"write-timeout": "LEADWIRE_WRITE_TIMEOUT", "secure-cookies": "LEADWIRE_SECURE_COOKIES",
+		"delivery-timeout": "LEADWIRE_DELIVERY_TIMEOUT", "delivery-first-retry": "LEADWIRE_DELIVERY_FIRST_RETRY",
 	}); err != nil {
 		return err
 	}
@@ -41,8 +49,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *maxLeads <= 0 {
 		return errors.New("--max-leads must be a positive number of leads")
 	}
-	if *writeTimeout <= 0 {
-		return errors.New("--write-timeout must be a positive duration, like 10s")
+	for name, d := range map[string]time.Duration{"write-timeout": *writeTimeout, "delivery-timeout": *deliveryTimeout,
+		"delivery-first-retry": *firstRetry} {
+		if d <= 0 {
+			return fmt.Errorf("--%s must be a positive duration, like 10s", name)
+		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
@@ -108,6 +119,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Deliveries go out from their own goroutines: a destination that
+	// hangs holds its own attempts, never a capture.
+	dispatcher := deliver.New(deliver.Config{
+		Deliveries: store, Leads: store, Logger: log,
+		Deliverers: map[string]deliver.Deliverer{leadwire.KindWebhook: &webhook.Deliverer{Client: deliver.NewClient()}},
+		Timeout:    *deliveryTimeout, FirstRetry: *firstRetry,
+	})
+	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	dispatched := make(chan struct{})
+	go func() { dispatcher.Run(dispatchCtx); close(dispatched) }()
+	defer func() { stopDispatch(); <-dispatched }() // before the store closes
+
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
