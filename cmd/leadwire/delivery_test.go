@@ -1,0 +1,156 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leadwire/leadwire/deliver/webhook"
+)
+
+// TestCrashKeepsDeliveries kills the server with SIGKILL while deliveries
+// are pending, the receiver answering 500 to every other request, and
+// checks after a restart, the receiver answering 200 again, that every
+// lead that was answered 200 reaches the receiver, signed, that each
+// delivery id stands for one lead and that no lead came under two ids.
+func TestCrashKeepsDeliveries(t *testing.T) {
+	const (
+		clients  = 16
+		attempts = 400
+		killAt   = 200 // acknowledged leads before the kill
+	)
+	var (
+		mu        sync.Mutex
+		leadOf    = map[string]string{}   // delivery id -> lead id
+		idsOf     = map[string][]string{} // lead id -> delivery ids
+		badSigned int
+		requests  atomic.Int64
+		recovered atomic.Bool
+		secret    string
+	)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if n := requests.Add(1); !recovered.Load() && n%2 == 0 {
+			http.Error(w, "busy", http.StatusInternalServerError)
+			return
+		}
+		var lead struct{ ID string }
+		json.Unmarshal(body, &lead)
+		id := r.Header.Get(webhook.HeaderID)
+		mu.Lock()
+		defer mu.Unlock()
+		if webhook.Verify(secret, r.Header, body, time.Now(), webhook.DefaultTolerance) != nil {
+			badSigned++
+		}
+		if _, seen := leadOf[id]; !seen {
+			leadOf[id] = lead.ID
+			idsOf[lead.ID] = append(idsOf[lead.ID], id)
+		} else if leadOf[id] != lead.ID {
+			t.Errorf("delivery %s came with lead %s and with lead %s", id, leadOf[id], lead.ID)
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer receiver.Close()
+
+	db := filepath.Join(t.TempDir(), "deliveries.db")
+	flags := []string{"--delivery-first-retry", "100ms", "--delivery-timeout", "1s"}
+	s := startServe(t, db, flags...)
+	out, errOut, code := runCLI(t, "destination", "add", "--db", db, "--kind", "webhook", "--url", receiver.URL+"/leads")
+	lines := strings.Fields(out)
+	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[1], "whsec_") {
+		t.Fatalf("destination add: exit %d, %q %q", code, out, errOut)
+	}
+	mu.Lock()
+	secret = lines[1]
+	mu.Unlock()
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	post := func(n int64) string {
+		body := fmt.Sprintf(`{"first_name":"Lead %d","email":"deliver-%d@example.com"}`, n, n)
+		req, _ := http.NewRequest("POST", s.url+"/leads/channels/"+s.channel+"/webhook", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("deliver-%d", n))
+		res, err := client.Do(req)
+		if err != nil {
+			return ""
+		}
+		defer res.Body.Close()
+		var answer struct{ Data struct{ ID string } }
+		if res.StatusCode != 200 || json.NewDecoder(res.Body).Decode(&answer) != nil {
+			return ""
+		}
+		return answer.Data.ID
+	}
+	var (
+		ackMu    sync.Mutex
+		acked    []string
+		killOnce sync.Once
+		next     atomic.Int64
+		wg       sync.WaitGroup
+	)
+	for range clients {
+		wg.Go(func() {
+			for n := next.Add(1); n <= attempts; n = next.Add(1) {
+				id := post(n)
+				if id == "" {
+					continue
+				}
+				ackMu.Lock()
+				if acked = append(acked, id); len(acked) >= killAt {
+					killOnce.Do(func() { s.cmd.Process.Kill() })
+				}
+				ackMu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	<-s.exited
+	mu.Lock()
+	before := len(leadOf)
+	mu.Unlock()
+	t.Logf("%d leads acknowledged before SIGKILL; %d delivered, %d requests to the receiver", len(acked), before, requests.Load())
+	if before >= len(acked) {
+		t.Fatalf("every lead was delivered before the kill: nothing was pending")
+	}
+
+	recovered.Store(true)
+	startServe(t, db, flags...)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		mu.Lock()
+		missing := 0
+		for _, id := range acked {
+			if len(idsOf[id]) == 0 {
+				missing++
+			}
+		}
+		mu.Unlock()
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d acknowledged leads never reached the receiver after the restart", missing, len(acked))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for lead, ids := range idsOf {
+		if len(ids) > 1 {
+			t.Errorf("lead %s came under %d delivery ids: %v", lead, len(ids), ids)
+		}
+	}
+	if badSigned > 0 {
+		t.Errorf("%d requests were not signed with the destination's secret", badSigned)
+	}
+	t.Logf("after restart: all %d acknowledged leads delivered, %d leads in all, %d requests to the receiver",
+		len(acked), len(idsOf), requests.Load())
+}
