@@ -154,3 +154,87 @@ func TestCrashKeepsDeliveries(t *testing.T) {
 	t.Logf("after restart: all %d acknowledged leads delivered, %d leads in all, %d requests to the receiver",
 		len(acked), len(idsOf), requests.Load())
 }
+
+// TestDeliveryCommands manages a destination and sends a refused delivery
+// again from the command line, while the server runs.
+func TestDeliveryCommands(t *testing.T) {
+	var refuse atomic.Bool
+	refuse.Store(true)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if refuse.Load() {
+			http.Error(w, "this endpoint is gone", http.StatusGone)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer receiver.Close()
+	db := filepath.Join(t.TempDir(), "commands.db")
+	s := startServe(t, db)
+	cli := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := runCLI(t, append(args, "--db", db)...)
+		if code != 0 {
+			t.Fatalf("leadwire %v: exit %d: %s", args, code, errOut)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"destination", "add", "--kind", "ftp", "--url", receiver.URL}, `kind "ftp" is not one of webhook, rechat, followupboss, mail`},
+		{[]string{"destination", "add", "--kind", "webhook", "--url", "example.com/hook"}, `url "example.com/hook" is not an http:// or https:// URL`},
+		{[]string{"destination", "add", "--kind", "webhook", "--url", receiver.URL, "--channel", "nope"}, `channel "nope" not found`},
+		{[]string{"destination", "remove", "nope"}, `destination "nope" not found`},
+		{[]string{"destination", "remove"}, "give the id, as in leadwire destination remove ID"},
+		{[]string{"deliveries", "retry", "nope"}, `delivery "nope" not found`},
+		{[]string{"deliveries", "list", "--failed", "--status", "pending"}, "contradict"},
+	} {
+		_, errOut, code := runCLI(t, append(c.args, "--db", db)...)
+		if code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("leadwire %v: exit %d, %q; want an error saying %q", c.args, code, errOut, c.want)
+		}
+	}
+
+	id := strings.Fields(cli("destination", "add", "--kind", "webhook", "--url", receiver.URL, "--channel", s.channel))[0]
+	if out := cli("destination", "list"); !strings.Contains(out, id) || !strings.Contains(out, receiver.URL) || strings.Contains(out, "whsec_") {
+		t.Errorf("destination list, without secrets:\n%s", out)
+	}
+	secret := cli("destination", "rotate-secret", id)
+	if !strings.HasPrefix(secret, "whsec_") {
+		t.Errorf("rotate-secret printed %q", secret)
+	}
+
+	lead := s.capture(t, s.channel, `{"email":"gone@example.com"}`)["id"].(string)
+	var failed []struct {
+		ID        string
+		LeadID    string `json:"lead_id"`
+		LastError string `json:"last_error"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(failed) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		if err := json.Unmarshal([]byte(cli("deliveries", "list", "--failed", "--json")), &failed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(failed) != 1 || failed[0].LeadID != lead || !strings.Contains(failed[0].LastError, "410") {
+		t.Fatalf("deliveries list --failed: %+v", failed)
+	}
+	if out := cli("deliveries", "attempts", failed[0].ID); !strings.Contains(out, "410") || !strings.Contains(out, "this endpoint is gone") {
+		t.Errorf("deliveries attempts:\n%s", out)
+	}
+	refuse.Store(false)
+	cli("deliveries", "retry", failed[0].ID)
+	deadline = time.Now().Add(10 * time.Second)
+	for !strings.Contains(cli("deliveries", "list", "--status", "delivered"), failed[0].ID) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the delivery sent again was not delivered:\n%s", cli("deliveries", "list"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cli("destination", "remove", id)
+	if out := cli("deliveries", "list"); strings.Contains(out, failed[0].ID) {
+		t.Errorf("a removed destination's deliveries are still listed:\n%s", out)
+	}
+}
