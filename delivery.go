@@ -18,6 +18,10 @@ const (
 	KindMail         = "mail"         // an e-mail alert
 )
 
+// FollowUpBossEvents is the URL of Follow Up Boss's events API, where a
+// followupboss destination sends leads unless it names another.
+const FollowUpBossEvents = "https://api.followupboss.com/v1/events"
+
 // DestinationKinds lists the destination kinds.
 var DestinationKinds = []string{KindWebhook, KindRechat, KindFollowUpBoss, KindMail}
 
@@ -60,6 +64,9 @@ func (d *Destination) Validate() error {
 	d.Kind, d.URL, d.ChannelID = strings.TrimSpace(d.Kind), strings.TrimSpace(d.URL), strings.TrimSpace(d.ChannelID)
 	if !slices.Contains(DestinationKinds, d.Kind) {
 		return Errorf(EINVALID, "kind %q is not one of %s", d.Kind, strings.Join(DestinationKinds, ", "))
+	}
+	if d.Kind == KindFollowUpBoss && d.URL == "" {
+		d.URL = FollowUpBossEvents
 	}
 	if d.Kind != KindMail {
 		u, err := url.Parse(d.URL)

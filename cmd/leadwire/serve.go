@@ -12,6 +12,8 @@ import (
 
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/deliver"
+	"github.com/leadwire/leadwire/deliver/followupboss"
+	"github.com/leadwire/leadwire/deliver/rechat"
 	"github.com/leadwire/leadwire/deliver/webhook"
 	"github.com/leadwire/leadwire/server"
 	"github.com/leadwire/leadwire/sqlite"
@@ -121,9 +123,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// Deliveries go out from their own goroutines: a destination that
 	// hangs holds its own attempts, never a capture.
+	client := deliver.NewClient()
 	dispatcher := deliver.New(deliver.Config{
 		Deliveries: store, Leads: store, Logger: log,
-		Deliverers: map[string]deliver.Deliverer{leadwire.KindWebhook: &webhook.Deliverer{Client: deliver.NewClient()}},
+		Deliverers: map[string]deliver.Deliverer{
+			leadwire.KindWebhook:      &webhook.Deliverer{Client: client},
+			leadwire.KindRechat:       &rechat.Deliverer{Client: client},
+			leadwire.KindFollowUpBoss: &followupboss.Deliverer{Client: client},
+		},
 		Timeout:    *deliveryTimeout, FirstRetry: *firstRetry,
 	})
 	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))

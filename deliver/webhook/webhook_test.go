@@ -6,195 +6,59 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/deliver"
 	"github.com/leadwire/leadwire/deliver/webhook"
+	"github.com/leadwire/leadwire/internal/delivertest"
 	"github.com/leadwire/leadwire/internal/testserver"
 )
 
-// received is one request a receiver got.
-type received struct {
-	header http.Header
-	body   []byte
-	at     time.Time
-}
-
-// receiver is a webhook receiver on loopback: answer decides the status
-// and headers of request number n (0, 1, ...).
-type receiver struct {
-	URL    string
-	answer func(n int, w http.ResponseWriter)
-
-	mu   sync.Mutex
-	got  []received
-	more chan struct{}
-}
-
-func newReceiver(t *testing.T, answer func(n int, w http.ResponseWriter)) *receiver {
-	r := &receiver{answer: answer, more: make(chan struct{}, 1000)}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		n := len(r.got)
-		r.got = append(r.got, received{header: req.Header.Clone(), body: body, at: time.Now()})
-		r.mu.Unlock()
-		r.more <- struct{}{}
-		if r.answer == nil {
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		r.answer(n, w)
-	}))
-	t.Cleanup(srv.Close)
-	r.URL = srv.URL
-	return r
-}
-
-// wait waits until the receiver got n requests and returns them.
-func (r *receiver) wait(t *testing.T, n int, within time.Duration) []received {
+func start(t *testing.T, configure ...func(*deliver.Config)) *testserver.Server {
 	t.Helper()
-	deadline := time.After(within)
-	for {
-		r.mu.Lock()
-		got := append([]received(nil), r.got...)
-		r.mu.Unlock()
-		if len(got) >= n {
-			return got
-		}
-		select {
-		case <-r.more:
-		case <-deadline:
-			t.Fatalf("the receiver got %d requests within %s, want %d", len(got), within, n)
-		}
-	}
-}
-
-// start starts a leadwire server and a dispatcher delivering its leads to
-// webhooks, with fast retries.
-func start(t *testing.T, configure func(*deliver.Config)) *testserver.Server {
-	t.Helper()
-	s := testserver.Start(t)
-	cfg := deliver.Config{
-		Deliveries: s.Store, Leads: s.Store,
-		Deliverers: map[string]deliver.Deliverer{leadwire.KindWebhook: &webhook.Deliverer{}},
-		FirstRetry: 20 * time.Millisecond, Poll: 10 * time.Millisecond, Timeout: 2 * time.Second,
-	}
-	if configure != nil {
-		configure(&cfg)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { deliver.New(cfg).Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done }) // before the store closes
-	return s
+	return delivertest.Start(t, map[string]deliver.Deliverer{leadwire.KindWebhook: &webhook.Deliverer{}}, configure...)
 }
 
 func addWebhook(t *testing.T, s *testserver.Server, url, channelID string) *leadwire.Destination {
 	t.Helper()
-	d := &leadwire.Destination{Kind: leadwire.KindWebhook, URL: url, ChannelID: channelID}
-	if err := s.Store.CreateDestination(context.Background(), d); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-// capture posts a lead to a channel and returns the "data" of the answer.
-func capture(t *testing.T, s *testserver.Server, channelID, body string) json.RawMessage {
-	t.Helper()
-	res, err := http.Post(s.URL+"/leads/channels/"+channelID+"/webhook", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	var answer struct{ Data json.RawMessage }
-	if res.StatusCode != 200 || json.Unmarshal(raw, &answer) != nil {
-		t.Fatalf("capture: %d %s", res.StatusCode, raw)
-	}
-	return answer.Data
-}
-
-func leadID(t *testing.T, doc json.RawMessage) string {
-	t.Helper()
-	var d struct{ ID string }
-	if err := json.Unmarshal(doc, &d); err != nil {
-		t.Fatal(err)
-	}
-	return d.ID
-}
-
-func sameJSON(t *testing.T, a, b []byte) bool {
-	t.Helper()
-	var x, y any
-	if err := json.Unmarshal(a, &x); err != nil {
-		t.Fatalf("%v: %s", err, a)
-	}
-	if err := json.Unmarshal(b, &y); err != nil {
-		t.Fatalf("%v: %s", err, b)
-	}
-	xb, _ := json.Marshal(x)
-	yb, _ := json.Marshal(y)
-	return string(xb) == string(yb)
-}
-
-// deliveryOf returns the one delivery of a lead once it is no longer
-// pending.
-func deliveryOf(t *testing.T, s *testserver.Server, leadID string) *leadwire.Delivery {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ds, err := s.Store.FindDeliveries(context.Background(), leadwire.DeliveryFilter{LeadID: leadID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ds) != 1 {
-			t.Fatalf("lead %s has %d deliveries, want 1", leadID, len(ds))
-		}
-		if ds[0].Status != leadwire.DeliveryPending || time.Now().After(deadline) {
-			return ds[0]
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return delivertest.AddDestination(t, s, leadwire.Destination{Kind: leadwire.KindWebhook, URL: url, ChannelID: channelID})
 }
 
 func TestDeliversSignedLeadDocument(t *testing.T) {
-	s := start(t, nil)
-	r := newReceiver(t, nil)
+	s := start(t)
+	r := delivertest.NewReceiver(t, nil)
 	d := addWebhook(t, s, r.URL+"/hook", "")
 
-	doc := capture(t, s, s.ChannelID, `{"first_name":"Ada","email":"ada@example.com","message":"Is it still available?"}`)
-	got := r.wait(t, 1, 5*time.Second)[0]
+	doc := delivertest.Capture(t, s, s.ChannelID, `{"first_name":"Ada","email":"ada@example.com","message":"Is it still available?"}`)
+	got := r.Wait(t, 1, 5*time.Second)[0]
 
-	if err := webhook.Verify(d.Secret, got.header, got.body, time.Now(), webhook.DefaultTolerance); err != nil {
-		t.Errorf("signature: %v\nheaders %v", err, got.header)
+	if err := webhook.Verify(d.Secret, got.Header, got.Body, time.Now(), webhook.DefaultTolerance); err != nil {
+		t.Errorf("signature: %v\nheaders %v", err, got.Header)
 	}
-	if !sameJSON(t, got.body, doc) {
-		t.Errorf("the webhook's body is not the capture's lead document:\n got %s\nwant %s", got.body, doc)
+	if !delivertest.SameJSON(t, got.Body, doc) {
+		t.Errorf("the webhook's body is not the capture's lead document:\n got %s\nwant %s", got.Body, doc)
 	}
-	if ct := got.header.Get("Content-Type"); ct != "application/json" {
+	if ct := got.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q", ct)
 	}
-	del := deliveryOf(t, s, leadID(t, doc))
+	del := delivertest.DeliveryOf(t, s, delivertest.LeadID(t, doc))
 	if del.Status != leadwire.DeliveryDelivered || del.Attempts != 1 {
 		t.Errorf("delivery %+v, want delivered after one attempt", del)
 	}
-	if id := got.header.Get(webhook.HeaderID); id != del.ID {
+	if id := got.Header.Get(webhook.HeaderID); id != del.ID {
 		t.Errorf("webhook-id %q, want the delivery id %q", id, del.ID)
 	}
 	// A tampered body or another secret does not verify.
-	if webhook.Verify(d.Secret, got.header, append(got.body, ' '), time.Now(), webhook.DefaultTolerance) == nil {
+	if webhook.Verify(d.Secret, got.Header, append(got.Body, ' '), time.Now(), webhook.DefaultTolerance) == nil {
 		t.Error("a changed body verified")
 	}
-	if webhook.Verify(leadwire.NewWebhookSecret(), got.header, got.body, time.Now(), webhook.DefaultTolerance) == nil {
+	if webhook.Verify(leadwire.NewWebhookSecret(), got.Header, got.Body, time.Now(), webhook.DefaultTolerance) == nil {
 		t.Error("another secret verified")
 	}
-	if webhook.Verify(d.Secret, got.header, got.body, time.Now().Add(time.Hour), webhook.DefaultTolerance) == nil {
+	if webhook.Verify(d.Secret, got.Header, got.Body, time.Now().Add(time.Hour), webhook.DefaultTolerance) == nil {
 		t.Error("an hour-old message verified")
 	}
 	attempts, err := s.Store.FindAttempts(context.Background(), del.ID)
@@ -207,8 +71,8 @@ func TestDeliversSignedLeadDocument(t *testing.T) {
 }
 
 func TestRetriesUnderTheSameIDUntilAccepted(t *testing.T) {
-	s := start(t, nil)
-	r := newReceiver(t, func(n int, w http.ResponseWriter) {
+	s := start(t)
+	r := delivertest.NewReceiver(t, func(n int, w http.ResponseWriter) {
 		if n < 2 {
 			w.WriteHeader(http.StatusInternalServerError)
 			io.WriteString(w, "database is down")
@@ -217,14 +81,14 @@ func TestRetriesUnderTheSameIDUntilAccepted(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	})
 	addWebhook(t, s, r.URL, "")
-	id := leadID(t, capture(t, s, s.ChannelID, `{"email":"retry@example.com"}`))
-	got := r.wait(t, 3, 5*time.Second)
+	id := delivertest.LeadID(t, delivertest.Capture(t, s, s.ChannelID, `{"email":"retry@example.com"}`))
+	got := r.Wait(t, 3, 5*time.Second)
 	for _, g := range got[1:] {
-		if g.header.Get(webhook.HeaderID) != got[0].header.Get(webhook.HeaderID) {
-			t.Errorf("a retry came with webhook-id %q, the first attempt with %q", g.header.Get(webhook.HeaderID), got[0].header.Get(webhook.HeaderID))
+		if g.Header.Get(webhook.HeaderID) != got[0].Header.Get(webhook.HeaderID) {
+			t.Errorf("a retry came with webhook-id %q, the first attempt with %q", g.Header.Get(webhook.HeaderID), got[0].Header.Get(webhook.HeaderID))
 		}
 	}
-	del := deliveryOf(t, s, id)
+	del := delivertest.DeliveryOf(t, s, id)
 	if del.Status != leadwire.DeliveryDelivered || del.Attempts != 3 {
 		t.Fatalf("delivery %+v, want delivered after three attempts", del)
 	}
@@ -236,14 +100,14 @@ func TestRetriesUnderTheSameIDUntilAccepted(t *testing.T) {
 		t.Errorf("attempts %+v", attempts)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if n := len(r.wait(t, 3, time.Second)); n != 3 {
+	if n := len(r.Wait(t, 3, time.Second)); n != 3 {
 		t.Errorf("the receiver got %d requests after accepting, want 3", n)
 	}
 }
 
 func TestRefusalFailsAtOnceAndCanBeSentAgain(t *testing.T) {
-	s := start(t, nil)
-	r := newReceiver(t, func(n int, w http.ResponseWriter) {
+	s := start(t)
+	r := delivertest.NewReceiver(t, func(n int, w http.ResponseWriter) {
 		if n == 0 {
 			http.Error(w, "unknown field", http.StatusUnprocessableEntity)
 			return
@@ -251,8 +115,8 @@ func TestRefusalFailsAtOnceAndCanBeSentAgain(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	})
 	addWebhook(t, s, r.URL, "")
-	id := leadID(t, capture(t, s, s.ChannelID, `{"email":"refused@example.com"}`))
-	del := deliveryOf(t, s, id)
+	id := delivertest.LeadID(t, delivertest.Capture(t, s, s.ChannelID, `{"email":"refused@example.com"}`))
+	del := delivertest.DeliveryOf(t, s, id)
 	if del.Status != leadwire.DeliveryFailed || del.Attempts != 1 || !strings.Contains(del.LastError, "422") {
 		t.Fatalf("delivery %+v, want failed after one attempt, saying 422", del)
 	}
@@ -263,11 +127,11 @@ func TestRefusalFailsAtOnceAndCanBeSentAgain(t *testing.T) {
 	if err := s.Store.RetryDelivery(context.Background(), del.ID); err != nil {
 		t.Fatal(err)
 	}
-	got := r.wait(t, 2, 5*time.Second)
-	if got[1].header.Get(webhook.HeaderID) != del.ID {
-		t.Errorf("sent again with webhook-id %q, want %q", got[1].header.Get(webhook.HeaderID), del.ID)
+	got := r.Wait(t, 2, 5*time.Second)
+	if got[1].Header.Get(webhook.HeaderID) != del.ID {
+		t.Errorf("sent again with webhook-id %q, want %q", got[1].Header.Get(webhook.HeaderID), del.ID)
 	}
-	if del := deliveryOf(t, s, id); del.Status != leadwire.DeliveryDelivered {
+	if del := delivertest.DeliveryOf(t, s, id); del.Status != leadwire.DeliveryDelivered {
 		t.Errorf("after retry: %+v", del)
 	}
 	if err := s.Store.RetryDelivery(context.Background(), del.ID); leadwire.ErrorCode(err) != leadwire.ECONFLICT {
@@ -279,8 +143,8 @@ func TestRefusalFailsAtOnceAndCanBeSentAgain(t *testing.T) {
 }
 
 func TestHonoursRetryAfter(t *testing.T) {
-	s := start(t, nil)
-	r := newReceiver(t, func(n int, w http.ResponseWriter) {
+	s := start(t)
+	r := delivertest.NewReceiver(t, func(n int, w http.ResponseWriter) {
 		if n == 0 {
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusTooManyRequests)
@@ -289,16 +153,16 @@ func TestHonoursRetryAfter(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	})
 	addWebhook(t, s, r.URL, "")
-	capture(t, s, s.ChannelID, `{"email":"later@example.com"}`)
-	got := r.wait(t, 2, 5*time.Second)
-	if wait := got[1].at.Sub(got[0].at); wait < time.Second {
+	delivertest.Capture(t, s, s.ChannelID, `{"email":"later@example.com"}`)
+	got := r.Wait(t, 2, 5*time.Second)
+	if wait := got[1].At.Sub(got[0].At); wait < time.Second {
 		t.Errorf("retried %s after a 429 with Retry-After: 1", wait)
 	}
 }
 
 func TestRotatedSecretSignsBesideTheNewOne(t *testing.T) {
-	s := start(t, nil)
-	r := newReceiver(t, nil)
+	s := start(t)
+	r := delivertest.NewReceiver(t, nil)
 	old := addWebhook(t, s, r.URL, "")
 	rotated, err := s.Store.RotateSecret(context.Background(), old.ID)
 	if err != nil {
@@ -307,13 +171,13 @@ func TestRotatedSecretSignsBesideTheNewOne(t *testing.T) {
 	if rotated.Secret == old.Secret || rotated.PreviousSecret != old.Secret {
 		t.Fatalf("rotated %+v", rotated)
 	}
-	capture(t, s, s.ChannelID, `{"email":"rotate@example.com"}`)
-	got := r.wait(t, 1, 5*time.Second)[0]
-	if n := len(strings.Fields(got.header.Get(webhook.HeaderSignature))); n != 2 {
-		t.Errorf("%d signatures during the rotation, want 2: %q", n, got.header.Get(webhook.HeaderSignature))
+	delivertest.Capture(t, s, s.ChannelID, `{"email":"rotate@example.com"}`)
+	got := r.Wait(t, 1, 5*time.Second)[0]
+	if n := len(strings.Fields(got.Header.Get(webhook.HeaderSignature))); n != 2 {
+		t.Errorf("%d signatures during the rotation, want 2: %q", n, got.Header.Get(webhook.HeaderSignature))
 	}
 	for _, secret := range []string{old.Secret, rotated.Secret} {
-		if err := webhook.Verify(secret, got.header, got.body, time.Now(), webhook.DefaultTolerance); err != nil {
+		if err := webhook.Verify(secret, got.Header, got.Body, time.Now(), webhook.DefaultTolerance); err != nil {
 			t.Errorf("during the rotation: %v", err)
 		}
 	}
@@ -324,17 +188,17 @@ func TestRotatedSecretSignsBesideTheNewOne(t *testing.T) {
 }
 
 func TestChannelDestinationGetsOnlyItsChannel(t *testing.T) {
-	s := start(t, nil)
+	s := start(t)
 	other := s.NewChannel(t, leadwire.Channel{Name: "Zillow"})
-	all, mine := newReceiver(t, nil), newReceiver(t, nil)
+	all, mine := delivertest.NewReceiver(t, nil), delivertest.NewReceiver(t, nil)
 	addWebhook(t, s, all.URL, "")
 	addWebhook(t, s, mine.URL, other)
-	capture(t, s, s.ChannelID, `{"email":"website@example.com"}`)
-	doc := capture(t, s, other, `{"email":"zillow@example.com"}`)
-	all.wait(t, 2, 5*time.Second)
-	got := mine.wait(t, 1, 5*time.Second)
+	delivertest.Capture(t, s, s.ChannelID, `{"email":"website@example.com"}`)
+	doc := delivertest.Capture(t, s, other, `{"email":"zillow@example.com"}`)
+	all.Wait(t, 2, 5*time.Second)
+	got := mine.Wait(t, 1, 5*time.Second)
 	time.Sleep(100 * time.Millisecond)
-	if got = mine.wait(t, 1, time.Second); len(got) != 1 || !sameJSON(t, got[0].body, doc) {
+	if got = mine.Wait(t, 1, time.Second); len(got) != 1 || !delivertest.SameJSON(t, got[0].Body, doc) {
 		t.Errorf("the channel's destination got %d leads", len(got))
 	}
 }
@@ -347,7 +211,7 @@ func TestHangingDestinationSlowsNeitherCaptureNorOthers(t *testing.T) {
 	captureAll := func() time.Duration {
 		began := time.Now()
 		for i := range leads {
-			capture(t, s, s.ChannelID, fmt.Sprintf(`{"email":"lead%d@example.com"}`, i))
+			delivertest.Capture(t, s, s.ChannelID, fmt.Sprintf(`{"email":"lead%d@example.com"}`, i))
 		}
 		return time.Since(began)
 	}
@@ -355,24 +219,24 @@ func TestHangingDestinationSlowsNeitherCaptureNorOthers(t *testing.T) {
 
 	release := make(chan struct{})
 	defer close(release)
-	hanging := newReceiver(t, func(n int, w http.ResponseWriter) { <-release })
-	fine := newReceiver(t, nil)
+	hanging := delivertest.NewReceiver(t, func(n int, w http.ResponseWriter) { <-release })
+	fine := delivertest.NewReceiver(t, nil)
 	addWebhook(t, s, hanging.URL, "")
 	addWebhook(t, s, fine.URL, "")
 	beside := captureAll()
-	fine.wait(t, leads, 5*time.Second)
+	fine.Wait(t, leads, 5*time.Second)
 	if beside > 2*alone+time.Second {
 		t.Errorf("%d captures took %s beside a hanging destination, %s without destinations", leads, beside, alone)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if n := len(hanging.wait(t, 1, time.Second)); n != deliver.DefaultPerDestination {
+	if n := len(hanging.Wait(t, 1, time.Second)); n != deliver.DefaultPerDestination {
 		t.Errorf("%d attempts in flight to the hanging destination, want %d", n, deliver.DefaultPerDestination)
 	}
 }
 
 func TestSpamLeadIsDeliveredOnlyOnceMarkedOtherwise(t *testing.T) {
-	s := start(t, nil)
-	r := newReceiver(t, nil)
+	s := start(t)
+	r := delivertest.NewReceiver(t, nil)
 	addWebhook(t, s, r.URL, "")
 	ctx := context.Background()
 	spam := &leadwire.Lead{Payload: leadwire.Payload{Email: "bot@example.com"}, Raw: json.RawMessage(`{}`), Status: leadwire.StatusSpam}
@@ -393,11 +257,11 @@ func TestSpamLeadIsDeliveredOnlyOnceMarkedOtherwise(t *testing.T) {
 	}
 	setStatus(leadwire.StatusSpam)
 	setStatus(leadwire.StatusNew)
-	got := r.wait(t, 1, 5*time.Second)
-	if !strings.Contains(string(got[0].body), id) {
-		t.Errorf("delivered %s, want lead %s", got[0].body, id)
+	got := r.Wait(t, 1, 5*time.Second)
+	if !strings.Contains(string(got[0].Body), id) {
+		t.Errorf("delivered %s, want lead %s", got[0].Body, id)
 	}
-	if del := deliveryOf(t, s, id); del.Status != leadwire.DeliveryDelivered {
+	if del := delivertest.DeliveryOf(t, s, id); del.Status != leadwire.DeliveryDelivered {
 		t.Errorf("delivery %+v", del)
 	}
 }
