@@ -131,7 +131,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			leadwire.KindRechat:       &rechat.Deliverer{Client: client},
 			leadwire.KindFollowUpBoss: &followupboss.Deliverer{Client: client},
 		},
-		Timeout:    *deliveryTimeout, FirstRetry: *firstRetry,
+		Timeout: *deliveryTimeout, FirstRetry: *firstRetry,
 	})
 	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
 	dispatched := make(chan struct{})
