@@ -9,7 +9,6 @@ package deliver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -53,8 +52,8 @@ const (
 	DefaultTimeout        = 10 * time.Second
 	DefaultFirstRetry     = 10 * time.Second
 	DefaultMaxRetry       = 6 * time.Hour
-	DefaultPerDestination = 8
-	DefaultMaxInFlight    = 64
+	DefaultPerDestination = 16
+	DefaultMaxInFlight    = 256
 	DefaultPoll           = time.Second
 )
 
@@ -154,14 +153,32 @@ func (d *Dispatcher) start(ctx context.Context, wg *sync.WaitGroup) {
 		}
 		return
 	}
+	if len(claimed) == 0 {
+		return
+	}
+	// One read of the destinations for the whole claim.
+	all, err := d.cfg.Deliveries.FindDestinations(ctx)
+	if err != nil {
+		d.cfg.Logger.Warn("reading the destinations failed; the claimed deliveries are attempted after their claim", "err", err)
+		return
+	}
+	dests := make(map[string]*leadwire.Destination, len(all))
+	for _, dest := range all {
+		dests[dest.ID] = dest
+	}
 	for _, del := range claimed {
+		dest := dests[del.DestinationID]
+		if dest == nil {
+			continue // removed meanwhile, with its deliveries
+		}
 		d.mu.Lock()
 		d.inFlight[del.DestinationID]++
 		d.total++
 		d.mu.Unlock()
 		wg.Go(func() {
-			defer d.done(del.DestinationID)
-			d.attempt(ctx, del)
+			release := sync.OnceFunc(func() { d.done(del.DestinationID) })
+			defer release()
+			d.attempt(ctx, del, dest, release)
 		})
 	}
 }
@@ -179,16 +196,18 @@ func (d *Dispatcher) done(destinationID string) {
 	}
 }
 
-// attempt makes one attempt of del and records it.
-func (d *Dispatcher) attempt(ctx context.Context, del *leadwire.Delivery) {
-	dest, err := d.cfg.Deliveries.FindDestinationByID(ctx, del.DestinationID)
-	if err != nil {
-		d.gone(del, err) // removed meanwhile, with its deliveries
-		return
-	}
+// attempt makes one attempt of del and records it. It calls release once
+// the destination answered: recording takes a commit, during which the
+// destination can take the next lead, while the claim keeps this one from
+// being claimed again.
+func (d *Dispatcher) attempt(ctx context.Context, del *leadwire.Delivery, dest *leadwire.Destination, release func()) {
 	lead, err := d.cfg.Leads.FindLeadByID(ctx, del.LeadID)
 	if err != nil {
-		d.gone(del, err) // erased meanwhile, with its deliveries
+		// Erased meanwhile, with its deliveries; anything else is
+		// attempted again once the claim ends.
+		if leadwire.ErrorCode(err) != leadwire.ENOTFOUND && ctx.Err() == nil {
+			d.cfg.Logger.Warn("reading a delivery's lead failed", "delivery", del.ID, "err", err)
+		}
 		return
 	}
 	start := time.Now()
@@ -203,6 +222,7 @@ func (d *Dispatcher) attempt(ctx context.Context, del *leadwire.Delivery) {
 		}
 		cancel()
 	}
+	release()
 	took := time.Since(start)
 	outcome := d.outcome(del, res, start, took)
 	if ctx.Err() != nil {
@@ -217,15 +237,6 @@ func (d *Dispatcher) attempt(ctx context.Context, del *leadwire.Delivery) {
 		if leadwire.ErrorCode(err) != leadwire.ENOTFOUND {
 			d.cfg.Logger.Error("recording a delivery attempt failed; it is attempted again after its claim", "delivery", del.ID, "err", err)
 		}
-	}
-}
-
-// gone logs a delivery whose destination or lead could not be read: one
-// removed or erased took its deliveries along, and anything else is
-// attempted again once the claim ends.
-func (d *Dispatcher) gone(del *leadwire.Delivery, err error) {
-	if leadwire.ErrorCode(err) != leadwire.ENOTFOUND && !errors.Is(err, context.Canceled) {
-		d.cfg.Logger.Warn("reading a delivery's lead or destination failed", "delivery", del.ID, "err", err)
 	}
 }
 

@@ -10,16 +10,16 @@ import (
 	"github.com/leadwire/leadwire"
 )
 
-// NewClient returns the HTTP client the Deliverers share: it never follows
+// Client is the HTTP client the Deliverers share: it never follows
 // redirects (a redirect is an answer to record, not a request to repeat
 // elsewhere with the lead) and keeps connections to each destination open.
-func NewClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = DefaultPerDestination
-	return &http.Client{
-		Transport:     t,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+var Client = &http.Client{
+	Transport: func() *http.Transport {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = DefaultPerDestination
+		return t
+	}(),
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
 // maxDrain is how much of an answer is read past its first bytes, so that

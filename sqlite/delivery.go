@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -218,22 +217,19 @@ func scanDelivery(row interface{ Scan(...any) error }) (*leadwire.Delivery, erro
 	return d, nil
 }
 
-// claimQuery claims, at ?1 until ?2, up to ?5 due deliveries, oldest due
-// first, at most ?4 of one destination counting those in flight (?3, a
-// JSON object of counts by destination id). On PostgreSQL the inner
-// SELECT takes FOR UPDATE SKIP LOCKED, so that servers sharing the
-// database never claim the same rows.
+// claimQuery claims, at ?1 until ?2, up to ?4 due deliveries of
+// destination ?3, oldest due first: an index range of one destination, so
+// a claim costs the same however many deliveries wait for others. On
+// PostgreSQL the inner SELECT takes FOR UPDATE SKIP LOCKED, so that
+// servers sharing the database never claim the same rows.
 const claimQuery = `UPDATE deliveries SET claimed_until = ?2 WHERE id IN (
-	SELECT id FROM (
-		SELECT id, next_attempt_at,
-			row_number() OVER (PARTITION BY destination_id ORDER BY next_attempt_at, id) AS n,
-			coalesce((SELECT value FROM json_each(?3) WHERE key = destination_id), 0) AS busy
-		FROM deliveries
-		WHERE status = 'pending' AND next_attempt_at <= ?1 AND claimed_until <= ?1)
-	WHERE n + busy <= ?4 ORDER BY next_attempt_at LIMIT ?5)
+	SELECT id FROM deliveries
+	WHERE destination_id = ?3 AND status = 'pending' AND next_attempt_at <= ?1 AND claimed_until <= ?1
+	ORDER BY next_attempt_at LIMIT ?4)
 	RETURNING ` + deliveryColumns
 
-// ClaimDeliveries claims due deliveries; see leadwire.DeliveryService.
+// ClaimDeliveries claims due deliveries, destination by destination; see
+// leadwire.DeliveryService.
 func (s *Store) ClaimDeliveries(ctx context.Context, c leadwire.DeliveryClaim) ([]*leadwire.Delivery, error) {
 	if err := leadwire.AuthorizeOwner(ctx, "deliver leads"); err != nil {
 		return nil, err
@@ -241,28 +237,49 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c leadwire.DeliveryClaim) (
 	if c.Limit <= 0 || c.Lease <= 0 || c.PerDestination <= 0 {
 		return nil, leadwire.Errorf(leadwire.EINVALID, "a claim needs a positive limit, lease and number per destination")
 	}
-	busy, err := json.Marshal(c.InFlight)
-	if err != nil {
-		return nil, err
-	}
 	var claimed []*leadwire.Delivery
-	err = s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
+	err := s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
 		claimed = claimed[:0]
-		at := now.UnixMilli()
-		rows, err := w.conn.QueryContext(context.Background(), claimQuery, at, at+c.Lease.Milliseconds(),
-			string(busy), c.PerDestination, c.Limit)
+		ctx := context.Background()
+		var ids []string
+		rows, err := w.conn.QueryContext(ctx, "SELECT id FROM destinations WHERE enabled ORDER BY created_at, id")
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
 		for rows.Next() {
-			d, err := scanDelivery(rows)
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		at := now.UnixMilli()
+		for _, id := range ids {
+			n := min(c.PerDestination-c.InFlight[id], c.Limit-len(claimed))
+			if n <= 0 {
+				continue
+			}
+			rows, err := w.conn.QueryContext(ctx, claimQuery, at, at+c.Lease.Milliseconds(), id, n)
 			if err != nil {
 				return err
 			}
-			claimed = append(claimed, d)
+			for rows.Next() {
+				d, err := scanDelivery(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				claimed = append(claimed, d)
+			}
+			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+				return err
+			}
 		}
-		return rows.Err()
+		return nil
 	}))
 	if err != nil {
 		return nil, err

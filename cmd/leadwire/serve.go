@@ -123,13 +123,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// Deliveries go out from their own goroutines: a destination that
 	// hangs holds its own attempts, never a capture.
-	client := deliver.NewClient()
 	dispatcher := deliver.New(deliver.Config{
 		Deliveries: store, Leads: store, Logger: log,
 		Deliverers: map[string]deliver.Deliverer{
-			leadwire.KindWebhook:      &webhook.Deliverer{Client: client},
-			leadwire.KindRechat:       &rechat.Deliverer{Client: client},
-			leadwire.KindFollowUpBoss: &followupboss.Deliverer{Client: client},
+			leadwire.KindWebhook:      &webhook.Deliverer{},
+			leadwire.KindRechat:       &rechat.Deliverer{},
+			leadwire.KindFollowUpBoss: &followupboss.Deliverer{},
 		},
 		Timeout: *deliveryTimeout, FirstRetry: *firstRetry,
 	})

@@ -148,7 +148,7 @@ func property(p *leadwire.Payload) *Property {
 
 // Deliverer sends leads to Follow Up Boss.
 type Deliverer struct {
-	Client *http.Client // nil means deliver.NewClient()
+	Client *http.Client // nil means deliver.Client
 }
 
 // Deliver posts j's lead as an event to its destination's URL with its API
@@ -167,7 +167,7 @@ func (d *Deliverer) Deliver(ctx context.Context, j *deliver.Job) deliver.Result 
 	req.Header.Set("X-System", System)
 	client := d.Client
 	if client == nil {
-		client = deliver.NewClient()
+		client = deliver.Client
 	}
 	return deliver.Send(client, req)
 }

@@ -13,7 +13,7 @@ import (
 
 // Deliverer posts leads to Rechat channel webhooks.
 type Deliverer struct {
-	Client *http.Client // nil means deliver.NewClient()
+	Client *http.Client // nil means deliver.Client
 }
 
 // Deliver posts j's lead to the channel webhook at its destination's URL.
@@ -34,7 +34,7 @@ func (d *Deliverer) Deliver(ctx context.Context, j *deliver.Job) deliver.Result 
 	req.Header.Set("Idempotency-Key", j.Delivery.ID)
 	client := d.Client
 	if client == nil {
-		client = deliver.NewClient()
+		client = deliver.Client
 	}
 	return deliver.Send(client, req)
 }

@@ -37,7 +37,7 @@ const (
 
 // Deliverer posts leads to webhook destinations.
 type Deliverer struct {
-	Client *http.Client     // nil means deliver.NewClient()
+	Client *http.Client     // nil means deliver.Client
 	Now    func() time.Time // nil means time.Now
 }
 
@@ -70,7 +70,7 @@ func (d *Deliverer) Deliver(ctx context.Context, j *deliver.Job) deliver.Result 
 	req.Header.Set(HeaderSignature, signature)
 	client := d.Client
 	if client == nil {
-		client = deliver.NewClient()
+		client = deliver.Client
 	}
 	return deliver.Send(client, req)
 }

@@ -31,9 +31,10 @@ CREATE TABLE deliveries (
 	UNIQUE (lead_id, destination_id)
 ) STRICT;
 
--- The due ones, for the dispatcher's claims.
-CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+-- The due ones of each destination, for the dispatcher's claims.
+CREATE INDEX deliveries_due ON deliveries (destination_id, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_destination ON deliveries (destination_id);
+CREATE INDEX deliveries_lead ON deliveries (lead_id);
 
 CREATE TABLE delivery_attempts (
 	delivery_id TEXT NOT NULL REFERENCES deliveries (id),
