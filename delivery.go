@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strings"
@@ -48,6 +49,28 @@ type Destination struct {
 	CreatedAt           time.Time `json:"created_at"`
 }
 
+// NotifyList returns the addresses of a mail destination's URL
+// ("mailto:a@example.com,b@example.com"), who get every alert beside the
+// lead's agents. Errors: EINVALID for a URL of another form.
+func (d *Destination) NotifyList() ([]string, error) {
+	if d.URL == "" {
+		return nil, nil
+	}
+	list, ok := strings.CutPrefix(d.URL, "mailto:")
+	if !ok {
+		return nil, Errorf(EINVALID, "url %q of a mail destination is not mailto:ADDRESS,ADDRESS...", d.URL)
+	}
+	addrs, err := mail.ParseAddressList(list)
+	if err != nil {
+		return nil, Errorf(EINVALID, "url %q of a mail destination: %v", d.URL, err)
+	}
+	emails := make([]string, len(addrs))
+	for i, a := range addrs {
+		emails[i] = a.Address
+	}
+	return emails, nil
+}
+
 // Secrets returns the secrets that sign at now, newest first.
 func (d *Destination) Secrets(now time.Time) []string {
 	secrets := []string{d.Secret}
@@ -68,11 +91,12 @@ func (d *Destination) Validate() error {
 	if d.Kind == KindFollowUpBoss && d.URL == "" {
 		d.URL = FollowUpBossEvents
 	}
-	if d.Kind != KindMail {
-		u, err := url.Parse(d.URL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return Errorf(EINVALID, "url %q is not an http:// or https:// URL", d.URL)
+	if d.Kind == KindMail {
+		if _, err := d.NotifyList(); err != nil {
+			return err
 		}
+	} else if u, err := url.Parse(d.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return Errorf(EINVALID, "url %q is not an http:// or https:// URL", d.URL)
 	}
 	if d.Kind == KindFollowUpBoss && d.Secret == "" {
 		return Errorf(EINVALID, "a Follow Up Boss destination needs its API key")
@@ -205,6 +229,19 @@ type DeliveryService interface {
 	// deliveries became due in this process (a capture, a retry), so a
 	// dispatcher starts at once rather than at its next poll.
 	DeliveriesQueued() <-chan struct{}
+
+	// RouteLead returns the agents who get a lead's alert: the enabled
+	// users whose emails are among the lead's assignees; for a lead with
+	// none, the next agent of its channel's members in turn who has not
+	// paused, made its assignee (ReplaceAssignees with key, so the change
+	// is on its timeline, once). None when no agent fits. Errors:
+	// ENOTFOUND for an unknown lead.
+	RouteLead(ctx context.Context, leadID, key string) ([]*User, error)
+	// PauseUser pauses (or resumes) the user with email: a paused agent
+	// gets no lead in turn, though leads assigned to them by name still
+	// reach them. An agent may pause only themselves. Errors: ENOTFOUND,
+	// EFORBIDDEN.
+	PauseUser(ctx context.Context, email string, paused bool) error
 }
 
 // AuthorizeOwner reports an EFORBIDDEN error saying the caller may not

@@ -29,7 +29,7 @@ type Job struct {
 
 // Result is how a Deliverer's attempt ended.
 type Result struct {
-	StatusCode int    // the destination's answer; 0 when none came
+	StatusCode int    // the destination's HTTP answer; 0 when none came or for other protocols
 	Response   []byte // its first bytes
 	// RetryAfter is how long the destination asked to wait (Retry-After).
 	RetryAfter time.Duration
@@ -241,7 +241,8 @@ func (d *Dispatcher) attempt(ctx context.Context, del *leadwire.Delivery, dest *
 }
 
 // outcome decides what follows an attempt of del that began at start:
-// done after a 2xx; failed for good after a refusal (a 4xx other than 408
+// done after a 2xx, or without an error from a Deliverer that does not
+// speak HTTP; failed for good after a refusal (a 4xx other than 408
 // and 429) or when the allowance of del has run out; otherwise retried
 // after a backoff.
 func (d *Dispatcher) outcome(del *leadwire.Delivery, res Result, start time.Time, took time.Duration) leadwire.DeliveryResult {
@@ -252,7 +253,7 @@ func (d *Dispatcher) outcome(del *leadwire.Delivery, res Result, start time.Time
 	code := res.StatusCode
 	now := start.Add(took)
 	switch {
-	case res.Err == nil && code >= 200 && code < 300:
+	case res.Err == nil && (code == 0 || code >= 200 && code < 300):
 		return leadwire.DeliveryResult{Attempt: a, Status: leadwire.DeliveryDelivered, NextAttemptAt: now}
 	case res.Permanent || Refused(code):
 		return leadwire.DeliveryResult{Attempt: a, Status: leadwire.DeliveryFailed, NextAttemptAt: now}

@@ -46,3 +46,12 @@ CREATE TABLE delivery_attempts (
 ) STRICT;
 
 CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id, at);
+
+-- Routing: an agent who paused gets no lead in turn; channel_rotation
+-- holds the agent of each channel who got the last lead in turn.
+ALTER TABLE users ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE channel_rotation (
+	channel_id   TEXT PRIMARY KEY REFERENCES channels (id),
+	last_user_id TEXT NOT NULL
+) STRICT;
