@@ -33,8 +33,9 @@ func destinationAdd(ctx context.Context, args []string, stdout, stderr io.Writer
 		"and prints its id; for a webhook, then its signing secret, shown this once.", stderr)
 	dbPath := dbFlag(fs)
 	d := &leadwire.Destination{}
-	fs.StringVar(&d.Kind, "kind", "", "webhook, rechat or followupboss (required)")
-	fs.StringVar(&d.URL, "url", "", "where leads are sent: the receiver, a Rechat channel's webhook, Follow Up Boss's API (required)")
+	fs.StringVar(&d.Kind, "kind", "", "webhook, rechat, followupboss or mail (required)")
+	fs.StringVar(&d.URL, "url", "", "where leads are sent: the receiver, a Rechat channel's webhook, Follow Up Boss's API "+
+		"(its events API when none); for mail, mailto:ADDRESS,... of who hears of every lead beside its agents")
 	fs.StringVar(&d.ChannelID, "channel", "", "only the leads of this channel id; none means every channel")
 	keyStdin := fs.Bool("api-key-stdin", false, "read the API key (Follow Up Boss) from stdin, never a flag other users could see")
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
@@ -186,4 +187,22 @@ func deliveriesRetry(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error { return store.RetryDelivery(ctx, id) })
+}
+
+func userPause(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return setPaused(ctx, "user pause", "Pauses an agent: they get no lead in turn until resumed; leads assigned to them by name still reach them.", true, args, stdout, stderr)
+}
+
+func userResume(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return setPaused(ctx, "user resume", "Resumes a paused agent: they get leads in turn again.", false, args, stdout, stderr)
+}
+
+func setPaused(ctx context.Context, name, synopsis string, paused bool, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags(name, synopsis, stderr)
+	dbPath := dbFlag(fs)
+	email := fs.String("email", "", "the user's email (required)")
+	if err := parse(fs, args, stdout, dbEnv); err != nil {
+		return err
+	}
+	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error { return store.PauseUser(ctx, *email, paused) })
 }

@@ -238,3 +238,18 @@ func TestDeliveryCommands(t *testing.T) {
 		t.Errorf("a removed destination's deliveries are still listed:\n%s", out)
 	}
 }
+
+func TestUserPauseAndResume(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "pause.db")
+	if _, errOut, code := runCLIWith(t, "a long enough password\n", nil, "user", "create", "--db", db, "--email", "ann@example.com", "--password-stdin"); code != 0 {
+		t.Fatalf("user create: %s", errOut)
+	}
+	for _, cmd := range []string{"pause", "resume"} {
+		if _, errOut, code := runCLI(t, "user", cmd, "--db", db, "--email", "ANN@example.com"); code != 0 {
+			t.Errorf("user %s: exit %d, %s", cmd, code, errOut)
+		}
+	}
+	if _, errOut, code := runCLI(t, "user", "pause", "--db", db, "--email", "bob@example.com"); code == 0 || !strings.Contains(errOut, `no user has the email "bob@example.com"`) {
+		t.Errorf("pausing an unknown user: exit %d, %q", code, errOut)
+	}
+}

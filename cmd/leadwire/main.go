@@ -2,6 +2,7 @@
 //
 //	leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies]
 //	               [--delivery-timeout 10s] [--delivery-first-retry 10s]
+//	               [--smtp-host HOST] [--smtp-port 587] [--smtp-user USER] [--smtp-from ADDRESS] [--smtp-starttls mandatory] [--inbox-url URL]
 //	leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
 //	leadwire channel list --db PATH [--json]
 //	leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
@@ -12,7 +13,8 @@
 //	leadwire token create --db PATH --user EMAIL --name NAME
 //	leadwire token list --db PATH [--json]
 //	leadwire token revoke --db PATH --name NAME
-//	leadwire destination add --db PATH --kind webhook|rechat|followupboss --url URL [--channel ID] [--api-key-stdin]
+//	leadwire user pause|resume --db PATH --email EMAIL
+//	leadwire destination add --db PATH --kind webhook|rechat|followupboss|mail --url URL [--channel ID] [--api-key-stdin]
 //	leadwire destination list --db PATH [--json]
 //	leadwire destination remove ID --db PATH
 //	leadwire destination rotate-secret ID --db PATH
@@ -38,6 +40,7 @@ const usage = `leadwire captures leads from website forms into a CRM database.
 Usage:
   leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies]
                  [--delivery-timeout 10s] [--delivery-first-retry 10s]
+                 [--smtp-host HOST] [--smtp-port 587] [--smtp-user USER] [--smtp-from ADDRESS] [--smtp-starttls mandatory] [--inbox-url URL]
   leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
   leadwire channel list --db PATH [--json]
   leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
@@ -48,7 +51,8 @@ Usage:
   leadwire token create --db PATH --user EMAIL --name NAME
   leadwire token list --db PATH [--json]
   leadwire token revoke --db PATH --name NAME
-  leadwire destination add --db PATH --kind webhook|rechat|followupboss --url URL [--channel ID] [--api-key-stdin]
+  leadwire user pause|resume --db PATH --email EMAIL
+  leadwire destination add --db PATH --kind webhook|rechat|followupboss|mail --url URL [--channel ID] [--api-key-stdin]
   leadwire destination list --db PATH [--json]
   leadwire destination remove ID --db PATH
   leadwire destination rotate-secret ID --db PATH
@@ -92,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"deliveries list":           deliveriesList,
 		"deliveries attempts":       deliveriesAttempts,
 		"deliveries retry":          deliveriesRetry,
+		"user pause":                userPause,
+		"user resume":               userResume,
 	}
 	for n := 2; n >= 1; n-- {
 		if len(args) >= n {

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/deliver"
 	"github.com/leadwire/leadwire/deliver/followupboss"
+	"github.com/leadwire/leadwire/deliver/mail"
 	"github.com/leadwire/leadwire/deliver/rechat"
 	"github.com/leadwire/leadwire/deliver/webhook"
 	"github.com/leadwire/leadwire/server"
@@ -36,12 +38,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"longest one delivery attempt may take before it is retried (env LEADWIRE_DELIVERY_TIMEOUT)")
 	firstRetry := fs.Duration("delivery-first-retry", deliver.DefaultFirstRetry,
 		"wait before a failed delivery's first retry; each next wait doubles (env LEADWIRE_DELIVERY_FIRST_RETRY)")
+	smtp := mail.Config{}
+	fs.StringVar(&smtp.Host, "smtp-host", "", "SMTP server that sends lead alerts; none sends no mail (env LEADWIRE_SMTP_HOST)")
+	fs.IntVar(&smtp.Port, "smtp-port", 587, "its port (env LEADWIRE_SMTP_PORT)")
+	fs.StringVar(&smtp.Username, "smtp-user", "", "user name to authenticate with; its password comes from the env LEADWIRE_SMTP_PASSWORD (env LEADWIRE_SMTP_USER)")
+	fs.StringVar(&smtp.From, "smtp-from", "", "sender address of the alerts (env LEADWIRE_SMTP_FROM)")
+	fs.StringVar(&smtp.TLS, "smtp-starttls", mail.TLSMandatory, "mandatory, opportunistic or none (env LEADWIRE_SMTP_STARTTLS)")
+	fs.StringVar(&smtp.InboxURL, "inbox-url", "", "the inbox's public base URL, for the links in alerts; the listening address when none (env LEADWIRE_INBOX_URL)")
 	secureCookies := fs.Bool("secure-cookies", false,
 		"send the session cookie over HTTPS only, behind a proxy that terminates TLS (env LEADWIRE_SECURE_COOKIES)")
 	if err := parse(fs, args, stdout, map[string]string{
 		"addr": "LEADWIRE_ADDR", "db": "LEADWIRE_DB", "max-body": "LEADWIRE_MAX_BODY", "max-leads": "LEADWIRE_MAX_LEADS",
 		"write-timeout": "LEADWIRE_WRITE_TIMEOUT", "secure-cookies": "LEADWIRE_SECURE_COOKIES",
 		"delivery-timeout": "LEADWIRE_DELIVERY_TIMEOUT", "delivery-first-retry": "LEADWIRE_DELIVERY_FIRST_RETRY",
+		"smtp-host": "LEADWIRE_SMTP_HOST", "smtp-port": "LEADWIRE_SMTP_PORT", "smtp-user": "LEADWIRE_SMTP_USER",
+		"smtp-from": "LEADWIRE_SMTP_FROM", "smtp-starttls": "LEADWIRE_SMTP_STARTTLS", "inbox-url": "LEADWIRE_INBOX_URL",
 	}); err != nil {
 		return err
 	}
@@ -56,6 +67,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if d <= 0 {
 			return fmt.Errorf("--%s must be a positive duration, like 10s", name)
 		}
+	}
+	smtp.Password = os.Getenv("LEADWIRE_SMTP_PASSWORD")
+	if smtp.Host != "" && smtp.From == "" {
+		return errors.New("--smtp-from: give the sender address of the alerts")
+	}
+	switch smtp.TLS {
+	case mail.TLSMandatory, mail.TLSOpportunistic, mail.TLSNone:
+	default:
+		return fmt.Errorf("--smtp-starttls %q is not one of mandatory, opportunistic, none", smtp.TLS)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
@@ -123,13 +143,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// Deliveries go out from their own goroutines: a destination that
 	// hangs holds its own attempts, never a capture.
+	deliverers := map[string]deliver.Deliverer{
+		leadwire.KindWebhook:      &webhook.Deliverer{},
+		leadwire.KindRechat:       &rechat.Deliverer{},
+		leadwire.KindFollowUpBoss: &followupboss.Deliverer{},
+	}
+	if smtp.Host != "" {
+		if smtp.InboxURL == "" {
+			smtp.InboxURL = base
+		}
+		deliverers[leadwire.KindMail] = &mail.Deliverer{Config: smtp, Router: store}
+	}
 	dispatcher := deliver.New(deliver.Config{
-		Deliveries: store, Leads: store, Logger: log,
-		Deliverers: map[string]deliver.Deliverer{
-			leadwire.KindWebhook:      &webhook.Deliverer{},
-			leadwire.KindRechat:       &rechat.Deliverer{},
-			leadwire.KindFollowUpBoss: &followupboss.Deliverer{},
-		},
+		Deliveries: store, Leads: store, Logger: log, Deliverers: deliverers,
 		Timeout: *deliveryTimeout, FirstRetry: *firstRetry,
 	})
 	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
