@@ -290,3 +290,23 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestMetricsCountAttempts(t *testing.T) {
+	s := start(t)
+	r := delivertest.NewReceiver(t, nil)
+	addWebhook(t, s, r.URL, "")
+	id := delivertest.LeadID(t, delivertest.Capture(t, s, s.ChannelID, `{"email":"metrics@example.com"}`))
+	delivertest.DeliveryOf(t, s, id)
+	res, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	for _, want := range []string{`leadwire_delivery_attempts_total{kind="webhook",outcome="delivered"}`,
+		`leadwire_delivery_attempt_duration_seconds_count{kind="webhook"}`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
