@@ -14,6 +14,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -45,12 +46,17 @@ type Config struct {
 	InboxURL string
 }
 
-// Deliverer sends lead alerts.
+// Deliverer sends lead alerts. It keeps up to deliver.DefaultPerDestination
+// connections to the SMTP server open between alerts: a new connection
+// costs a TLS handshake and six more round trips.
 type Deliverer struct {
 	Config Config
 	Router interface {
 		RouteLead(ctx context.Context, leadID, key string) ([]*leadwire.User, error)
 	}
+
+	idleOnce sync.Once
+	idle     chan *gomail.Client // connected, waiting for the next alert
 }
 
 // Deliver routes j's lead and mails its alert.
@@ -78,15 +84,48 @@ func (d *Deliverer) Deliver(ctx context.Context, j *deliver.Job) deliver.Result 
 	if err != nil {
 		return deliver.Result{Err: err, Permanent: true}
 	}
-	client, err := d.client()
-	if err != nil {
-		return deliver.Result{Err: err, Permanent: true}
-	}
-	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+	if err := d.send(ctx, msg); err != nil {
 		var sendErr *gomail.SendError
 		return deliver.Result{Err: err, Permanent: errors.As(err, &sendErr) && !sendErr.IsTemp() && sendErr.ErrorCode() >= 500}
 	}
 	return deliver.Result{}
+}
+
+// send sends msg over an open connection, or a new one when none is open
+// or the open one fails (the server may have closed it while idle).
+func (d *Deliverer) send(ctx context.Context, msg *gomail.Msg) error {
+	d.idleOnce.Do(func() { d.idle = make(chan *gomail.Client, deliver.DefaultPerDestination) })
+	select {
+	case c := <-d.idle:
+		if err := c.Send(msg); err == nil {
+			d.keep(c)
+			return nil
+		}
+		c.Close()
+	default:
+	}
+	c, err := d.client()
+	if err != nil {
+		return err
+	}
+	if err := c.DialWithContext(ctx); err != nil {
+		return err
+	}
+	if err := c.Send(msg); err != nil {
+		c.Close()
+		return err
+	}
+	d.keep(c)
+	return nil
+}
+
+// keep keeps c open for the next alert, or closes it when enough are.
+func (d *Deliverer) keep(c *gomail.Client) {
+	select {
+	case d.idle <- c:
+	default:
+		c.Close()
+	}
 }
 
 func emails(users []*leadwire.User) []string {
