@@ -233,10 +233,10 @@ type DeliveryService interface {
 	// RouteLead returns the agents who get a lead's alert: the enabled
 	// users whose emails are among the lead's assignees; for a lead with
 	// none, the next agent of its channel's members in turn who has not
-	// paused, made its assignee (ReplaceAssignees with key, so the change
-	// is on its timeline, once). None when no agent fits. Errors:
-	// ENOTFOUND for an unknown lead.
-	RouteLead(ctx context.Context, leadID, key string) ([]*User, error)
+	// paused, made its assignee as ReplaceAssignees with key does, so the
+	// change is on its timeline, once. None when no agent fits. Errors:
+	// ENOTFOUND for a lead erased meanwhile.
+	RouteLead(ctx context.Context, lead *Lead, key string) ([]*User, error)
 	// PauseUser pauses (or resumes) the user with email: a paused agent
 	// gets no lead in turn, though leads assigned to them by name still
 	// reach them. An agent may pause only themselves. Errors: ENOTFOUND,

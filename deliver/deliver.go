@@ -52,7 +52,7 @@ const (
 	DefaultTimeout        = 10 * time.Second
 	DefaultFirstRetry     = 10 * time.Second
 	DefaultMaxRetry       = 6 * time.Hour
-	DefaultPerDestination = 16
+	DefaultPerDestination = 32
 	DefaultMaxInFlight    = 256
 	DefaultPoll           = time.Second
 )

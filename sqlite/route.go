@@ -24,19 +24,15 @@ func (s *Store) PauseUser(ctx context.Context, email string, paused bool) error 
 
 // RouteLead returns the agents who get a lead's alert; see
 // leadwire.DeliveryService.
-func (s *Store) RouteLead(ctx context.Context, leadID, key string) ([]*leadwire.User, error) {
+func (s *Store) RouteLead(ctx context.Context, lead *leadwire.Lead, key string) ([]*leadwire.User, error) {
 	if err := leadwire.AuthorizeOwner(ctx, "route leads"); err != nil {
-		return nil, err
-	}
-	lead, err := s.FindLeadByID(ctx, leadID)
-	if err != nil {
 		return nil, err
 	}
 	if len(lead.Payload.Assignees) > 0 {
 		return s.assignedUsers(ctx, lead.Payload.Assignees)
 	}
 	var next *leadwire.User
-	err = s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
+	err := s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
 		ctx := context.Background()
 		u, err := scanUser(w.conn.QueryRowContext(ctx, "SELECT "+userColumns+` FROM channel_members m
 			JOIN users u ON u.id = m.user_id
@@ -50,16 +46,17 @@ func (s *Store) RouteLead(ctx context.Context, leadID, key string) ([]*leadwire.
 			return err
 		}
 		next = u
-		_, err = w.conn.ExecContext(ctx, `INSERT INTO channel_rotation (channel_id, last_user_id) VALUES (?1, ?2)
-			ON CONFLICT (channel_id) DO UPDATE SET last_user_id = ?2`, lead.ChannelID, u.ID)
-		return err
+		if _, err := w.conn.ExecContext(ctx, `INSERT INTO channel_rotation (channel_id, last_user_id) VALUES (?1, ?2)
+			ON CONFLICT (channel_id) DO UPDATE SET last_user_id = ?2`, lead.ChannelID, u.ID); err != nil {
+			return err
+		}
+		// Recorded on the timeline as any change of assignees, in the
+		// same commit; the key makes a repeat change nothing.
+		assign := &assigneesOp{leadID: lead.ID, key: key,
+			after: leadwire.NormalizeAssignees([]leadwire.Assignee{{Email: u.Email, FirstName: u.Name}})}
+		return assign.apply(w, now)
 	}))
 	if err != nil || next == nil {
-		return nil, err
-	}
-	// Recorded on the timeline as any change of assignees; the key makes
-	// a repeat of the same routing change nothing.
-	if _, err := s.ReplaceAssignees(ctx, leadID, []leadwire.Assignee{{Email: next.Email, FirstName: next.Name}}, key); err != nil {
 		return nil, err
 	}
 	return []*leadwire.User{next}, nil

@@ -52,7 +52,7 @@ type Config struct {
 type Deliverer struct {
 	Config Config
 	Router interface {
-		RouteLead(ctx context.Context, leadID, key string) ([]*leadwire.User, error)
+		RouteLead(ctx context.Context, lead *leadwire.Lead, key string) ([]*leadwire.User, error)
 	}
 
 	idleOnce sync.Once
@@ -61,7 +61,7 @@ type Deliverer struct {
 
 // Deliver routes j's lead and mails its alert.
 func (d *Deliverer) Deliver(ctx context.Context, j *deliver.Job) deliver.Result {
-	agents, err := d.Router.RouteLead(ctx, j.Lead.ID, "route:"+j.Delivery.ID)
+	agents, err := d.Router.RouteLead(ctx, j.Lead, "route:"+j.Delivery.ID)
 	if err != nil {
 		return deliver.Result{Err: fmt.Errorf("routing the lead: %w", err), Permanent: leadwire.ErrorCode(err) == leadwire.ENOTFOUND}
 	}

@@ -209,8 +209,8 @@ func start(t *testing.T, box *mailbox, password string) *testserver.Server {
 // storeRouter routes with the test server's store, known once it runs.
 type storeRouter struct{ s *testserver.Server }
 
-func (r *storeRouter) RouteLead(ctx context.Context, leadID, key string) ([]*leadwire.User, error) {
-	return r.s.Store.RouteLead(ctx, leadID, key)
+func (r *storeRouter) RouteLead(ctx context.Context, lead *leadwire.Lead, key string) ([]*leadwire.User, error) {
+	return r.s.Store.RouteLead(ctx, lead, key)
 }
 
 func TestAlertsTheAgentsInTurnOverSTARTTLS(t *testing.T) {
