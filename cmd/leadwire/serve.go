@@ -130,7 +130,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	srv := &http.Server{
 		Handler: server.New(server.Config{
-			Leads: store, Channels: store, Contacts: store, Users: store, DemoChannelID: ch.ID, MaxBody: *maxBody, MaxLeads: *maxLeads,
+			Leads: store, Channels: store, Contacts: store, Users: store, Deliveries: store, DemoChannelID: ch.ID, MaxBody: *maxBody, MaxLeads: *maxLeads,
 			SecureCookies: *secureCookies, Health: store.Health, Logger: log,
 		}),
 		MaxHeaderBytes:    server.MaxHeaderBytes,
