@@ -190,8 +190,10 @@ type DeliveryFilter struct {
 // deliveries of a lead are created with the lead, in the same commit, for
 // every enabled destination of its channel or of every channel, except
 // for a lead stored as StatusSpam: it gets them when it is marked
-// otherwise. Only an owner (or a caller acting as nobody: the command
-// line, the dispatcher) may use it; others get EFORBIDDEN.
+// otherwise. Destinations, claims and attempts are for an owner (or a
+// caller acting as nobody: the command line, the dispatcher), others get
+// EFORBIDDEN; an agent sees, and may send again, the deliveries of the
+// leads they may see, and no other delivery exists for them.
 type DeliveryService interface {
 	// CreateDestination validates d, gives it an ID and CreatedAt and
 	// stores it, enabled. Errors: EINVALID, ENOTFOUND for an unknown
@@ -217,13 +219,16 @@ type DeliveryService interface {
 	// RecordAttempt records an attempt of a claimed delivery and its
 	// outcome, and ends the claim.
 	RecordAttempt(ctx context.Context, id string, r DeliveryResult) error
-	// FindDeliveries returns deliveries newest first.
+	// FindDeliveries returns the deliveries of the leads the caller may
+	// see, newest first.
 	FindDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
 	// FindAttempts returns a delivery's attempts, oldest first.
 	FindAttempts(ctx context.Context, deliveryID string) ([]*Attempt, error)
 	// RetryDelivery makes a failed or canceled delivery pending again, due
 	// now, with a new allowance of DeliveryGiveUp. Errors: ENOTFOUND,
 	// ECONFLICT for a delivery that is pending or delivered.
+	// FindAttempts and RetryDelivery see the deliveries FindDeliveries
+	// lists.
 	RetryDelivery(ctx context.Context, id string) error
 	// DeliveriesQueued returns a channel that receives a value after
 	// deliveries became due in this process (a capture, a retry), so a

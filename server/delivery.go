@@ -9,7 +9,7 @@ import (
 )
 
 // deliveryRoutes are the authenticated routes of delivery: an agent pausing
-// themselves, and an owner's view of the deliveries.
+// themselves, and the deliveries of the leads the caller may see.
 func (s *Server) deliveryRoutes() []route {
 	auth := s.requireUser
 	return []route{
@@ -52,7 +52,8 @@ func (s *Server) apiPause(paused bool) http.HandlerFunc {
 }
 
 // apiListDeliveries answers GET /api/deliveries: the newest deliveries,
-// of one status (?status=failed) or one lead (?lead=ID). Owners only.
+// of one status (?status=failed) or one lead (?lead=ID), of the leads the
+// caller may see.
 func (s *Server) apiListDeliveries(w http.ResponseWriter, r *http.Request) {
 	d, ok := s.deliveries(w, r)
 	if !ok {
@@ -76,7 +77,7 @@ func (s *Server) apiListDeliveries(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiRetryDelivery answers POST /api/deliveries/{delivery_id}/retry: a
-// failed or canceled delivery is sent again. Owners only.
+// failed or canceled delivery of a lead the caller may see is sent again.
 func (s *Server) apiRetryDelivery(w http.ResponseWriter, r *http.Request) {
 	d, ok := s.deliveries(w, r)
 	if !ok {

@@ -321,15 +321,17 @@ func deliveryNotFound(id string) error {
 	return leadwire.Errorf(leadwire.ENOTFOUND, "delivery %q not found", id)
 }
 
-// FindDeliveries returns deliveries newest first.
+// FindDeliveries returns the deliveries of the leads the caller may see,
+// newest first.
 func (s *Store) FindDeliveries(ctx context.Context, f leadwire.DeliveryFilter) ([]*leadwire.Delivery, error) {
-	if err := leadwire.AuthorizeOwner(ctx, "see deliveries"); err != nil {
-		return nil, err
-	}
 	if f.Limit < 0 {
 		return nil, leadwire.Errorf(leadwire.EINVALID, "limit must not be negative")
 	}
-	query, args := "SELECT "+deliveryColumns+" FROM deliveries WHERE true", []any{}
+	query, args, err := s.visibleDeliveries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	query = "SELECT " + deliveryColumns + " FROM deliveries WHERE " + query
 	if f.Status != "" {
 		query, args = query+" AND status = ?", append(args, f.Status)
 	}
@@ -356,13 +358,26 @@ func (s *Store) FindDeliveries(ctx context.Context, f leadwire.DeliveryFilter) (
 	return all, rows.Err()
 }
 
+// visibleDeliveries returns the condition on deliveries of the leads the
+// caller may see: an agent's leads' deliveries are theirs to see and
+// send again, any other does not exist for them.
+func (s *Store) visibleDeliveries(ctx context.Context) (string, []any, error) {
+	visible, args, err := s.visibility(ctx)
+	if err != nil || visible == "" {
+		return "true", nil, err
+	}
+	return "lead_id IN (SELECT id FROM leads WHERE " + visible + ")", args, nil
+}
+
 // FindAttempts returns a delivery's attempts, oldest first.
 func (s *Store) FindAttempts(ctx context.Context, deliveryID string) ([]*leadwire.Attempt, error) {
-	if err := leadwire.AuthorizeOwner(ctx, "see deliveries"); err != nil {
+	visible, args, err := s.visibleDeliveries(ctx)
+	if err != nil {
 		return nil, err
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT at, status_code, duration_ms, response, error
-		FROM delivery_attempts WHERE delivery_id = ? ORDER BY at, rowid`, deliveryID)
+		FROM delivery_attempts WHERE delivery_id = (SELECT id FROM deliveries WHERE id = ? AND `+visible+`)
+		ORDER BY at, rowid`, append([]any{deliveryID}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -383,13 +398,15 @@ func (s *Store) FindAttempts(ctx context.Context, deliveryID string) ([]*leadwir
 // RetryDelivery makes a failed or canceled delivery pending again, due
 // now.
 func (s *Store) RetryDelivery(ctx context.Context, id string) error {
-	if err := leadwire.AuthorizeOwner(ctx, "retry deliveries"); err != nil {
+	visible, args, err := s.visibleDeliveries(ctx)
+	if err != nil {
 		return err
 	}
 	return s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
 		ctx := context.Background()
 		var status string
-		err := w.conn.QueryRowContext(ctx, "SELECT status FROM deliveries WHERE id = ?", id).Scan(&status)
+		err := w.conn.QueryRowContext(ctx, "SELECT status FROM deliveries WHERE id = ? AND "+visible,
+			append([]any{id}, args...)...).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
 			return deliveryNotFound(id)
 		}

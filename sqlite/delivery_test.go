@@ -64,10 +64,17 @@ func TestDeliveryClaimsAndErasure(t *testing.T) {
 	if err != nil || len(attempts) != 1 || attempts[0].StatusCode != 503 || attempts[0].Duration != 120*time.Millisecond {
 		t.Errorf("attempts %+v, %v", attempts, err)
 	}
-	// Only an owner, or the command line, sees deliveries.
-	agent := leadwire.NewContextWithUser(ctx, &leadwire.User{Email: "a@example.com", Role: leadwire.RoleAgent})
-	if _, err := s.FindDeliveries(agent, leadwire.DeliveryFilter{}); leadwire.ErrorCode(err) != leadwire.EFORBIDDEN {
-		t.Errorf("an agent listing deliveries: %v", err)
+	// An agent sees the deliveries of their leads only; claims are not
+	// theirs to make.
+	agent := leadwire.NewContextWithUser(ctx, &leadwire.User{ID: "u", Email: "a@example.com", Role: leadwire.RoleAgent})
+	if ds, err := s.FindDeliveries(agent, leadwire.DeliveryFilter{}); err != nil || len(ds) != 0 {
+		t.Errorf("an agent listing deliveries of a lead they cannot see: %v, %v", ds, err)
+	}
+	if err := s.RetryDelivery(agent, id); leadwire.ErrorCode(err) != leadwire.ENOTFOUND {
+		t.Errorf("an agent retrying a delivery of a lead they cannot see: %v", err)
+	}
+	if _, err := s.ClaimDeliveries(agent, claim); leadwire.ErrorCode(err) != leadwire.EFORBIDDEN {
+		t.Errorf("an agent claiming: %v", err)
 	}
 
 	if err := s.EraseContact(ctx, lead.ContactID); err != nil {
