@@ -108,18 +108,23 @@ func (s *Store) FindDestinations(ctx context.Context) ([]*leadwire.Destination, 
 	if err := leadwire.AuthorizeOwner(ctx, "see destinations"); err != nil {
 		return nil, err
 	}
-	rows, err := s.read.QueryContext(ctx, "SELECT "+destinationColumns+" FROM destinations ORDER BY created_at, id")
+	return queryAll(ctx, s.read, scanDestination, "SELECT "+destinationColumns+" FROM destinations ORDER BY created_at, id")
+}
+
+// queryAll runs query and returns its rows, each read with scan.
+func queryAll[T any](ctx context.Context, q querier, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var all []*leadwire.Destination
+	var all []T
 	for rows.Next() {
-		d, err := scanDestination(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, d)
+		all = append(all, v)
 	}
 	return all, rows.Err()
 }
@@ -241,20 +246,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c leadwire.DeliveryClaim) (
 	err := s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
 		claimed = claimed[:0]
 		ctx := context.Background()
-		var ids []string
-		rows, err := w.conn.QueryContext(ctx, "SELECT id FROM destinations WHERE enabled ORDER BY created_at, id")
+		ids, err := queryAll(ctx, w.conn, scanString, "SELECT id FROM destinations WHERE enabled ORDER BY created_at, id")
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return err
 		}
 		at := now.UnixMilli()
@@ -263,21 +256,11 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c leadwire.DeliveryClaim) (
 			if n <= 0 {
 				continue
 			}
-			rows, err := w.conn.QueryContext(ctx, claimQuery, at, at+c.Lease.Milliseconds(), id, n)
+			some, err := queryAll(ctx, w.conn, scanDelivery, claimQuery, at, at+c.Lease.Milliseconds(), id, n)
 			if err != nil {
 				return err
 			}
-			for rows.Next() {
-				d, err := scanDelivery(rows)
-				if err != nil {
-					rows.Close()
-					return err
-				}
-				claimed = append(claimed, d)
-			}
-			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-				return err
-			}
+			claimed = append(claimed, some...)
 		}
 		return nil
 	}))
@@ -342,20 +325,7 @@ func (s *Store) FindDeliveries(ctx context.Context, f leadwire.DeliveryFilter) (
 	if f.Limit > 0 {
 		query, args = query+" LIMIT ?", append(args, f.Limit)
 	}
-	rows, err := s.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var all []*leadwire.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, d)
-	}
-	return all, rows.Err()
+	return queryAll(ctx, s.read, scanDelivery, query, args...)
 }
 
 // visibleDeliveries returns the condition on deliveries of the leads the
@@ -375,24 +345,23 @@ func (s *Store) FindAttempts(ctx context.Context, deliveryID string) ([]*leadwir
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT at, status_code, duration_ms, response, error
-		FROM delivery_attempts WHERE delivery_id = (SELECT id FROM deliveries WHERE id = ? AND `+visible+`)
-		ORDER BY at, rowid`, append([]any{deliveryID}, args...)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var all []*leadwire.Attempt
-	for rows.Next() {
+	return queryAll(ctx, s.read, func(row interface{ Scan(...any) error }) (*leadwire.Attempt, error) {
 		a := &leadwire.Attempt{DeliveryID: deliveryID}
 		var at, ms int64
-		if err := rows.Scan(&at, &a.StatusCode, &ms, &a.Response, &a.Error); err != nil {
+		if err := row.Scan(&at, &a.StatusCode, &ms, &a.Response, &a.Error); err != nil {
 			return nil, err
 		}
 		a.At, a.Duration = fromMillis(at), time.Duration(ms)*time.Millisecond
-		all = append(all, a)
-	}
-	return all, rows.Err()
+		return a, nil
+	}, `SELECT at, status_code, duration_ms, response, error
+		FROM delivery_attempts WHERE delivery_id = (SELECT id FROM deliveries WHERE id = ? AND `+visible+`)
+		ORDER BY at, rowid`, append([]any{deliveryID}, args...)...)
+}
+
+func scanString(row interface{ Scan(...any) error }) (string, error) {
+	var v string
+	err := row.Scan(&v)
+	return v, err
 }
 
 // RetryDelivery makes a failed or canceled delivery pending again, due

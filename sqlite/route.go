@@ -73,19 +73,7 @@ func (s *Store) assignedUsers(ctx context.Context, assignees []leadwire.Assignee
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.read.QueryContext(ctx, "SELECT "+userColumns+` FROM users u
+	return queryAll(ctx, s.read, func(row interface{ Scan(...any) error }) (*leadwire.User, error) { return scanUser(row) },
+		"SELECT "+userColumns+` FROM users u
 		WHERE u.email_key IN (SELECT value FROM json_each(?)) AND NOT u.disabled ORDER BY u.email_key`, string(b))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var users []*leadwire.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		users = append(users, u)
-	}
-	return users, rows.Err()
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -45,25 +44,18 @@ func TestCaptureToMailLatency(t *testing.T) {
 	total := int(float64(*latencyRate) * latencyFor.Seconds())
 	sent := make(map[string]time.Time, total) // by the lead's email
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	tick := time.NewTicker(time.Second / time.Duration(*latencyRate))
-	for i := range total {
-		<-tick.C
-		wg.Go(func() {
-			email := fmt.Sprintf("lead-%d@example.com", i)
-			mu.Lock()
-			sent[email] = time.Now()
-			mu.Unlock()
-			res, err := client.Post(url, "application/json", strings.NewReader(`{"email":"`+email+`"}`))
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			res.Body.Close()
-		})
-	}
-	tick.Stop()
-	wg.Wait()
+	delivertest.AtRate(*latencyRate, total, func(i int) {
+		email := fmt.Sprintf("lead-%d@example.com", i)
+		mu.Lock()
+		sent[email] = time.Now()
+		mu.Unlock()
+		res, err := client.Post(url, "application/json", strings.NewReader(`{"email":"`+email+`"}`))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		res.Body.Close()
+	})
 	got := box.wait(t, total)
 	var latencies []time.Duration
 	for _, r := range got {
@@ -74,8 +66,7 @@ func TestCaptureToMailLatency(t *testing.T) {
 			}
 		}
 	}
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(float64(len(latencies))*p))] }
+	p50, p99, largest := delivertest.Percentiles(latencies)
 	t.Logf("%d captures at %d/s: capture to alert accepted by the SMTP server p50 %s p99 %s max %s",
-		total, *latencyRate, pct(.5), pct(.99), latencies[len(latencies)-1])
+		total, *latencyRate, p50, p99, largest)
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -59,31 +58,24 @@ func TestCaptureToWebhookLatency(t *testing.T) {
 	sent := make([]time.Time, total)
 	ids := make([]string, total)
 	captureTook := make([]time.Duration, total)
-	var wg sync.WaitGroup
-	tick := time.NewTicker(time.Second / time.Duration(*latencyRate))
-	for i := range total {
-		<-tick.C
-		wg.Go(func() {
-			sent[i] = time.Now()
-			body := fmt.Sprintf(`{"first_name":"Lead %d","email":"lead-%d@example.com","message":"bench"}`, i, i)
-			res, err := client.Post(url, "application/json", strings.NewReader(body))
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			raw, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			captureTook[i] = time.Since(sent[i])
-			var answer struct{ Data struct{ ID string } }
-			if res.StatusCode != 200 || json.Unmarshal(raw, &answer) != nil {
-				t.Errorf("capture: %d %s", res.StatusCode, raw)
-				return
-			}
-			ids[i] = answer.Data.ID
-		})
-	}
-	tick.Stop()
-	wg.Wait()
+	delivertest.AtRate(*latencyRate, total, func(i int) {
+		sent[i] = time.Now()
+		body := fmt.Sprintf(`{"first_name":"Lead %d","email":"lead-%d@example.com","message":"bench"}`, i, i)
+		res, err := client.Post(url, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		captureTook[i] = time.Since(sent[i])
+		var answer struct{ Data struct{ ID string } }
+		if res.StatusCode != 200 || json.Unmarshal(raw, &answer) != nil {
+			t.Errorf("capture: %d %s", res.StatusCode, raw)
+			return
+		}
+		ids[i] = answer.Data.ID
+	})
 	deadline := time.Now().Add(30 * time.Second)
 	var latencies []time.Duration
 	for {
@@ -103,14 +95,12 @@ func TestCaptureToWebhookLatency(t *testing.T) {
 	if len(latencies) < total {
 		t.Errorf("%d of %d leads reached the webhook", len(latencies), total)
 	}
-	slices.Sort(latencies)
-	slices.Sort(captureTook)
-	pct := func(d []time.Duration, p float64) time.Duration { return d[min(len(d)-1, int(float64(len(d))*p))] }
+	c50, c99, _ := delivertest.Percentiles(captureTook)
+	p50, p99, largest := delivertest.Percentiles(latencies)
 	failing := len(broken.Wait(t, 1, time.Second))
 	t.Logf("%d captures at %d/s: capture answered p50 %s p99 %s; capture to webhook received p50 %s p99 %s max %s; "+
 		"%d attempts to the destination answering 500 meanwhile",
-		total, *latencyRate, pct(captureTook, .5), pct(captureTook, .99),
-		pct(latencies, .5), pct(latencies, .99), latencies[len(latencies)-1], failing)
+		total, *latencyRate, c50, c99, p50, p99, largest, failing)
 	var delivered int
 	ds, _ := s.Store.FindDeliveries(t.Context(), leadwire.DeliveryFilter{Status: leadwire.DeliveryDelivered})
 	delivered = len(ds)

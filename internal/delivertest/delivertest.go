@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -171,4 +172,28 @@ func SameJSON(t *testing.T, a, b []byte) bool {
 	xb, _ := json.Marshal(x)
 	yb, _ := json.Marshal(y)
 	return string(xb) == string(yb)
+}
+
+// AtRate calls fn(0), fn(1), ... fn(total-1), each in a goroutine of its
+// own, rate times a second, and waits for them all: an open-loop load,
+// whose calls do not wait for the answers of the ones before.
+func AtRate(rate, total int, fn func(i int)) {
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	for i := range total {
+		<-tick.C
+		wg.Go(func() { fn(i) })
+	}
+	wg.Wait()
+}
+
+// Percentiles returns the p50, p99 and largest of d, which it sorts.
+func Percentiles(d []time.Duration) (p50, p99, largest time.Duration) {
+	if len(d) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(d)
+	at := func(p float64) time.Duration { return d[min(len(d)-1, int(float64(len(d))*p))] }
+	return at(.5), at(.99), d[len(d)-1]
 }
