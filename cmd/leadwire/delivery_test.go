@@ -16,61 +16,93 @@ import (
 	"github.com/leadwire/leadwire/deliver/webhook"
 )
 
-// TestCrashKeepsDeliveries kills the server with SIGKILL while deliveries
-// are pending, the receiver answering 500 to every other request, and
-// checks after a restart, the receiver answering 200 again, that every
-// lead that was answered 200 reaches the receiver, signed, that each
-// delivery id stands for one lead and that no lead came under two ids.
-func TestCrashKeepsDeliveries(t *testing.T) {
-	const (
-		clients  = 16
-		attempts = 400
-		killAt   = 200 // acknowledged leads before the kill
-	)
-	var (
-		mu        sync.Mutex
-		leadOf    = map[string]string{}   // delivery id -> lead id
-		idsOf     = map[string][]string{} // lead id -> delivery ids
-		badSigned int
-		requests  atomic.Int64
-		recovered atomic.Bool
-		secret    string
-	)
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// crashReceiver is a webhook receiver that records which lead came under
+// which delivery id, and answers 500 to the requests refuse picks until
+// recovered.
+type crashReceiver struct {
+	url       string
+	refuse    func(n int64) bool
+	recovered atomic.Bool
+	requests  atomic.Int64
+
+	mu        sync.Mutex
+	secret    string
+	leadOf    map[string]string   // delivery id -> lead id
+	idsOf     map[string][]string // lead id -> delivery ids
+	badSigned int
+}
+
+func newCrashReceiver(t *testing.T, refuse func(n int64) bool) *crashReceiver {
+	c := &crashReceiver{refuse: refuse, leadOf: map[string]string{}, idsOf: map[string][]string{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if n := requests.Add(1); !recovered.Load() && n%2 == 0 {
+		if n := c.requests.Add(1); !c.recovered.Load() && c.refuse(n) {
 			http.Error(w, "busy", http.StatusInternalServerError)
 			return
 		}
 		var lead struct{ ID string }
 		json.Unmarshal(body, &lead)
 		id := r.Header.Get(webhook.HeaderID)
-		mu.Lock()
-		defer mu.Unlock()
-		if webhook.Verify(secret, r.Header, body, time.Now(), webhook.DefaultTolerance) != nil {
-			badSigned++
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if webhook.Verify(c.secret, r.Header, body, time.Now(), webhook.DefaultTolerance) != nil {
+			c.badSigned++
 		}
-		if _, seen := leadOf[id]; !seen {
-			leadOf[id] = lead.ID
-			idsOf[lead.ID] = append(idsOf[lead.ID], id)
-		} else if leadOf[id] != lead.ID {
-			t.Errorf("delivery %s came with lead %s and with lead %s", id, leadOf[id], lead.ID)
+		if _, seen := c.leadOf[id]; !seen {
+			c.leadOf[id] = lead.ID
+			c.idsOf[lead.ID] = append(c.idsOf[lead.ID], id)
+		} else if c.leadOf[id] != lead.ID {
+			t.Errorf("delivery %s came with lead %s and with lead %s", id, c.leadOf[id], lead.ID)
 		}
 		w.WriteHeader(http.StatusOK)
 	}))
-	defer receiver.Close()
+	t.Cleanup(srv.Close)
+	c.url = srv.URL
+	return c
+}
 
+// missing returns how many of leads the receiver has not got.
+func (c *crashReceiver) missing(leads []string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, id := range leads {
+		if len(c.idsOf[id]) == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestCrashKeepsDeliveries kills the server with SIGKILL while deliveries
+// are pending to two destinations, one answering 500 to every other
+// request and one to all of them, and checks after a restart, both
+// answering 200 again, that every lead that was answered 200 reaches both,
+// signed, that each delivery id stands for one lead and that no lead came
+// to one destination under two ids.
+func TestCrashKeepsDeliveries(t *testing.T) {
+	const (
+		clients  = 16
+		attempts = 400
+		killAt   = 200 // acknowledged leads before the kill
+	)
+	receivers := []*crashReceiver{
+		newCrashReceiver(t, func(n int64) bool { return n%2 == 0 }),
+		newCrashReceiver(t, func(int64) bool { return true }),
+	}
 	db := filepath.Join(t.TempDir(), "deliveries.db")
 	flags := []string{"--delivery-first-retry", "100ms", "--delivery-timeout", "1s"}
 	s := startServe(t, db, flags...)
-	out, errOut, code := runCLI(t, "destination", "add", "--db", db, "--kind", "webhook", "--url", receiver.URL+"/leads")
-	lines := strings.Fields(out)
-	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[1], "whsec_") {
-		t.Fatalf("destination add: exit %d, %q %q", code, out, errOut)
+	for _, r := range receivers {
+		out, errOut, code := runCLI(t, "destination", "add", "--db", db, "--kind", "webhook", "--url", r.url+"/leads")
+		lines := strings.Fields(out)
+		if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[1], "whsec_") {
+			t.Fatalf("destination add: exit %d, %q %q", code, out, errOut)
+		}
+		r.mu.Lock()
+		r.secret = lines[1]
+		r.mu.Unlock()
 	}
-	mu.Lock()
-	secret = lines[1]
-	mu.Unlock()
 
 	client := &http.Client{Timeout: 10 * time.Second}
 	post := func(n int64) string {
@@ -113,46 +145,39 @@ func TestCrashKeepsDeliveries(t *testing.T) {
 	}
 	wg.Wait()
 	<-s.exited
-	mu.Lock()
-	before := len(leadOf)
-	mu.Unlock()
-	t.Logf("%d leads acknowledged before SIGKILL; %d delivered, %d requests to the receiver", len(acked), before, requests.Load())
-	if before >= len(acked) {
+	t.Logf("%d leads acknowledged before SIGKILL; %d of them not yet at the first destination, %d at the second",
+		len(acked), receivers[0].missing(acked), receivers[1].missing(acked))
+	if receivers[0].missing(acked) == 0 {
 		t.Fatalf("every lead was delivered before the kill: nothing was pending")
 	}
 
-	recovered.Store(true)
+	for _, r := range receivers {
+		r.recovered.Store(true)
+	}
 	startServe(t, db, flags...)
 	deadline := time.Now().Add(60 * time.Second)
-	for {
-		mu.Lock()
-		missing := 0
-		for _, id := range acked {
-			if len(idsOf[id]) == 0 {
-				missing++
+	for _, r := range receivers {
+		for r.missing(acked) > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d acknowledged leads never reached %s after the restart", r.missing(acked), len(acked), r.url)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	for i, r := range receivers {
+		r.mu.Lock()
+		for lead, ids := range r.idsOf {
+			if len(ids) > 1 {
+				t.Errorf("destination %d: lead %s came under %d delivery ids: %v", i, lead, len(ids), ids)
 			}
 		}
-		mu.Unlock()
-		if missing == 0 {
-			break
+		if r.badSigned > 0 {
+			t.Errorf("destination %d: %d requests were not signed with its secret", i, r.badSigned)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d acknowledged leads never reached the receiver after the restart", missing, len(acked))
-		}
-		time.Sleep(50 * time.Millisecond)
+		t.Logf("after restart, destination %d: all %d acknowledged leads delivered, %d leads in all, %d requests",
+			i, len(acked), len(r.idsOf), r.requests.Load())
+		r.mu.Unlock()
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for lead, ids := range idsOf {
-		if len(ids) > 1 {
-			t.Errorf("lead %s came under %d delivery ids: %v", lead, len(ids), ids)
-		}
-	}
-	if badSigned > 0 {
-		t.Errorf("%d requests were not signed with the destination's secret", badSigned)
-	}
-	t.Logf("after restart: all %d acknowledged leads delivered, %d leads in all, %d requests to the receiver",
-		len(acked), len(idsOf), requests.Load())
 }
 
 // TestDeliveryCommands manages a destination and sends a refused delivery
