@@ -278,3 +278,21 @@ func TestUserPauseAndResume(t *testing.T) {
 		t.Errorf("pausing an unknown user: exit %d, %q", code, errOut)
 	}
 }
+
+func TestServeRefusesBadDeliveryFlags(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "flags.db")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--smtp-host", "smtp.example.com"}, "--smtp-from: give the sender address"},
+		{[]string{"--smtp-starttls", "maybe"}, `--smtp-starttls "maybe" is not one of mandatory, opportunistic, none`},
+		{[]string{"--delivery-timeout", "0s"}, "--delivery-timeout must be a positive duration"},
+		{[]string{"--delivery-first-retry", "-1s"}, "--delivery-first-retry must be a positive duration"},
+	} {
+		_, errOut, code := runCLI(t, append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, c.args...)...)
+		if code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("serve %v: exit %d, %q; want an error saying %q", c.args, code, errOut, c.want)
+		}
+	}
+}
