@@ -161,13 +161,19 @@ func unmarshalNumbers(b []byte, v any) error {
 // form names it "message", as nearly every website does.
 const messageKey = "message"
 
+// Message returns what the visitor wrote in a field named "message", or
+// "".
+func (p *Payload) Message() string {
+	message, _ := p.Extra[messageKey].(string)
+	return message
+}
+
 // Validate reports an EINVALID error when the payload says nothing about
 // who to contact or why: no first or last name, email, phone number, note
 // or message. Such a lead is a bot or a broken form, and a person would
 // only have to throw it away.
 func (p *Payload) Validate() error {
-	message, _ := p.Extra[messageKey].(string)
-	for _, s := range []string{p.FirstName, p.LastName, p.Email, p.PhoneNumber, p.Note, message} {
+	for _, s := range []string{p.FirstName, p.LastName, p.Email, p.PhoneNumber, p.Note, p.Message()} {
 		if strings.TrimSpace(s) != "" {
 			return nil
 		}

@@ -237,6 +237,7 @@ func TestInboxInTheBrowser(t *testing.T) {
 
 	t.Run("a lead named with HTML shows as text", func(t *testing.T) {
 		xss := `<img src=x onerror=alert(1)>`
+		s.Unscreened(t, s.ChannelID) // else quarantined, out of the Leads page
 		if err := chromedp.Do(tab, chromedp.Click(link("Leads")), chromedp.WaitReady(chromedp.CSS(`#leads[data-live=open]`))); err != nil {
 			t.Fatal(err)
 		}

@@ -49,6 +49,8 @@ type Config struct {
 	Contacts leadwire.ContactService
 	// Users authenticates the /api routes; nil refuses every credential.
 	Users leadwire.UserService
+	// Deliveries answers the /api routes of delivery; nil answers 404.
+	Deliveries leadwire.DeliveryService
 	// SecureCookies sets Secure on the session cookie of requests that
 	// came over plain HTTP too: behind a proxy that terminates TLS.
 	SecureCookies bool
@@ -118,7 +120,7 @@ func (s *Server) routes() []route {
 		{"/openapi.yaml", map[string]http.HandlerFunc{http.MethodGet: s.openAPI}},
 		{"/sdk/{file}", map[string]http.HandlerFunc{http.MethodGet: s.sdkFile}},
 		{"/{$}", map[string]http.HandlerFunc{http.MethodGet: sdk.Demo(s.cfg.DemoChannelID).ServeHTTP}},
-	}, s.authRoutes(), s.apiRoutes())
+	}, s.authRoutes(), s.apiRoutes(), s.deliveryRoutes())
 }
 
 // dispatch answers a route's methods; any other method is a 405 that

@@ -109,6 +109,9 @@ func (o *eraseOp) apply(w *writer, now time.Time) error {
 		arg   any
 	}{
 		{"DELETE FROM activities WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?)))", leadRows},
+		{`DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries
+			WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?))))`, leadRows},
+		{"DELETE FROM deliveries WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?)))", leadRows},
 		{"DELETE FROM lead_assignees WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?)))", leadRows},
 		{"DELETE FROM leads_fts WHERE rowid IN (SELECT value FROM json_each(?))", leadRows},
 		{"DELETE FROM leads WHERE rowid IN (SELECT value FROM json_each(?))", leadRows},

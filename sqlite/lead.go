@@ -65,6 +65,7 @@ func (s *Store) prepareCapture(ctx context.Context, c *leadwire.Capture) (*captu
 			emailKey: leadwire.EmailKey(l.Payload.Email),
 			phoneKey: l.Payload.PhoneKey(),
 			contact:  contactFields(&l.Payload),
+			spam:     l.Status == leadwire.StatusSpam,
 		}
 		if l.Status == leadwire.StatusSpam {
 			reasons, err := json.Marshal(l.SpamReasons)
@@ -84,6 +85,7 @@ type pendingLead struct {
 	status, reasons    string // reasons: JSON, for a lead quarantined as spam
 	emailKey, phoneKey string
 	contact            [4]string // what the contact takes on, see contactFields
+	spam               bool      // screened as spam: no deliveries until marked otherwise
 }
 
 // captureOp stores the leads of one capture, or finds them stored before
@@ -151,6 +153,11 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 			return err
 		}
 		w.leadStored()
+		if !l.spam {
+			if err := w.enqueueDeliveries(o.leadIDs[i], o.channelID, at); err != nil {
+				return err
+			}
+		}
 	}
 	if o.key != "" {
 		m.remember(pastCapture{key: key, at: at})

@@ -67,6 +67,9 @@ func (o *deleteSpamOp) apply(w *writer, now time.Time) error {
 	}
 	for _, q := range []string{
 		"DELETE FROM activities WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?)))",
+		`DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries
+			WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?))))`,
+		"DELETE FROM deliveries WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?)))",
 		"DELETE FROM lead_assignees WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?)))",
 		"DELETE FROM leads_fts WHERE rowid IN (SELECT value FROM json_each(?))",
 		"DELETE FROM leads WHERE rowid IN (SELECT value FROM json_each(?))",

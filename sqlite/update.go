@@ -77,12 +77,12 @@ type updateOp struct {
 
 func (o *updateOp) apply(w *writer, now time.Time) error {
 	ctx := context.Background() // as in run: the batch's commit is not one caller's
-	query, args := "SELECT status FROM leads WHERE id = ?", []any{o.leadID}
+	query, args := "SELECT status, channel_id FROM leads WHERE id = ?", []any{o.leadID}
 	if o.visible != "" {
 		query, args = query+" AND "+o.visible, append(args, o.visibleArgs...)
 	}
-	var status string
-	err := w.conn.QueryRowContext(ctx, query, args...).Scan(&status)
+	var status, channelID string
+	err := w.conn.QueryRowContext(ctx, query, args...).Scan(&status, &channelID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return leadNotFound(o.leadID)
 	}
@@ -101,6 +101,17 @@ func (o *updateOp) apply(w *writer, now time.Time) error {
 			Notes: fmt.Sprintf("Status changed from %s to %s", status, o.status), Actor: o.actor,
 			Before: status, After: o.status})
 		if _, err := w.insertActivity.Exec(newID().String(), o.leadID, leadwire.ActionStatusChanged, string(details), at, ""); err != nil {
+			return err
+		}
+		// A spam lead is delivered nowhere; marked otherwise, it is
+		// delivered as if captured now.
+		switch {
+		case o.status == leadwire.StatusSpam:
+			err = w.cancelDeliveries(o.leadID, at)
+		case status == leadwire.StatusSpam:
+			err = w.enqueueDeliveries(o.leadID, channelID, at)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -79,6 +79,13 @@ type writer struct {
 	insertAssignee *sql.Stmt
 	words          searchWords
 
+	// insertDeliveries fills the outbox in the transaction of the lead
+	// (see delivery.go); deliveriesQueued says the batch made deliveries
+	// due, and queued wakes the dispatcher once the batch is committed.
+	insertDeliveries *sql.Stmt
+	deliveriesQueued bool
+	queued           chan struct{}
+
 	// mem is loaded from the database by the first capture and dropped
 	// whenever a batch fails, since it may then hold rolled-back changes.
 	// Processes that never capture (the CLI) never load it.
@@ -95,6 +102,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 		requests: make(chan *request),
 		stopping: make(chan struct{}),
 		stopped:  make(chan struct{}),
+		queued:   make(chan struct{}, 1),
 	}
 	w.searchBehind.Store(true) // leads stored by an earlier version or lost with a failed batch
 	w.words = searchWords{conn}
@@ -141,6 +149,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 		{&w.indexAssignees, indexAssigneesQuery},
 		{&w.indexContacts, indexContactsQuery},
 		{&w.insertAssignee, `INSERT OR IGNORE INTO lead_assignees (email_key, lead_id) VALUES (?, ?)`},
+		{&w.insertDeliveries, enqueueDeliveriesQuery},
 	} {
 		stmt, err := conn.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -274,6 +283,7 @@ func (w *writer) run(batch []*request) {
 	defer w.busySince.Store(0)
 	metrics.BatchSize.WithLabelValues("sqlite").Observe(float64(len(live)))
 	results := make([]error, len(live))
+	w.deliveriesQueued = false
 	err := w.transact(ctx, func(now time.Time) error {
 		for i, r := range live {
 			err := r.op.apply(w, now)
@@ -287,6 +297,11 @@ func (w *writer) run(batch []*request) {
 	})
 	if err != nil {
 		metrics.DBErrors.WithLabelValues("sqlite").Inc()
+	} else if w.deliveriesQueued {
+		select {
+		case w.queued <- struct{}{}:
+		default: // the dispatcher has a wake-up waiting already
+		}
 	}
 	var after []int // the committers, answered once the others are
 	for i, r := range live {

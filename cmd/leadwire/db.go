@@ -73,3 +73,15 @@ func dbName(db string) string {
 	}
 	return db
 }
+
+// onDeliveries runs fn on the outbox of the database db names (see
+// onStore).
+func onDeliveries(ctx context.Context, db string, fn func(leadwire.DeliveryService) error) error {
+	return onStore(ctx, db, false, func(s store) error {
+		d, ok := s.(leadwire.DeliveryService)
+		if !ok {
+			return fmt.Errorf("%s keeps no outbox of deliveries yet: destinations and deliveries need a SQLite database", dbName(db))
+		}
+		return fn(d)
+	})
+}

@@ -1,6 +1,8 @@
 // Command leadwire runs the lead-capture server and manages its database.
 //
 //	leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db | postgres://USER@HOST/DB] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies] [--trusted-proxy CIDR ...] [--disposable-domains FILE]
+//	               [--delivery-timeout 10s] [--delivery-first-retry 10s]
+//	               [--smtp-host HOST] [--smtp-port 587] [--smtp-user USER] [--smtp-from ADDRESS] [--smtp-starttls mandatory] [--inbox-url URL]
 //	leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
 //	leadwire channel list --db PATH [--json]
 //	leadwire channel update --db PATH --channel ID [--screening on|off] [--address-rate N] [--channel-burst N] [--channel-rate N] [--min-form-time 2s] [--disable SIGNAL ...] [--enable SIGNAL ...] [--captcha turnstile|hcaptcha|recaptcha|none --captcha-secret KEY [--captcha-verify-url URL]]
@@ -13,6 +15,14 @@
 //	leadwire token list --db PATH [--json]
 //	leadwire token revoke --db PATH --name NAME
 //	leadwire migrate --from PATH.db --to postgres://USER@HOST/DB
+//	leadwire user pause|resume --db PATH --email EMAIL
+//	leadwire destination add --db PATH --kind webhook|rechat|followupboss|mail --url URL [--channel ID] [--api-key-stdin]
+//	leadwire destination list --db PATH [--json]
+//	leadwire destination remove ID --db PATH
+//	leadwire destination rotate-secret ID --db PATH
+//	leadwire deliveries list --db PATH [--failed] [--status S] [--lead ID] [--limit N] [--json]
+//	leadwire deliveries attempts ID --db PATH [--json]
+//	leadwire deliveries retry ID --db PATH
 package main
 
 import (
@@ -31,6 +41,8 @@ const usage = `leadwire captures leads from website forms into a CRM database.
 
 Usage:
   leadwire serve [--addr 127.0.0.1:8080] [--db ./leadwire.db | postgres://USER@HOST/DB] [--max-body 65536] [--max-leads 100] [--write-timeout 10s] [--secure-cookies] [--trusted-proxy CIDR ...] [--disposable-domains FILE]
+                 [--delivery-timeout 10s] [--delivery-first-retry 10s]
+                 [--smtp-host HOST] [--smtp-port 587] [--smtp-user USER] [--smtp-from ADDRESS] [--smtp-starttls mandatory] [--inbox-url URL]
   leadwire channel create --db PATH --name NAME [--brand-id ID] [--user-id ID] [--allowed-origin ORIGIN ...]
   leadwire channel list --db PATH [--json]
   leadwire channel update --db PATH --channel ID [--screening on|off] [--address-rate N] [--channel-burst N] [--channel-rate N] [--min-form-time 2s] [--disable SIGNAL ...] [--enable SIGNAL ...] [--captcha turnstile|hcaptcha|recaptcha|none --captcha-secret KEY [--captcha-verify-url URL]]
@@ -43,6 +55,14 @@ Usage:
   leadwire token list --db PATH [--json]
   leadwire token revoke --db PATH --name NAME
   leadwire migrate --from PATH.db --to postgres://USER@HOST/DB
+  leadwire user pause|resume --db PATH --email EMAIL
+  leadwire destination add --db PATH --kind webhook|rechat|followupboss|mail --url URL [--channel ID] [--api-key-stdin]
+  leadwire destination list --db PATH [--json]
+  leadwire destination remove ID --db PATH
+  leadwire destination rotate-secret ID --db PATH
+  leadwire deliveries list --db PATH [--failed] [--status S] [--lead ID] [--limit N] [--json]
+  leadwire deliveries attempts ID --db PATH [--json]
+  leadwire deliveries retry ID --db PATH
 
 Run "leadwire COMMAND --help" for the flags of a command.
 `
@@ -62,19 +82,28 @@ func main() {
 // run dispatches to the command named by args.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"serve":              serve,
-		"channel create":     channelCreate,
-		"channel list":       channelList,
-		"channel update":     channelUpdate,
-		"leads list":         leadsList,
-		"user create":        userCreate,
-		"user list":          userList,
-		"user disable":       userDisable,
-		"token create":       tokenCreate,
-		"token list":         tokenList,
-		"token revoke":       tokenRevoke,
-		"channel add-member": channelAddMember,
-		"migrate":            migrateCmd,
+		"serve":                     serve,
+		"channel create":            channelCreate,
+		"channel list":              channelList,
+		"channel update":            channelUpdate,
+		"leads list":                leadsList,
+		"user create":               userCreate,
+		"user list":                 userList,
+		"user disable":              userDisable,
+		"token create":              tokenCreate,
+		"token list":                tokenList,
+		"token revoke":              tokenRevoke,
+		"channel add-member":        channelAddMember,
+		"migrate":                   migrateCmd,
+		"destination add":           destinationAdd,
+		"destination list":          destinationList,
+		"destination remove":        destinationRemove,
+		"destination rotate-secret": destinationRotateSecret,
+		"deliveries list":           deliveriesList,
+		"deliveries attempts":       deliveriesAttempts,
+		"deliveries retry":          deliveriesRetry,
+		"user pause":                userPause,
+		"user resume":               userResume,
 	}
 	for n := 2; n >= 1; n-- {
 		if len(args) >= n {

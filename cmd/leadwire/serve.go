@@ -14,6 +14,11 @@ import (
 	"time"
 
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/deliver"
+	"github.com/leadwire/leadwire/deliver/followupboss"
+	"github.com/leadwire/leadwire/deliver/mail"
+	"github.com/leadwire/leadwire/deliver/rechat"
+	"github.com/leadwire/leadwire/deliver/webhook"
 	"github.com/leadwire/leadwire/postgres"
 	"github.com/leadwire/leadwire/screen"
 	"github.com/leadwire/leadwire/server"
@@ -33,6 +38,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	maxLeads := fs.Int("max-leads", wire.DefaultMaxLeads, "most leads one request (an XML lead list) may create (env LEADWIRE_MAX_LEADS)")
 	writeTimeout := fs.Duration("write-timeout", sqlite.DefaultWriteTimeout,
 		"longest a capture waits to be stored before it answers 503 (env LEADWIRE_WRITE_TIMEOUT)")
+	deliveryTimeout := fs.Duration("delivery-timeout", deliver.DefaultTimeout,
+		"longest one delivery attempt may take before it is retried (env LEADWIRE_DELIVERY_TIMEOUT)")
+	firstRetry := fs.Duration("delivery-first-retry", deliver.DefaultFirstRetry,
+		"wait before a failed delivery's first retry; each next wait doubles (env LEADWIRE_DELIVERY_FIRST_RETRY)")
+	smtp := mail.Config{}
+	fs.StringVar(&smtp.Host, "smtp-host", "", "SMTP server that sends lead alerts; none sends no mail (env LEADWIRE_SMTP_HOST)")
+	fs.IntVar(&smtp.Port, "smtp-port", 587, "its port (env LEADWIRE_SMTP_PORT)")
+	fs.StringVar(&smtp.Username, "smtp-user", "", "user name to authenticate with; its password comes from the env LEADWIRE_SMTP_PASSWORD (env LEADWIRE_SMTP_USER)")
+	fs.StringVar(&smtp.From, "smtp-from", "", "sender address of the alerts (env LEADWIRE_SMTP_FROM)")
+	fs.StringVar(&smtp.TLS, "smtp-starttls", mail.TLSMandatory, "mandatory, opportunistic or none (env LEADWIRE_SMTP_STARTTLS)")
+	fs.StringVar(&smtp.InboxURL, "inbox-url", "", "the inbox's public base URL, for the links in alerts; the listening address when none (env LEADWIRE_INBOX_URL)")
 	secureCookies := fs.Bool("secure-cookies", false,
 		"send the session cookie over HTTPS only, behind a proxy that terminates TLS (env LEADWIRE_SECURE_COOKIES)")
 	var proxies stringList
@@ -43,6 +59,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"disposable-domains": "LEADWIRE_DISPOSABLE_DOMAINS",
 		"addr":               "LEADWIRE_ADDR", "db": "LEADWIRE_DB", "max-body": "LEADWIRE_MAX_BODY", "max-leads": "LEADWIRE_MAX_LEADS",
 		"write-timeout": "LEADWIRE_WRITE_TIMEOUT", "secure-cookies": "LEADWIRE_SECURE_COOKIES",
+		"delivery-timeout": "LEADWIRE_DELIVERY_TIMEOUT", "delivery-first-retry": "LEADWIRE_DELIVERY_FIRST_RETRY",
+		"smtp-host": "LEADWIRE_SMTP_HOST", "smtp-port": "LEADWIRE_SMTP_PORT", "smtp-user": "LEADWIRE_SMTP_USER",
+		"smtp-from": "LEADWIRE_SMTP_FROM", "smtp-starttls": "LEADWIRE_SMTP_STARTTLS", "inbox-url": "LEADWIRE_INBOX_URL",
 	}); err != nil {
 		return err
 	}
@@ -52,8 +71,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *maxLeads <= 0 {
 		return errors.New("--max-leads must be a positive number of leads")
 	}
-	if *writeTimeout <= 0 {
-		return errors.New("--write-timeout must be a positive duration, like 10s")
+	for name, d := range map[string]time.Duration{"write-timeout": *writeTimeout, "delivery-timeout": *deliveryTimeout,
+		"delivery-first-retry": *firstRetry} {
+		if d <= 0 {
+			return fmt.Errorf("--%s must be a positive duration, like 10s", name)
+		}
+	}
+	smtp.Password = os.Getenv("LEADWIRE_SMTP_PASSWORD")
+	if smtp.Host != "" && smtp.From == "" {
+		return errors.New("--smtp-from: give the sender address of the alerts")
+	}
+	switch smtp.TLS {
+	case mail.TLSMandatory, mail.TLSOpportunistic, mail.TLSNone:
+	default:
+		return fmt.Errorf("--smtp-starttls %q is not one of mandatory, opportunistic, none", smtp.TLS)
 	}
 	trusted, err := parsePrefixes(proxies)
 	if err != nil {
@@ -134,10 +165,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Info("ready", "took", time.Since(started).Round(time.Millisecond))
 	}()
 
+	// Every store but PostgreSQL's keeps an outbox of deliveries.
+	deliveries, _ := store.(leadwire.DeliveryService)
 	handler := server.New(server.Config{
 		Leads: store, Channels: store, Contacts: store, Users: store, DemoChannelID: ch.ID, MaxBody: *maxBody, MaxLeads: *maxLeads,
 		SecureCookies: *secureCookies, Health: store.Health, Logger: log,
-		Screener: screen.New(screenCfg), TrustedProxies: trusted,
+		Screener: screen.New(screenCfg), TrustedProxies: trusted, Deliveries: deliveries,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -151,6 +184,32 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// The inbox's event streams stay open; a shutdown ends them.
 	srv.RegisterOnShutdown(handler.CloseEvents)
+	if deliveries == nil {
+		log.Warn("this database keeps no outbox yet: leads are stored, but no alert, webhook or forward goes out")
+	} else {
+		// Deliveries go out from their own goroutines: a destination that
+		// hangs holds its own attempts, never a capture.
+		deliverers := map[string]deliver.Deliverer{
+			leadwire.KindWebhook:      &webhook.Deliverer{},
+			leadwire.KindRechat:       &rechat.Deliverer{},
+			leadwire.KindFollowUpBoss: &followupboss.Deliverer{},
+		}
+		if smtp.Host != "" {
+			if smtp.InboxURL == "" {
+				smtp.InboxURL = base
+			}
+			deliverers[leadwire.KindMail] = &mail.Deliverer{Config: smtp, Router: deliveries}
+		}
+		dispatcher := deliver.New(deliver.Config{
+			Deliveries: deliveries, Leads: store, Logger: log, Deliverers: deliverers,
+			Timeout: *deliveryTimeout, FirstRetry: *firstRetry,
+		})
+		dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+		dispatched := make(chan struct{})
+		go func() { dispatcher.Run(dispatchCtx); close(dispatched) }()
+		defer func() { stopDispatch(); <-dispatched }() // before the store closes
+	}
+
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	go deleteSpam(ctx, store, log)

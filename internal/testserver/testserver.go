@@ -45,7 +45,7 @@ func Start(t testing.TB, configure ...func(*server.Config)) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := server.Config{Leads: store, Channels: store, Contacts: store, Users: store, DemoChannelID: ch.ID, Health: store.Health,
+	cfg := server.Config{Leads: store, Channels: store, Contacts: store, Users: store, Deliveries: store, DemoChannelID: ch.ID, Health: store.Health,
 		Screener: screen.New(screen.Config{})}
 	for _, c := range configure {
 		c(&cfg)

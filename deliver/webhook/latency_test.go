@@ -1,0 +1,108 @@
+package webhook_test
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/deliver"
+	"github.com/leadwire/leadwire/internal/delivertest"
+)
+
+var (
+	latencyRate = flag.Int("delivery-rate", 0, "run TestCaptureToWebhookLatency at this many captures a second")
+	latencyFor  = flag.Duration("delivery-for", 10*time.Second, "how long TestCaptureToWebhookLatency captures")
+)
+
+// TestCaptureToWebhookLatency measures the time from sending a capture to
+// its webhook being received, at -delivery-rate captures a second for
+// -delivery-for, beside a second destination answering 500 to everything:
+//
+//	go test ./deliver/webhook -run CaptureToWebhookLatency -delivery-rate 500 -v
+func TestCaptureToWebhookLatency(t *testing.T) {
+	if *latencyRate <= 0 {
+		t.Skip("give -delivery-rate to measure")
+	}
+	s := start(t, func(c *deliver.Config) { c.FirstRetry = deliver.DefaultFirstRetry })
+	var (
+		mu       sync.Mutex
+		received = map[string]time.Time{} // lead id -> first received
+	)
+	fine := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at := time.Now()
+		var lead struct{ ID string }
+		json.NewDecoder(r.Body).Decode(&lead)
+		mu.Lock()
+		if _, ok := received[lead.ID]; !ok {
+			received[lead.ID] = at
+		}
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer fine.Close()
+	broken := delivertest.NewReceiver(t, func(n int, w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
+	addWebhook(t, s, fine.URL, "")
+	addWebhook(t, s, broken.URL, "")
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	url := s.URL + "/leads/channels/" + s.ChannelID + "/webhook"
+	total := int(float64(*latencyRate) * latencyFor.Seconds())
+	sent := make([]time.Time, total)
+	ids := make([]string, total)
+	captureTook := make([]time.Duration, total)
+	delivertest.AtRate(*latencyRate, total, func(i int) {
+		sent[i] = time.Now()
+		body := fmt.Sprintf(`{"first_name":"Lead %d","email":"lead-%d@example.com","message":"bench"}`, i, i)
+		res, err := client.Post(url, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		captureTook[i] = time.Since(sent[i])
+		var answer struct{ Data struct{ ID string } }
+		if res.StatusCode != 200 || json.Unmarshal(raw, &answer) != nil {
+			t.Errorf("capture: %d %s", res.StatusCode, raw)
+			return
+		}
+		ids[i] = answer.Data.ID
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	var latencies []time.Duration
+	for {
+		latencies = latencies[:0]
+		mu.Lock()
+		for i, id := range ids {
+			if at, ok := received[id]; ok {
+				latencies = append(latencies, at.Sub(sent[i]))
+			}
+		}
+		mu.Unlock()
+		if len(latencies) == total || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(latencies) < total {
+		t.Errorf("%d of %d leads reached the webhook", len(latencies), total)
+	}
+	c50, c99, _ := delivertest.Percentiles(captureTook)
+	p50, p99, largest := delivertest.Percentiles(latencies)
+	failing := len(broken.Wait(t, 1, time.Second))
+	t.Logf("%d captures at %d/s: capture answered p50 %s p99 %s; capture to webhook received p50 %s p99 %s max %s; "+
+		"%d attempts to the destination answering 500 meanwhile",
+		total, *latencyRate, c50, c99, p50, p99, largest, failing)
+	var delivered int
+	ds, _ := s.Store.FindDeliveries(t.Context(), leadwire.DeliveryFilter{Status: leadwire.DeliveryDelivered})
+	delivered = len(ds)
+	t.Logf("%d deliveries delivered", delivered)
+}
