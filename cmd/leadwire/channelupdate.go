@@ -11,7 +11,6 @@ import (
 
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/screen"
-	"github.com/leadwire/leadwire/sqlite"
 )
 
 func channelUpdate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,7 +40,7 @@ func channelUpdate(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return fmt.Errorf("%q is not a signal; the signals are %s", r, strings.Join(screen.Reasons, ", "))
 		}
 	}
-	return onStore(openExisting, *dbPath, func(store *sqlite.Store) error {
+	return onStore(ctx, *dbPath, false, func(store store) error {
 		ch, err := store.FindChannelByID(ctx, *id)
 		if err != nil {
 			return fmt.Errorf("--channel: %s", leadwire.ErrorMessage(err))
