@@ -17,6 +17,7 @@ var spamCases = []storeCase{
 	{"Quarantine", testQuarantine},
 	{"SpamContact", testSpamContact},
 	{"DeleteSpam", testDeleteSpam},
+	{"DeleteMarkedSpam", testDeleteMarkedSpam},
 	{"DeletedSpamNotReplayed", testDeletedSpamNotReplayed},
 	{"UpdateChannel", testUpdateChannel},
 	{"ChannelScreening", testChannelScreening},
@@ -158,6 +159,32 @@ func testDeleteSpam(t *testing.T, open Open) {
 	}
 	if n, err := s.DeleteSpam(context.Background(), now.Add(-leadwire.SpamRetention)); err != nil || n != 0 {
 		t.Errorf("DeleteSpam again = %d, %v; want 0", n, err)
+	}
+}
+
+// testDeleteMarkedSpam: a lead an agent marked spam, alone on a contact
+// its email and phone find, goes with that contact; the next lead with
+// them makes a new one.
+func testDeleteMarkedSpam(t *testing.T, open Open) {
+	s := openClock(t, open)
+	ctx := as(owner)
+	ch := mustChannel(t, s, leadwire.Channel{Name: "Site"})
+	eve := leadwire.Payload{FirstName: "Eve", Email: "eve@example.com", PhoneNumber: "+12145550155"}
+	marked := capture(t, s, ch, eve)
+	if _, err := s.UpdateLead(ctx, marked.ID, leadwire.LeadUpdate{Status: ptr(leadwire.StatusSpam)}); err != nil {
+		t.Fatal(err)
+	}
+	now := s.advance(leadwire.SpamRetention + time.Hour)
+	if n, err := s.DeleteSpam(context.Background(), now.Add(-leadwire.SpamRetention)); err != nil || n != 1 {
+		t.Fatalf("DeleteSpam = %d, %v; want 1", n, err)
+	}
+	if _, err := s.FindContactByID(ctx, marked.ContactID); leadwire.ErrorCode(err) != leadwire.ENOTFOUND {
+		t.Errorf("the contact only the marked spam held: %v, want it gone", err)
+	}
+	for _, p := range []leadwire.Payload{{Email: "EVE@example.com"}, {PhoneNumber: "214-555-0155"}} {
+		if l := capture(t, s, ch, p); l.ContactID == marked.ContactID {
+			t.Errorf("a lead after the deletion joined the deleted contact %s", marked.ContactID)
+		}
 	}
 }
 
