@@ -32,7 +32,7 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 	// search) happens here, on the caller's goroutine, so the writer only
 	// decides and sends.
 	p := &pendingCapture{channelID: ch.ID, brand: ch.Brand(), key: c.IdempotencyKey, hash: c.RequestHash,
-		leads: make([]pendingLead, len(c.Leads))}
+		source: c.Source, leads: make([]pendingLead, len(c.Leads))}
 	for i, l := range c.Leads {
 		parsed, err := l.PayloadJSON()
 		if err != nil {
@@ -45,15 +45,26 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 			}
 		}
 		assigneesJSON, _ := json.Marshal(assignees) // strings only: cannot fail
-		p.leads[i] = pendingLead{
+		pl := pendingLead{
 			lead:      l,
 			parsed:    string(parsed),
+			status:    leadwire.StatusNew,
 			emailKey:  leadwire.EmailKey(l.Payload.Email),
 			phoneKey:  l.Payload.PhoneKey(),
 			values:    [4]string{l.Payload.FirstName, l.Payload.LastName, l.Payload.Email, l.Payload.PhoneNumber},
 			words:     strings.Join(search.LeadWords(&l.Payload), " "),
 			assignees: string(assigneesJSON),
 		}
+		if l.Status == leadwire.StatusSpam {
+			reasons, err := json.Marshal(l.SpamReasons)
+			if err != nil {
+				return nil, false, err
+			}
+			// Its contact is one of its own (see storeBatch): it has no
+			// match keys to look up.
+			pl.status, pl.reasons, pl.emailKey, pl.phoneKey = leadwire.StatusSpam, string(reasons), "", ""
+		}
+		p.leads[i] = pl
 	}
 	if err := s.w.do(ctx, p); err != nil {
 		return nil, false, err
@@ -66,6 +77,7 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 type pendingCapture struct {
 	channelID, brand string
 	key, hash        string
+	source           leadwire.Source
 	leads            []pendingLead
 
 	captureID string
@@ -78,7 +90,8 @@ type pendingCapture struct {
 type pendingLead struct {
 	lead               *leadwire.Lead
 	parsed             string
-	emailKey, phoneKey string
+	status, reasons    string    // reasons: JSON, for a lead quarantined as spam
+	emailKey, phoneKey string    // "" for a lead quarantined as spam
 	values             [4]string // what the contact takes on: first and last name, email, phone
 	words              string    // the words of the search, separated by spaces
 	assignees          string    // JSON array of the assignees' email keys
@@ -175,12 +188,16 @@ const (
 	upsertContactKeys = `INSERT INTO contact_keys (contact_id, kind, brand, key, updated_at)
 		SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[])
 		ON CONFLICT (contact_id, kind) DO UPDATE SET updated_at = greatest(contact_keys.updated_at, excluded.updated_at)`
-	insertLeads = `INSERT INTO leads (id, channel_id, contact_id, capture_id, created_at, parsed_payload, raw_payload, assignees, search)
+	insertLeads = `INSERT INTO leads (id, channel_id, contact_id, capture_id, created_at, parsed_payload, raw_payload, assignees, search,
+			status, spam_reasons, source_address, source_user_agent, source_origin)
 		SELECT u.id, u.channel_id, u.contact_id, u.capture_id, $5, u.parsed, u.raw,
 			ARRAY(SELECT jsonb_array_elements_text(u.assignees::jsonb)),
-			array_to_tsvector(string_to_array(u.words, ' '))
-		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $6::text[], $7::text[], $8::text[], $9::text[])
-			WITH ORDINALITY AS u (id, channel_id, contact_id, capture_id, parsed, raw, assignees, words, n)
+			array_to_tsvector(string_to_array(u.words, ' ')),
+			u.status, u.reasons, u.address, u.user_agent, u.origin
+		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $6::text[], $7::text[], $8::text[], $9::text[],
+				$10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+			WITH ORDINALITY AS u (id, channel_id, contact_id, capture_id, parsed, raw, assignees, words,
+				status, reasons, address, user_agent, origin, n)
 		ORDER BY u.n`
 )
 
@@ -335,6 +352,12 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 			l := &c.leads[i]
 			ct := matchContact(index, c.brand, l)
 			switch {
+			case l.status == leadwire.StatusSpam:
+				// A contact of its own, without match keys, so that no
+				// later lead joins it and a bot that sends someone's email
+				// neither reaches nor changes that person's contact.
+				ct = &contactState{id: uuid.NewString(), brand: c.brand, values: l.values, created: at, updated: at, isNew: true}
+				newContacts = append(newContacts, ct)
 			case ct == nil:
 				ct = &contactState{id: uuid.NewString(), brand: c.brand, values: l.values,
 					keys: [2]string{l.emailKey, l.phoneKey}, created: at, updated: at, isNew: true}
@@ -348,10 +371,13 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 				claim(index, ct)
 			}
 			id := newID().String()
-			leadRows.add(id, c.channelID, ct.id, c.captureID, l)
+			leadRows.add(id, c.channelID, ct.id, c.captureID, l, c.source)
 			out := l.lead
 			out.ID, out.ChannelID, out.ContactID, out.CreatedAt = id, c.channelID, ct.id, fromMillis(at)
-			out.Status, out.RespondedAt = leadwire.StatusNew, time.Time{}
+			out.Status, out.RespondedAt, out.Source = l.status, time.Time{}, c.source
+			if out.Status != leadwire.StatusSpam {
+				out.SpamReasons = nil
+			}
 			c.result[i] = out
 		}
 	}
@@ -391,7 +417,8 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 	}
 	if len(leadRows.id) > 0 {
 		r := &leadRows
-		b.Queue(insertLeads, r.id, r.channel, r.contact, r.capture, at, r.parsed, r.raw, r.assignees, r.words)
+		b.Queue(insertLeads, r.id, r.channel, r.contact, r.capture, at, r.parsed, r.raw, r.assignees, r.words,
+			r.status, r.reasons, r.address, r.userAgent, r.origin)
 	}
 	replayed := map[string][]*leadwire.Lead{}
 	if len(replays) > 0 {
@@ -437,12 +464,15 @@ type keyRow struct{ hash, captureID string }
 // leadColumns are the rows of insertLeads, column by column.
 type leadColumns struct {
 	id, channel, contact, capture, parsed, raw, assignees, words []string
+	status, reasons, address, userAgent, origin                  []string
 }
 
-func (r *leadColumns) add(id, channel, contact, capture string, l *pendingLead) {
+func (r *leadColumns) add(id, channel, contact, capture string, l *pendingLead, src leadwire.Source) {
 	r.id, r.channel, r.contact, r.capture = append(r.id, id), append(r.channel, channel), append(r.contact, contact), append(r.capture, capture)
 	r.parsed, r.raw = append(r.parsed, l.parsed), append(r.raw, string(l.lead.Raw))
 	r.assignees, r.words = append(r.assignees, l.assignees), append(r.words, l.words)
+	r.status, r.reasons = append(r.status, l.status), append(r.reasons, l.reasons)
+	r.address, r.userAgent, r.origin = append(r.address, src.Address), append(r.userAgent, src.UserAgent), append(r.origin, src.Origin)
 }
 
 // matchContact returns the contact of the lead's email key or, failing

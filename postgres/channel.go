@@ -5,12 +5,25 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/leadwire/leadwire"
 )
 
-const channelColumns = "id::text, name, brand_id, user_id, allowed_origins, created_at"
+const channelColumns = "id::text, name, brand_id, user_id, allowed_origins, screening, created_at"
+
+// channelCacheTTL is how long a channel is served from memory: a change
+// made through another server or the command line (leadwire channel
+// update) holds everywhere within it, at the cost of one read per
+// channel, server and period.
+const channelCacheTTL = 5 * time.Second
+
+// cachedChannel is a channel as read at a time.
+type cachedChannel struct {
+	c  *leadwire.Channel
+	at time.Time
+}
 
 // CreateChannel validates c, gives it an ID and CreatedAt and stores it.
 func (s *Store) CreateChannel(ctx context.Context, c *leadwire.Channel) error {
@@ -24,18 +37,50 @@ func (s *Store) CreateChannel(ctx context.Context, c *leadwire.Channel) error {
 	if c.AllowedOrigins == nil {
 		origins = []byte("[]")
 	}
+	screening, err := json.Marshal(c.Screening)
+	if err != nil {
+		return err
+	}
 	id, at := newID().String(), s.nowMillis()
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO channels (id, name, brand_id, user_id, allowed_origins, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, id, c.Name, c.BrandID, c.UserID, string(origins), at)
+		_, err := tx.Exec(ctx, `INSERT INTO channels (id, name, brand_id, user_id, allowed_origins, screening, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, c.Name, c.BrandID, c.UserID, string(origins), string(screening), at)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	c.ID, c.CreatedAt = id, fromMillis(at)
-	s.channels.Store(c.ID, cloneChannel(c))
+	s.cacheChannel(cloneChannel(c))
 	return nil
+}
+
+// UpdateChannel applies u to the channel; see leadwire.ChannelService.
+func (s *Store) UpdateChannel(ctx context.Context, id string, u leadwire.ChannelUpdate) (*leadwire.Channel, error) {
+	c, err := s.readChannel(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.Screening != nil {
+		c.Screening = *u.Screening
+		c.Screening.Disabled = slices.Clone(u.Screening.Disabled)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	screening, err := json.Marshal(c.Screening)
+	if err != nil {
+		return nil, err
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, "UPDATE channels SET screening = $1 WHERE id = $2", string(screening), c.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.cacheChannel(cloneChannel(c))
+	return c, nil
 }
 
 // FindChannelByID returns the channel with the given id.
@@ -47,14 +92,27 @@ func (s *Store) FindChannelByID(ctx context.Context, id string) (*leadwire.Chann
 	return cloneChannel(c), nil
 }
 
-// channel returns the cached channel, shared and not to be modified. A miss
-// reads the database: another server or the CLI may have created it.
+// channel returns the cached channel, shared and not to be modified. A
+// miss, or an entry older than channelCacheTTL, reads the database:
+// another server or the CLI may have created or changed it.
 func (s *Store) channel(ctx context.Context, id string) (*leadwire.Channel, error) {
+	if v, ok := s.channels.Load(id); ok {
+		if e := v.(cachedChannel); time.Since(e.at) < channelCacheTTL {
+			return e.c, nil
+		}
+	}
+	c, err := s.readChannel(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.cacheChannel(c)
+	return c, nil
+}
+
+// readChannel reads the channel from the database.
+func (s *Store) readChannel(ctx context.Context, id string) (*leadwire.Channel, error) {
 	if !leadwire.IsCanonicalID(id) {
 		return nil, leadwire.Errorf(leadwire.ENOTFOUND, "channel %q not found", id)
-	}
-	if c, ok := s.channels.Load(id); ok {
-		return c.(*leadwire.Channel), nil
 	}
 	c, err := scanChannel(s.pool.QueryRow(ctx, "SELECT "+channelColumns+" FROM channels WHERE id = $1", id))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -63,8 +121,11 @@ func (s *Store) channel(ctx context.Context, id string) (*leadwire.Channel, erro
 	if err != nil {
 		return nil, storageFault(err)
 	}
-	s.channels.Store(id, c)
 	return c, nil
+}
+
+func (s *Store) cacheChannel(c *leadwire.Channel) {
+	s.channels.Store(c.ID, cachedChannel{c: c, at: time.Now()})
 }
 
 // FindChannels returns every channel, oldest first.
@@ -80,7 +141,7 @@ func (s *Store) FindChannels(ctx context.Context) ([]*leadwire.Channel, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.channels.Store(c.ID, cloneChannel(c))
+		s.cacheChannel(cloneChannel(c))
 		channels = append(channels, c)
 	}
 	return channels, storageFault(rows.Err())
@@ -88,9 +149,9 @@ func (s *Store) FindChannels(ctx context.Context) ([]*leadwire.Channel, error) {
 
 func scanChannel(row pgx.Row) (*leadwire.Channel, error) {
 	var c leadwire.Channel
-	var origins string
+	var origins, screening string
 	var created int64
-	if err := row.Scan(&c.ID, &c.Name, &c.BrandID, &c.UserID, &origins, &created); err != nil {
+	if err := row.Scan(&c.ID, &c.Name, &c.BrandID, &c.UserID, &origins, &screening, &created); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(origins), &c.AllowedOrigins); err != nil {
@@ -99,6 +160,9 @@ func scanChannel(row pgx.Row) (*leadwire.Channel, error) {
 	if len(c.AllowedOrigins) == 0 {
 		c.AllowedOrigins = nil
 	}
+	if err := json.Unmarshal([]byte(screening), &c.Screening); err != nil {
+		return nil, err
+	}
 	c.CreatedAt = fromMillis(created)
 	return &c, nil
 }
@@ -106,6 +170,7 @@ func scanChannel(row pgx.Row) (*leadwire.Channel, error) {
 func cloneChannel(c *leadwire.Channel) *leadwire.Channel {
 	clone := *c
 	clone.AllowedOrigins = slices.Clone(c.AllowedOrigins)
+	clone.Screening.Disabled = slices.Clone(c.Screening.Disabled)
 	return &clone
 }
 

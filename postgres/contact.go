@@ -74,28 +74,9 @@ func (s *Store) EraseContact(ctx context.Context, id string) error {
 		userID = u.ID
 	}
 	at := s.nowMillis()
-	cutoff := at - leadwire.IdempotencyWindow.Milliseconds()
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		// The locks a capture takes on the contact's keys: no capture can
-		// join the contact while it goes.
-		rows, err := tx.Query(ctx, "SELECT brand, kind, key FROM contact_keys WHERE contact_id = $1", id)
-		if err != nil {
-			return err
-		}
-		var locks []int64
-		for rows.Next() {
-			var k matchKey
-			if err := rows.Scan(&k.brand, &k.kind, &k.key); err != nil {
-				rows.Close()
-				return err
-			}
-			locks = append(locks, k.lockID())
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		slices.Sort(locks)
-		if _, err := tx.Exec(ctx, lockKeys, locks); err != nil {
+		// No capture can join the contact while it goes.
+		if err := lockContactKeys(ctx, tx, []string{id}); err != nil {
 			return err
 		}
 		var exists bool
@@ -109,31 +90,10 @@ func (s *Store) EraseContact(ctx context.Context, id string) error {
 		if err := tx.QueryRow(ctx, "SELECT coalesce(array_agg(id::text ORDER BY seq), '{}') FROM leads WHERE contact_id = $1", id).Scan(&leadIDs); err != nil {
 			return err
 		}
-		// The keys of the captures of its leads, kept hashed for the window.
-		rows, err = tx.Query(ctx, `DELETE FROM idempotency_keys
-			WHERE capture_id IN (SELECT capture_id FROM leads WHERE contact_id = $1) AND created_at > $2
-			RETURNING channel_id::text, key`, id, cutoff)
-		if err != nil {
-			return err
-		}
-		var erased []string
-		for rows.Next() {
-			var channelID, key string
-			if err := rows.Scan(&channelID, &key); err != nil {
-				rows.Close()
-				return err
-			}
-			erased = append(erased, erasedKey(channelID, key))
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO erased_captures (key_hash, created_at) SELECT k, $2 FROM unnest($1::text[]) AS k
-			ON CONFLICT (key_hash) DO UPDATE SET created_at = excluded.created_at`, erased, at); err != nil {
+		if err := forgetCaptures(ctx, tx, leadIDs, at); err != nil {
 			return err
 		}
 		for _, q := range []string{
-			"DELETE FROM idempotency_keys WHERE capture_id IN (SELECT capture_id FROM leads WHERE contact_id = $1)",
 			"DELETE FROM activities WHERE lead_id IN (SELECT id FROM leads WHERE contact_id = $1)",
 			"DELETE FROM leads WHERE contact_id = $1",
 			"DELETE FROM contact_keys WHERE contact_id = $1",
@@ -143,12 +103,75 @@ func (s *Store) EraseContact(ctx context.Context, id string) error {
 				return err
 			}
 		}
-		details, err := json.Marshal(map[string][]string{"leads": leadIDs})
-		if err != nil {
+		return audit(ctx, tx, userID, ActionContactErased, id, leadIDs, at)
+	})
+}
+
+// lockContactKeys takes the locks a capture takes on the match keys of
+// the contacts (see lockID), so that no capture joins them until the
+// transaction ends.
+func lockContactKeys(ctx context.Context, tx pgx.Tx, contactIDs []string) error {
+	rows, err := tx.Query(ctx, "SELECT brand, kind, key FROM contact_keys WHERE contact_id = ANY($1::uuid[])", contactIDs)
+	if err != nil {
+		return err
+	}
+	var locks []int64
+	for rows.Next() {
+		var k matchKey
+		if err := rows.Scan(&k.brand, &k.kind, &k.key); err != nil {
+			rows.Close()
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO audit (id, user_id, action, subject, details, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, newID(), userID, ActionContactErased, id, string(details), at)
+		locks = append(locks, k.lockID())
+	}
+	if err := rows.Err(); err != nil {
 		return err
-	})
+	}
+	slices.Sort(locks)
+	_, err = tx.Exec(ctx, lockKeys, slices.Compact(locks))
+	return err
+}
+
+// forgetCaptures deletes the idempotency keys of the captures of the
+// leads, which are about to be deleted. A key used within the idempotency
+// window is kept as a hash (erased_captures) until the window ends, so
+// that a retry of the capture is refused rather than stored again.
+func forgetCaptures(ctx context.Context, tx pgx.Tx, leadIDs []string, at int64) error {
+	rows, err := tx.Query(ctx, `DELETE FROM idempotency_keys
+		WHERE capture_id IN (SELECT capture_id FROM leads WHERE id = ANY($1::uuid[]))
+		RETURNING channel_id::text, key, created_at`, leadIDs)
+	if err != nil {
+		return err
+	}
+	cutoff := at - leadwire.IdempotencyWindow.Milliseconds()
+	var erased []string
+	for rows.Next() {
+		var channelID, key string
+		var created int64
+		if err := rows.Scan(&channelID, &key, &created); err != nil {
+			rows.Close()
+			return err
+		}
+		if created > cutoff {
+			erased = append(erased, erasedKey(channelID, key))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO erased_captures (key_hash, created_at) SELECT k, $2 FROM unnest($1::text[]) AS k
+		ON CONFLICT (key_hash) DO UPDATE SET created_at = excluded.created_at`, erased, at)
+	return err
+}
+
+// audit records that the user ("" for the command line) deleted the
+// leads: their ids only, never the personal data deleted.
+func audit(ctx context.Context, tx pgx.Tx, userID, action, subject string, leadIDs []string, at int64) error {
+	details, err := json.Marshal(map[string][]string{"leads": leadIDs})
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO audit (id, user_id, action, subject, details, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, newID(), userID, action, subject, string(details), at)
+	return err
 }

@@ -7,7 +7,7 @@
 // finds; a contact's match keys are rows of contact_keys, read under a
 // transaction-scoped advisory lock on the key, so two servers given the
 // same new email at once create one contact. Nothing is kept in memory
-// between requests but the channels, which never change.
+// between requests but the channels, for a few seconds (channelCacheTTL).
 //
 // Captures in one process share a transaction (see writer.go): one
 // goroutine takes every capture waiting, stores them with a few pipelined
@@ -59,7 +59,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	w    *writer
 
-	// channels caches channels by id: they never change once created.
+	// channels caches channels by id (cachedChannel), for
+	// channelCacheTTL.
 	channels sync.Map
 
 	health healthCache

@@ -24,16 +24,23 @@ const (
 
 // leadSelect are the columns scanLead reads.
 const leadSelect = `leads.seq, leads.id::text, leads.channel_id::text, leads.contact_id::text, leads.created_at,
-	leads.parsed_payload, leads.raw_payload, leads.status, leads.responded_at`
+	leads.parsed_payload, leads.raw_payload, leads.status, leads.responded_at,
+	leads.spam_reasons, leads.source_address, leads.source_user_agent, leads.source_origin`
 
 // scanLead reads the columns first and then those of leadSelect, and
 // returns the lead and its seq.
 func scanLead(row pgx.Row, first ...any) (*leadwire.Lead, int64, error) {
 	l := new(leadwire.Lead)
-	var parsed, raw string
+	var parsed, raw, reasons string
 	var seq, created, responded int64
-	if err := row.Scan(append(first, &seq, &l.ID, &l.ChannelID, &l.ContactID, &created, &parsed, &raw, &l.Status, &responded)...); err != nil {
+	if err := row.Scan(append(first, &seq, &l.ID, &l.ChannelID, &l.ContactID, &created, &parsed, &raw, &l.Status, &responded,
+		&reasons, &l.Source.Address, &l.Source.UserAgent, &l.Source.Origin)...); err != nil {
 		return nil, 0, err
+	}
+	if reasons != "" {
+		if err := json.Unmarshal([]byte(reasons), &l.SpamReasons); err != nil {
+			return nil, 0, err
+		}
 	}
 	if err := json.Unmarshal([]byte(parsed), &l.Payload); err != nil {
 		return nil, 0, err
@@ -141,7 +148,10 @@ func selectLeads(ctx context.Context, f leadwire.LeadFilter) (selection, error) 
 		}
 		sel.where = append(sel.where, "leads.contact_id = "+sel.arg(f.ContactID)+"::uuid")
 	}
-	if f.Status != "" {
+	if f.Status == "" {
+		// Quarantined leads are listed only when asked for.
+		sel.where = append(sel.where, "leads.status != 'spam'")
+	} else {
 		if !slices.Contains(leadwire.Statuses, f.Status) {
 			return sel, leadwire.Errorf(leadwire.EINVALID, "status %q is not one of %s", f.Status, strings.Join(leadwire.Statuses, ", "))
 		}

@@ -147,9 +147,9 @@ type table struct {
 
 func (c *copier) copyAll() ([]copyCount, error) {
 	tables := []table{
-		{name: "channels", query: "SELECT id, name, brand_id, user_id, allowed_origins, created_at FROM channels ORDER BY rowid",
-			insert: `INSERT INTO channels (id, name, brand_id, user_id, allowed_origins, created_at)
-				SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])`},
+		{name: "channels", query: "SELECT id, name, brand_id, user_id, allowed_origins, screening, created_at FROM channels ORDER BY rowid",
+			insert: `INSERT INTO channels (id, name, brand_id, user_id, allowed_origins, screening, created_at)
+				SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])`},
 		{name: "contacts", query: "SELECT id, brand, first_name, last_name, email, phone_number, created_at, updated_at FROM contacts",
 			insert: `INSERT INTO contacts (id, brand, first_name, last_name, email, phone_number, created_at, updated_at)
 				SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[])`,
@@ -315,14 +315,16 @@ func (c *copier) leadsTable() table {
 	var lastCapture string
 	return table{name: "leads",
 		query: `SELECT id, channel_id, contact_id, created_at, idempotency_key, request_hash, parsed_payload, raw_payload,
-			status, responded_at FROM leads ORDER BY rowid`,
+			status, responded_at, spam_reasons, source_address, source_user_agent, source_origin FROM leads ORDER BY rowid`,
 		insert: `INSERT INTO leads (id, channel_id, contact_id, created_at, capture_id, parsed_payload, raw_payload,
-				status, responded_at, assignees, search)
+				status, responded_at, spam_reasons, source_address, source_user_agent, source_origin, assignees, search)
 			SELECT u.id, u.channel_id, u.contact_id, u.created_at, u.capture_id, u.parsed, u.raw, u.status, u.responded_at,
+				u.reasons, u.address, u.user_agent, u.origin,
 				ARRAY(SELECT jsonb_array_elements_text(u.assignees::jsonb)), array_to_tsvector(string_to_array(u.words, ' '))
 			FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::uuid[], $6::text[], $7::text[],
-				$8::text[], $9::bigint[], $10::text[], $11::text[])
-				WITH ORDINALITY AS u (id, channel_id, contact_id, created_at, capture_id, parsed, raw, status, responded_at, assignees, words, n)
+				$8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+				WITH ORDINALITY AS u (id, channel_id, contact_id, created_at, capture_id, parsed, raw, status, responded_at,
+					reasons, address, user_agent, origin, assignees, words, n)
 			ORDER BY u.n`,
 		row: func(cols []string) ([][]string, error) {
 			id, channel, contactKey, at, key, hash, parsed := cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6]
@@ -350,7 +352,7 @@ func (c *copier) leadsTable() table {
 			}
 			assigneesJSON, _ := json.Marshal(assignees)
 			return [][]string{{id, channel, contactID, at, lastCapture, parsed, cols[7], cols[8], cols[9],
-				string(assigneesJSON), strings.Join(search.LeadWords(&p), " ")}}, nil
+				cols[10], cols[11], cols[12], cols[13], string(assigneesJSON), strings.Join(search.LeadWords(&p), " ")}}, nil
 		}}
 }
 

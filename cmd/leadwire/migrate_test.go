@@ -20,7 +20,8 @@ import (
 // leadwire migrate and checks that the PostgreSQL store serves the same
 // leads, contacts, timelines and users, answers a repeated capture with
 // the lead first stored, and joins a known person's new lead to their
-// contact.
+// contact. Spam stays quarantined with its reasons, every lead keeps its
+// source, and each channel its screening settings.
 func TestMigrateToPostgres(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
@@ -39,7 +40,7 @@ func TestMigrateToPostgres(t *testing.T) {
 		CaptureLeads(context.Context, *leadwire.Capture) ([]*leadwire.Lead, bool, error)
 	}, ch *leadwire.Channel, key string, payloads ...leadwire.Payload) ([]*leadwire.Lead, bool) {
 		t.Helper()
-		c := &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: key, RequestHash: "hash-" + key}
+		c := &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: key, RequestHash: "hash-" + key, Source: visitor}
 		for _, p := range payloads {
 			p.Normalize()
 			raw, _ := json.Marshal(p)
@@ -57,6 +58,16 @@ func TestMigrateToPostgres(t *testing.T) {
 	pair, _ := capture(old, site, "k-2", leadwire.Payload{Email: "bob@example.com"}, leadwire.Payload{PhoneNumber: "214-555-0101"})
 	capture(old, other, "", leadwire.Payload{Email: "ann@example.com"})
 	gone, _ := capture(old, site, "k-erased", leadwire.Payload{Email: "gone@example.com"})
+	spam, _, err := old.CaptureLeads(ctx, &leadwire.Capture{ChannelID: site.ID, Source: visitor, Leads: []*leadwire.Lead{{
+		Payload: leadwire.Payload{FirstName: "Cheap pills", Email: "ann@example.com"}, Raw: json.RawMessage(`{}`),
+		Status: leadwire.StatusSpam, SpamReasons: []string{"honeypot", "link_in_name"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	screening := leadwire.ScreeningSettings{AddressRate: 7, Disabled: []string{"too_fast"}, Captcha: leadwire.CaptchaTurnstile, CaptchaSecret: "s3cret"}
+	if _, err := old.UpdateChannel(ctx, other.ID, leadwire.ChannelUpdate{Screening: &screening}); err != nil {
+		t.Fatal(err)
+	}
 	if err := old.AddActivity(ctx, &leadwire.Activity{LeadID: first[0].ID, Action: leadwire.ActionViewedListing,
 		Listing: &leadwire.Listing{MLSNumber: "42"}, IdempotencyKey: "view-1"}); err != nil {
 		t.Fatal(err)
@@ -94,6 +105,14 @@ func TestMigrateToPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantSpam, err := old.FindLeads(ctx, leadwire.LeadFilter{Status: leadwire.StatusSpam})
+	if err != nil || len(wantSpam) != 1 || wantSpam[0].ID != spam[0].ID {
+		t.Fatalf("the spam before the copy: %s, %v", dumpJSON(wantSpam), err)
+	}
+	wantChannels, err := old.FindChannels(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	wantContact, err := old.FindContactByID(ctx, first[0].ContactID)
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +124,7 @@ func TestMigrateToPostgres(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("migrate: exit %d: %s", code, errOut)
 	}
-	for _, line := range []string{"channels         2", "leads            2104", "idempotency_keys 2102", "contacts         703",
+	for _, line := range []string{"channels         2", "leads            2105", "idempotency_keys 2102", "contacts         704",
 		"users            1", "activities       2"} {
 		if !strings.Contains(out, line) {
 			t.Errorf("migrate printed\n%s\nwithout %q", out, line)
@@ -123,6 +142,17 @@ func TestMigrateToPostgres(t *testing.T) {
 	}
 	if g, w := dumpJSON(got), dumpJSON(want); g != w {
 		t.Errorf("leads after the copy:\n%s\nwant\n%s", g, w)
+	}
+	if got[0].Source != visitor {
+		t.Errorf("a lead's source after the copy: %+v, want %+v", got[0].Source, visitor)
+	}
+	gotSpam, err := s.FindLeads(ctx, leadwire.LeadFilter{Status: leadwire.StatusSpam})
+	if g, w := dumpJSON(gotSpam), dumpJSON(wantSpam); err != nil || g != w {
+		t.Errorf("spam after the copy (%v):\n%s\nwant\n%s", err, g, w)
+	}
+	gotChannels, err := s.FindChannels(ctx)
+	if g, w := dumpJSON(gotChannels), dumpJSON(wantChannels); err != nil || g != w {
+		t.Errorf("channels after the copy (%v):\n%s\nwant\n%s", err, g, w)
 	}
 	if c, err := s.FindContactByID(ctx, first[0].ContactID); err != nil || *c != *wantContact {
 		t.Errorf("contact after the copy = %+v, %v; want %+v", c, err, wantContact)
@@ -164,6 +194,9 @@ func TestMigrateToPostgres(t *testing.T) {
 		t.Errorf("a second migrate: exit %d, %q", code, errOut)
 	}
 }
+
+// visitor is the source of the captures the copy test stores.
+var visitor = leadwire.Source{Address: "203.0.113.9", UserAgent: "Mozilla/5.0 (X11; Linux x86_64)", Origin: "https://example.com"}
 
 func dumpJSON(v any) string {
 	b, _ := json.MarshalIndent(v, "", " ")

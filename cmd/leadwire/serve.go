@@ -237,11 +237,13 @@ const spamSweep = time.Hour
 
 // deleteSpam deletes old spam once the store is ready and every spamSweep
 // after, until ctx ends.
-func deleteSpam(ctx context.Context, store *sqlite.Store, log *slog.Logger) {
-	select {
-	case <-store.Ready():
-	case <-ctx.Done():
-		return
+func deleteSpam(ctx context.Context, store store, log *slog.Logger) {
+	if s, ok := store.(*sqlite.Store); ok {
+		select {
+		case <-s.Ready():
+		case <-ctx.Done():
+			return
+		}
 	}
 	tick := time.NewTicker(spamSweep)
 	defer tick.Stop()

@@ -28,6 +28,7 @@ func RunShared(t *testing.T, open OpenShared) {
 		{"SeenByTheOther", testSeenByTheOther},
 		{"SameKeyOnTwoHandles", testSameKeyOnTwoHandles},
 		{"SameNewPersonOnTwoHandles", testSameNewPersonOnTwoHandles},
+		{"ScreeningSeenByTheOther", testScreeningSeenByTheOther},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
 	}
@@ -175,6 +176,34 @@ func testSameNewPersonOnTwoHandles(t *testing.T, open OpenShared) {
 		l := capture(t, b, ch, leadwire.Payload{PhoneNumber: fmt.Sprintf("(214) 555-%04d", 300+p)})
 		if l.ContactID != contactOf[p][0] {
 			t.Errorf("person %d's phone joined contact %s, want %s", p, l.ContactID, contactOf[p][0])
+		}
+	}
+}
+
+// testScreeningSeenByTheOther: a channel's screening settings changed
+// through one handle hold on the other within seconds, though it read the
+// channel before (as the CLI's leadwire channel update and a running
+// server, or two servers).
+func testScreeningSeenByTheOther(t *testing.T, open OpenShared) {
+	ctx := context.Background()
+	a, b, _ := open(t)
+	ch := mustChannel(t, a, leadwire.Channel{Name: "Site"})
+	if got, err := b.FindChannelByID(ctx, ch.ID); err != nil || got.Screening.Off {
+		t.Fatalf("the other handle finds the channel as %+v, %v", got, err)
+	}
+	if _, err := a.UpdateChannel(ctx, ch.ID, leadwire.ChannelUpdate{Screening: &leadwire.ScreeningSettings{Off: true}}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		got, err := b.FindChannelByID(ctx, ch.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Screening.Off {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other handle still screens the channel 10 s after screening was turned off")
 		}
 	}
 }
