@@ -2,6 +2,7 @@ package leadwire
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
@@ -161,4 +162,18 @@ func (s *ScreeningSettings) Validate() error {
 // Enabled reports whether the signal named reason counts on the channel.
 func (s *ScreeningSettings) Enabled(reason string) bool {
 	return !s.Off && !slices.Contains(s.Disabled, reason)
+}
+
+// SettingsJSON returns the channel's allowed origins (an array, [] for
+// none) and screening settings as the JSON the stores keep them in.
+func (c *Channel) SettingsJSON() (origins, screening string, err error) {
+	o, err := json.Marshal(c.AllowedOrigins)
+	if err != nil {
+		return "", "", err
+	}
+	if c.AllowedOrigins == nil {
+		o = []byte("[]")
+	}
+	sc, err := json.Marshal(c.Screening)
+	return string(o), string(sc), err
 }

@@ -30,21 +30,14 @@ func (s *Store) CreateChannel(ctx context.Context, c *leadwire.Channel) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	origins, err := json.Marshal(c.AllowedOrigins)
-	if err != nil {
-		return err
-	}
-	if c.AllowedOrigins == nil {
-		origins = []byte("[]")
-	}
-	screening, err := json.Marshal(c.Screening)
+	origins, screening, err := c.SettingsJSON()
 	if err != nil {
 		return err
 	}
 	id, at := newID().String(), s.nowMillis()
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO channels (id, name, brand_id, user_id, allowed_origins, screening, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, c.Name, c.BrandID, c.UserID, string(origins), string(screening), at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, c.Name, c.BrandID, c.UserID, origins, screening, at)
 		return err
 	})
 	if err != nil {
@@ -61,6 +54,9 @@ func (s *Store) UpdateChannel(ctx context.Context, id string, u leadwire.Channel
 	if err != nil {
 		return nil, err
 	}
+	if u.AllowedOrigins != nil {
+		c.AllowedOrigins = slices.Clone(*u.AllowedOrigins)
+	}
 	if u.Screening != nil {
 		c.Screening = *u.Screening
 		c.Screening.Disabled = slices.Clone(u.Screening.Disabled)
@@ -68,12 +64,12 @@ func (s *Store) UpdateChannel(ctx context.Context, id string, u leadwire.Channel
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	screening, err := json.Marshal(c.Screening)
+	origins, screening, err := c.SettingsJSON()
 	if err != nil {
 		return nil, err
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "UPDATE channels SET screening = $1 WHERE id = $2", string(screening), c.ID)
+		_, err := tx.Exec(ctx, "UPDATE channels SET allowed_origins = $1, screening = $2 WHERE id = $3", origins, screening, c.ID)
 		return err
 	})
 	if err != nil {

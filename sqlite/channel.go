@@ -29,7 +29,7 @@ func (s *Store) CreateChannel(ctx context.Context, c *leadwire.Channel) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	origins, screening, err := channelJSON(c)
+	origins, screening, err := c.SettingsJSON()
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (s *Store) UpdateChannel(ctx context.Context, id string, u leadwire.Channel
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	origins, screening, err := channelJSON(c)
+	origins, screening, err := c.SettingsJSON()
 	if err != nil {
 		return nil, err
 	}
@@ -169,19 +169,6 @@ func (o *channelOp) apply(w *writer, now time.Time) error {
 	o.id, o.createdAt = newID().String(), fromMillis(now.UnixMilli())
 	_, err := w.insertChannel.Exec(o.id, o.name, o.brandID, o.userID, o.origins, o.screening, now.UnixMilli())
 	return err
-}
-
-// channelJSON returns the columns allowed_origins and screening of c.
-func channelJSON(c *leadwire.Channel) (origins, screening string, err error) {
-	o, err := json.Marshal(c.AllowedOrigins)
-	if err != nil {
-		return "", "", err
-	}
-	if c.AllowedOrigins == nil {
-		o = []byte("[]")
-	}
-	sc, err := json.Marshal(c.Screening)
-	return string(o), string(sc), err
 }
 
 // updateChannelOp replaces a channel's allowed origins and screening
