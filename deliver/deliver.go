@@ -225,7 +225,7 @@ func (d *Dispatcher) attempt(ctx context.Context, del *leadwire.Delivery, dest *
 	release()
 	took := time.Since(start)
 	outcome := d.outcome(del, res, start, took)
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && res.Err != nil {
 		// Stopping: the attempt was cut short, not failed. It is due again
 		// at once, for the next start.
 		outcome.Status, outcome.NextAttemptAt = leadwire.DeliveryPending, time.Now()

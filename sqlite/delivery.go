@@ -395,3 +395,20 @@ func (s *Store) RetryDelivery(ctx context.Context, id string) error {
 		return nil
 	}))
 }
+
+// ReleaseDeliveryClaims ends every claim on deliveries. Only the process
+// that holds the writer's claim (ClaimWriter) delivers from a SQLite file,
+// so at its start the claims there are those of a process that died: its
+// deliveries are due at once rather than when the claims would expire.
+func (s *Store) ReleaseDeliveryClaims(ctx context.Context) error {
+	return s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
+		res, err := w.conn.ExecContext(context.Background(), "UPDATE deliveries SET claimed_until = 0 WHERE claimed_until > 0")
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err == nil && n > 0 {
+			w.deliveriesQueued = true
+		}
+		return err
+	}))
+}

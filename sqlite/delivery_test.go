@@ -42,6 +42,13 @@ func TestDeliveryClaimsAndErasure(t *testing.T) {
 	if again, _ := s.ClaimDeliveries(ctx, claim); len(again) != 0 {
 		t.Errorf("claimed again while the claim lasts: %+v", again)
 	}
+	// A server starting on the file ends the claims of the one that died.
+	if err := s.ReleaseDeliveryClaims(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.ClaimDeliveries(ctx, claim); len(again) != 1 || again[0].ID != id {
+		t.Errorf("after the claims were released: %+v", again)
+	}
 	full := claim
 	full.InFlight = map[string]int{dest.ID: 4}
 	setNow(storetest.Start.Add(2 * time.Minute))

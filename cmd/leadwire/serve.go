@@ -206,7 +206,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		})
 		dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
 		dispatched := make(chan struct{})
-		go func() { dispatcher.Run(dispatchCtx); close(dispatched) }()
+		go func() {
+			defer close(dispatched)
+			// A SQLite store's claims on deliveries are those of a process
+			// that died, since this one holds the writer's claim: due again
+			// at once. In the background, as it waits for the writer's
+			// memory to load.
+			if sole, ok := store.(interface{ ReleaseDeliveryClaims(context.Context) error }); ok {
+				if err := sole.ReleaseDeliveryClaims(dispatchCtx); err != nil && dispatchCtx.Err() == nil {
+					log.Warn("releasing the deliveries of a previous run failed; they are attempted when their claims expire", "err", err)
+				}
+			}
+			dispatcher.Run(dispatchCtx)
+		}()
 		defer func() { stopDispatch(); <-dispatched }() // before the store closes
 	}
 
