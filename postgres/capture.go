@@ -211,7 +211,8 @@ const (
 //     and the contacts those keys find read.
 //  2. Here, with no round trip, each capture is decided in order: a
 //     replay, a conflict, or new leads joined to contacts found, filled
-//     or created, as the batch's own earlier leads left them.
+//     or created, as the batch's own earlier leads left them; a lead
+//     quarantined as spam gets a new contact without match keys.
 //  3. The contacts, their keys and the leads are written and the leads of
 //     replayed captures read, then the transaction commits.
 //
