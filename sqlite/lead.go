@@ -116,11 +116,11 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 	var key digest
 	if o.key != "" {
 		key = m.digest(o.channelID, o.key)
-		if m.capture(key, now) {
-			return o.replay(w)
-		}
 		if m.wasErased(o.channelID, o.key, now) {
 			return leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used for a lead that has been erased; send a new key to capture it again", o.key)
+		}
+		if m.capture(key, now) {
+			return o.replay(w)
 		}
 		ids, err := json.Marshal(o.leadIDs)
 		if err != nil {

@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"errors"
 	"time"
 )
@@ -34,92 +32,48 @@ type deleteSpamOp struct {
 
 func (o *deleteSpamOp) apply(w *writer, now time.Time) error {
 	ctx := context.Background() // as in run: the batch's commit is not one caller's
+	rows, err := w.conn.QueryContext(ctx, "SELECT DISTINCT contact_id FROM leads WHERE "+spamBefore, o.before)
+	if err != nil {
+		return err
+	}
+	var contacts []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return err
+		}
+		contacts = append(contacts, c)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(contacts) == 0 {
+		return err
+	}
 	var indexed int64
 	if err := w.conn.QueryRowContext(ctx, lastIndexedQuery).Scan(&indexed); err != nil {
 		return err
 	}
-	rows, err := w.conn.QueryContext(ctx, "SELECT rowid, id, contact_id FROM leads WHERE "+spamBefore+" ORDER BY rowid", o.before)
+	leadIDs, err := eraseLeads(w, now, spamBefore, o.before)
 	if err != nil {
 		return err
 	}
-	leadIDs, rowids, contacts := []string{}, []int64{}, map[string]bool{}
-	var pairs [][2]any // the leads' rows in contact_leads
-	for rows.Next() {
-		var rowid int64
-		var id, contact string
-		if err := rows.Scan(&rowid, &id, &contact); err != nil {
-			rows.Close()
-			return err
-		}
-		leadIDs, rowids, contacts[contact] = append(leadIDs, id), append(rowids, rowid), true
-		pairs = append(pairs, [2]any{contact, rowid})
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(leadIDs) == 0 {
-		return err
-	}
-	rowidsJSON, err := json.Marshal(rowids)
-	if err != nil {
-		return err
-	}
-	leadRows := string(rowidsJSON) // text: SQLite reads a blob as binary JSON
-	if err := w.words.load("rowid IN (SELECT value FROM json_each(?))", leadRows); err != nil {
-		return err
-	}
-	for _, q := range []string{
-		"DELETE FROM activities WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?)))",
-		`DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries
-			WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?))))`,
-		"DELETE FROM deliveries WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?)))",
-		"DELETE FROM lead_assignees WHERE lead_id IN (SELECT id FROM leads WHERE rowid IN (SELECT value FROM json_each(?)))",
-		"DELETE FROM leads_fts WHERE rowid IN (SELECT value FROM json_each(?))",
-		"DELETE FROM leads WHERE rowid IN (SELECT value FROM json_each(?))",
-	} {
-		if _, err := w.conn.ExecContext(ctx, q, leadRows); err != nil {
-			return err
-		}
-	}
-	for _, p := range pairs {
-		if _, err := w.conn.ExecContext(ctx, "DELETE FROM contact_leads WHERE contact_id = ? AND lead_rowid = ?", p[0], p[1]); err != nil {
-			return err
-		}
-	}
-	if err := w.words.prune(); err != nil {
-		return err
-	}
-	for contact := range contacts {
+	for _, contact := range contacts {
 		// A contact of its own (see spamContact) goes with its lead; one a
 		// lead joined before an agent marked it spam stays with its other
 		// leads: those contact_leads holds, and those stored since the
-		// writer last filled it. A contact with match keys is in the
-		// writer's memory, which is then read again.
-		var keyed bool
-		err := w.conn.QueryRowContext(ctx, `DELETE FROM contacts WHERE id = ?1
-			AND NOT EXISTS (SELECT 1 FROM contact_leads WHERE contact_id = ?1)
-			AND NOT EXISTS (SELECT 1 FROM leads WHERE rowid > ?2 AND contact_id = ?1)
-			RETURNING email_key != '' OR phone_key != ''`, contact, indexed).Scan(&keyed)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			continue
-		case err != nil:
+		// writer last filled it.
+		var others bool
+		if err := w.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contact_leads WHERE contact_id = ?1)
+			OR EXISTS (SELECT 1 FROM leads WHERE rowid > ?2 AND contact_id = ?1)`, contact, indexed).Scan(&others); err != nil {
 			return err
 		}
-		if _, err := w.conn.ExecContext(ctx, "DELETE FROM contact_keys WHERE contact_id = ?", contact); err != nil {
-			return err
+		if !others {
+			if err := deleteContact(w, contact); err != nil {
+				return err
+			}
 		}
-		if keyed {
-			w.mem = nil
-		}
-	}
-	details, err := json.Marshal(map[string][]string{"leads": leadIDs})
-	if err != nil {
-		return err
-	}
-	if _, err := w.conn.ExecContext(ctx, `INSERT INTO audit (id, user_id, action, subject, details, created_at)
-		VALUES (?, '', ?, '', ?, ?)`, newID().String(), ActionSpamDeleted, string(details), now.UnixMilli()); err != nil {
-		return err
 	}
 	o.deleted = len(leadIDs)
-	return nil
+	return audit(w, now, "", ActionSpamDeleted, "", leadIDs)
 }
 
 // committed truncates the write-ahead log, as an erasure does.
