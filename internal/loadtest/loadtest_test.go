@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -233,5 +234,29 @@ func TestPgbenchBaseline(t *testing.T) {
 	p.round(time.Second)
 	if len(p.perRound) != 1 || p.perRound[0] <= 0 {
 		t.Errorf("pgbench measured %v transactions/s", p.perRound)
+	}
+}
+
+// TestVisitorsPassScreening: the load's visitors are people as screening
+// sees them, so the capture targets measure the path of an accepted lead,
+// not of spam.
+func TestVisitorsPassScreening(t *testing.T) {
+	s := testserver.Start(t)
+	for v := range int64(300) {
+		res, err := http.Post(s.URL+"/leads/channels/"+s.ChannelID+"/webhook", "application/json", bytes.NewReader(leadBody(nil, v)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("visitor %d: %s", v, res.Status)
+		}
+	}
+	spam, _, err := s.Store.SearchLeads(context.Background(), leadwire.LeadFilter{Status: leadwire.StatusSpam, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range spam {
+		t.Errorf("visitor %s quarantined: %v", l.Payload.Email, l.SpamReasons)
 	}
 }
