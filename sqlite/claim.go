@@ -49,6 +49,7 @@ func (s *Store) ClaimWriter() error {
 		return fmt.Errorf("%s is in use by another leadwire server: %w", s.path, err)
 	}
 	s.ready = make(chan struct{})
+	s.w.sole.Store(true)
 	s.w.loading.Store(true)
 	go func() {
 		defer close(s.ready)

@@ -197,17 +197,16 @@ func (w *writer) leadStored() {
 func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (uuid.UUID, error) {
 	keys := [2]digest{m.digest(brand, l.emailKey), m.digest(brand, l.phoneKey)}
 	i, ok := m.match(keys)
-	if !ok {
-		// The memory knows the contacts this writer stored; the schema
-		// decides for any other.
-		known, err := w.learnContact(m, brand, l)
-		if err != nil {
+	if !ok && !w.sole.Load() {
+		// Another handle on the file may have stored a contact this
+		// writer's memory does not know: the schema decides.
+		if err := w.learnContact(m, brand, l); err != nil {
 			return uuid.UUID{}, err
 		}
 		i, ok = m.match(keys)
-		if !known || !ok {
-			return w.newContact(m, brand, l, keys, at)
-		}
+	}
+	if !ok {
+		return w.newContact(m, brand, l, keys, at)
 	}
 	c := m.contacts.at(int64(i))
 	fill := c.empty &^ emptyFields(l.contact)
@@ -221,12 +220,15 @@ func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (uui
 	}
 	// An email or phone filled brings its key; the bits are those of
 	// contactFields.
+	var filled [2]string
 	for k, bit := range [2]uint8{emailIndex: 1 << 2, phoneIndex: 1 << 3} {
 		if fill&bit != 0 && keys[k] != (digest{}) {
-			c.keys[k] = keys[k]
-			if err := w.addKey(brand, k, l, c.id); err != nil {
-				return uuid.UUID{}, err
-			}
+			c.keys[k], filled[k] = keys[k], [2]string{l.emailKey, l.phoneKey}[k]
+		}
+	}
+	if filled != [2]string{} {
+		if _, err := w.insertKeys.Exec(brand, filled[emailIndex], filled[phoneIndex], c.id.String()); err != nil {
+			return uuid.UUID{}, err
 		}
 	}
 	c.empty &^= fill
@@ -242,11 +244,9 @@ func (w *writer) newContact(m *memory, brand string, l *pendingLead, keys [2]dig
 		l.emailKey, l.phoneKey, at, at); err != nil {
 		return uuid.UUID{}, err
 	}
-	for k, key := range keys {
-		if key != (digest{}) {
-			if err := w.addKey(brand, k, l, c.id); err != nil {
-				return uuid.UUID{}, err
-			}
+	if l.emailKey != "" || l.phoneKey != "" {
+		if _, err := w.insertKeys.Exec(brand, l.emailKey, l.phoneKey, c.id.String()); err != nil {
+			return uuid.UUID{}, err
 		}
 	}
 	m.add(c)
@@ -256,12 +256,10 @@ func (w *writer) newContact(m *memory, brand string, l *pendingLead, keys [2]dig
 // matchKinds names the match keys in contact_keys, by index.
 var matchKinds = [2]string{emailIndex: "email", phoneIndex: "phone"}
 
-// addKey records that contact holds lead l's match key k.
-func (w *writer) addKey(brand string, k int, l *pendingLead, contact uuid.UUID) error {
-	key := [2]string{emailIndex: l.emailKey, phoneIndex: l.phoneKey}[k]
-	_, err := w.insertKey.Exec(brand, matchKinds[k], key, contact.String())
-	return err
-}
+// insertKeysQuery records that contact ?4 holds the email key ?2 and the
+// phone key ?3 of brand ?1, either "" for none: one statement for both.
+const insertKeysQuery = `INSERT OR IGNORE INTO contact_keys (brand, kind, key, contact_id)
+	SELECT ?1, kind, key, ?4 FROM (SELECT 'email' AS kind, ?2 AS key UNION ALL SELECT 'phone', ?3) WHERE key != ''`
 
 // matchQuery is the rule by which a lead joins a contact, as the schema
 // holds it: of the contacts of a brand holding a match key, the one
@@ -274,9 +272,8 @@ const matchQuery = `SELECT c.id, c.brand, c.email_key, c.phone_key, c.updated_at
 	ORDER BY c.updated_at DESC, c.id DESC LIMIT 1`
 
 // learnContact adds to the memory the contact the schema finds for lead l
-// by its email key or, failing that, its phone key, and reports whether
-// there was one.
-func (w *writer) learnContact(m *memory, brand string, l *pendingLead) (bool, error) {
+// by its email key or, failing that, its phone key, if any.
+func (w *writer) learnContact(m *memory, brand string, l *pendingLead) error {
 	for k, key := range [2]string{emailIndex: l.emailKey, phoneIndex: l.phoneKey} {
 		if key == "" {
 			continue
@@ -288,16 +285,16 @@ func (w *writer) learnContact(m *memory, brand string, l *pendingLead) (bool, er
 			continue
 		}
 		if err != nil {
-			return false, err
+			return err
 		}
 		c, err := m.entry(id, cbrand, emailKey, phoneKey, updated, empty)
 		if err != nil {
-			return false, err
+			return err
 		}
 		m.add(c)
-		return true, nil
+		return nil
 	}
-	return false, nil
+	return nil
 }
 
 // spamContact stores the contact of a quarantined lead: one of its own,
