@@ -218,17 +218,12 @@ func (w *writer) contact(m *memory, brand string, l *pendingLead, at int64) (uui
 		l.emailKey, l.phoneKey, at, c.id.String()); err != nil {
 		return uuid.UUID{}, err
 	}
-	// An email or phone filled brings its key; the bits are those of
-	// contactFields.
-	var filled [2]string
+	// An email or phone filled brings its key (into contact_keys too,
+	// with the search index: see indexContactKeysQuery); the bits are
+	// those of contactFields.
 	for k, bit := range [2]uint8{emailIndex: 1 << 2, phoneIndex: 1 << 3} {
-		if fill&bit != 0 && keys[k] != (digest{}) {
-			c.keys[k], filled[k] = keys[k], [2]string{l.emailKey, l.phoneKey}[k]
-		}
-	}
-	if filled != [2]string{} {
-		if _, err := w.insertKeys.Exec(brand, filled[emailIndex], filled[phoneIndex], c.id.String()); err != nil {
-			return uuid.UUID{}, err
+		if fill&bit != 0 {
+			c.keys[k] = keys[k]
 		}
 	}
 	c.empty &^= fill
@@ -244,11 +239,6 @@ func (w *writer) newContact(m *memory, brand string, l *pendingLead, keys [2]dig
 		l.emailKey, l.phoneKey, at, at); err != nil {
 		return uuid.UUID{}, err
 	}
-	if l.emailKey != "" || l.phoneKey != "" {
-		if _, err := w.insertKeys.Exec(brand, l.emailKey, l.phoneKey, c.id.String()); err != nil {
-			return uuid.UUID{}, err
-		}
-	}
 	m.add(c)
 	return c.id, nil
 }
@@ -256,19 +246,19 @@ func (w *writer) newContact(m *memory, brand string, l *pendingLead, keys [2]dig
 // matchKinds names the match keys in contact_keys, by index.
 var matchKinds = [2]string{emailIndex: "email", phoneIndex: "phone"}
 
-// insertKeysQuery records that contact ?4 holds the email key ?2 and the
-// phone key ?3 of brand ?1, either "" for none: one statement for both.
-const insertKeysQuery = `INSERT OR IGNORE INTO contact_keys (brand, kind, key, contact_id)
-	SELECT ?1, kind, key, ?4 FROM (SELECT 'email' AS kind, ?2 AS key UNION ALL SELECT 'phone', ?3) WHERE key != ''`
-
 // matchQuery is the rule by which a lead joins a contact, as the schema
-// holds it: of the contacts of a brand holding a match key, the one
-// updated last, and at the same millisecond the one with the larger key
-// (contactEntry.after). It reads the contact as contactsQuery does.
+// holds it: of the contacts of brand ?1 holding match key ?3 of kind ?2
+// ('email' or 'phone'), the one updated last, and at the same millisecond
+// the one with the larger key (contactEntry.after). The contacts holding
+// a key are those contact_keys lists and, since the writer fills it after
+// the capture (indexContactKeysQuery), those of the leads stored since.
+// It reads the contact as contactsQuery does.
 const matchQuery = `SELECT c.id, c.brand, c.email_key, c.phone_key, c.updated_at,
 	(c.first_name = '') + 2 * (c.last_name = '') + 4 * (c.email = '') + 8 * (c.phone_number = '')
-	FROM contact_keys k JOIN contacts c ON c.id = k.contact_id
-	WHERE k.brand = ? AND k.kind = ? AND k.key = ?
+	FROM contacts c
+	WHERE c.id IN (SELECT contact_id FROM contact_keys WHERE brand = ?1 AND kind = ?2 AND key = ?3
+			UNION SELECT contact_id FROM leads WHERE rowid > (` + lastIndexedQuery + `))
+		AND c.brand = ?1 AND iif(?2 = 'email', c.email_key, c.phone_key) = ?3
 	ORDER BY c.updated_at DESC, c.id DESC LIMIT 1`
 
 // learnContact adds to the memory the contact the schema finds for lead l

@@ -55,7 +55,7 @@ type writer struct {
 	// sole is true once this process holds the file's writer claim
 	// (ClaimWriter): no other process stores contacts, so a contact the
 	// memory does not know does not exist, and the writer need not ask
-	// the schema (which costs a new visitor's capture a tenth).
+	// the schema.
 	sole atomic.Bool
 	// searchBehind is true while leads may be missing from the search
 	// index (see search.go). stored counts the leads the writer stored,
@@ -74,7 +74,7 @@ type writer struct {
 	insertLead     *sql.Stmt
 	insertCapture  *sql.Stmt
 	findCapture    *sql.Stmt
-	insertKeys     *sql.Stmt
+	indexKeys      *sql.Stmt
 	matchContact   *sql.Stmt
 	insertActivity *sql.Stmt
 	findActivity   *sql.Stmt
@@ -142,7 +142,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 				request_hash = excluded.request_hash, lead_ids = excluded.lead_ids, created_at = excluded.created_at
 			WHERE captures.created_at <= excluded.created_at - ?6`},
 		{&w.findCapture, `SELECT request_hash, lead_ids FROM captures WHERE channel_id = ? AND idempotency_key = ?`},
-		{&w.insertKeys, insertKeysQuery},
+		{&w.indexKeys, indexContactKeysQuery},
 		{&w.matchContact, matchQuery},
 		// The existence check rides along with the insert: no row inserted
 		// means no such lead, decided without a failed statement.

@@ -330,22 +330,42 @@ func TestMemoryAgreesWithSchema(t *testing.T) {
 		}
 	}
 	m, brand := s.w.mem, ch.Brand()
-	for n := 1; n < 8; n++ {
-		for k, key := range [2]string{emailIndex: leadwire.EmailKey(fmt.Sprintf("p%d@example.com", n)),
-			phoneIndex: leadwire.PhoneKey(fmt.Sprintf("+1214555010%d", n))} {
-			var keys [2]digest
-			keys[k] = m.digest(brand, key)
-			i, ok := m.match(keys)
-			if !ok {
-				t.Fatalf("the memory finds no contact for %s %s", matchKinds[k], key)
-			}
-			var id string
-			if err := s.w.matchContact.QueryRow(brand, matchKinds[k], key).Scan(&id, new(string), new(string), new(string), new(int64), new(int64)); err != nil {
-				t.Fatal(err)
-			}
-			if got := m.contacts.at(int64(i)).id.String(); got != id {
-				t.Errorf("%s %s: the memory finds contact %s, the schema %s", matchKinds[k], key, got, id)
+	agree := func(when string) {
+		t.Helper()
+		for n := 1; n < 8; n++ {
+			for k, key := range [2]string{emailIndex: leadwire.EmailKey(fmt.Sprintf("p%d@example.com", n)),
+				phoneIndex: leadwire.PhoneKey(fmt.Sprintf("+1214555010%d", n))} {
+				var keys [2]digest
+				keys[k] = m.digest(brand, key)
+				i, ok := m.match(keys)
+				if !ok {
+					t.Fatalf("the memory finds no contact for %s %s", matchKinds[k], key)
+				}
+				var id string
+				if err := s.w.matchContact.QueryRow(brand, matchKinds[k], key).Scan(&id, new(string), new(string), new(string), new(int64), new(int64)); err != nil {
+					t.Fatal(err)
+				}
+				if got := m.contacts.at(int64(i)).id.String(); got != id {
+					t.Errorf("%s, %s %s: the memory finds contact %s, the schema %s", when, matchKinds[k], key, got, id)
+				}
 			}
 		}
 	}
+	agree("before the writer indexes the leads")
+	// The writer fills contact_keys with the search index.
+	for all := false; !all; {
+		o := &indexOp{}
+		if err := runBatch(s, ctx, o)[0]; err != nil {
+			t.Fatal(err)
+		}
+		all = o.all
+	}
+	var indexed, unindexed int
+	if err := s.w.conn.QueryRowContext(ctx, "SELECT count(*), (SELECT count(*) FROM leads WHERE rowid > ("+lastIndexedQuery+")) FROM contact_keys").Scan(&indexed, &unindexed); err != nil {
+		t.Fatal(err)
+	}
+	if indexed == 0 || unindexed != 0 {
+		t.Fatalf("after indexing: %d match keys in contact_keys, %d leads not indexed", indexed, unindexed)
+	}
+	agree("once indexed")
 }

@@ -150,9 +150,15 @@ func runTarget(name, cpuProfile, db string) {
 			log.Fatal(err)
 		}
 		defer os.RemoveAll(dir)
-		if store, err = sqlite.Open(filepath.Join(dir, "load.db")); err != nil {
+		lite, err := sqlite.Open(filepath.Join(dir, "load.db"))
+		if err != nil {
 			log.Fatal(err)
 		}
+		// As serve does: this process is the file's only writer.
+		if err := lite.ClaimWriter(); err != nil {
+			log.Fatal(err)
+		}
+		store = lite
 	}
 	defer store.Close()
 	ch, _, err := leadwire.EnsureDefaultChannel(context.Background(), store)
