@@ -421,6 +421,14 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 		b.Queue(insertLeads, r.id, r.channel, r.contact, r.capture, at, r.parsed, r.raw, r.assignees, r.words,
 			r.status, r.reasons, r.address, r.userAgent, r.origin)
 	}
+	// The outbox: the deliveries of the batch's leads, in its commit.
+	queued := false
+	if len(leadRows.id) > 0 {
+		b.Queue(enqueueDeliveries, leadRows.id, at, leadwire.DeliveryGiveUp.Milliseconds()).Exec(func(tag pgconn.CommandTag) error {
+			queued = tag.RowsAffected() > 0
+			return nil
+		})
+	}
 	replayed := map[string][]*leadwire.Lead{}
 	if len(replays) > 0 {
 		b.Queue("SELECT capture_id::text, "+leadSelect+" FROM leads WHERE capture_id = ANY($1::uuid[]) ORDER BY seq", replays).
@@ -445,6 +453,9 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return err
+	}
+	if queued {
+		s.deliveriesQueued()
 	}
 	for _, c := range captures {
 		if c.replayed && c.result == nil && c.err == nil {

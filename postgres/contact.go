@@ -93,6 +93,9 @@ func (s *Store) EraseContact(ctx context.Context, id string) error {
 		if err := forgetCaptures(ctx, tx, leadIDs, at); err != nil {
 			return err
 		}
+		if err := deleteDeliveries(ctx, tx, leadIDs); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			"DELETE FROM activities WHERE lead_id IN (SELECT id FROM leads WHERE contact_id = $1)",
 			"DELETE FROM leads WHERE contact_id = $1",

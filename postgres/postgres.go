@@ -65,6 +65,9 @@ type Store struct {
 
 	health healthCache
 
+	// queued wakes the dispatcher (DeliveriesQueued).
+	queued chan struct{}
+
 	closeOnce sync.Once
 }
 
@@ -98,7 +101,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("migrating the database: %w", storageFault(err))
 	}
-	s := &Store{Now: time.Now, pool: pool}
+	s := &Store{Now: time.Now, pool: pool, queued: make(chan struct{}, 1)}
 	s.w = newWriter(s)
 	return s, nil
 }

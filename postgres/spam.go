@@ -52,6 +52,9 @@ func (s *Store) DeleteSpam(ctx context.Context, before time.Time) (int, error) {
 		if err := forgetCaptures(ctx, tx, leadIDs, at); err != nil {
 			return err
 		}
+		if err := deleteDeliveries(ctx, tx, leadIDs); err != nil {
+			return err
+		}
 		for _, d := range []struct {
 			query string
 			ids   []string

@@ -62,7 +62,9 @@ func (s *Store) UpdateLead(ctx context.Context, id string, u leadwire.LeadUpdate
 		}
 	}
 	at := s.nowMillis()
+	queued := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		queued = false
 		var before string
 		if err := lockLead(ctx, tx, id, "status", &before); err != nil {
 			return err
@@ -79,6 +81,21 @@ func (s *Store) UpdateLead(ctx context.Context, id string, u leadwire.LeadUpdate
 			if _, err := tx.Exec(ctx, insertActivity, newID(), id, leadwire.ActionStatusChanged, string(details), at, ""); err != nil {
 				return err
 			}
+			// A spam lead is delivered nowhere; marked otherwise, it is
+			// delivered as if captured now.
+			switch {
+			case status == leadwire.StatusSpam:
+				if _, err := tx.Exec(ctx, `UPDATE deliveries SET status = 'canceled', claimed_until = 0,
+					last_error = 'the lead was marked spam', updated_at = $1 WHERE lead_id = $2 AND status = 'pending'`, at, id); err != nil {
+					return err
+				}
+			case before == leadwire.StatusSpam:
+				tag, err := tx.Exec(ctx, enqueueDeliveries, []string{id}, at, leadwire.DeliveryGiveUp.Milliseconds())
+				if err != nil {
+					return err
+				}
+				queued = tag.RowsAffected() > 0
+			}
 		}
 		if notes != "" {
 			details, _ := json.Marshal(activityDetails{Notes: notes, Actor: actor})
@@ -90,6 +107,9 @@ func (s *Store) UpdateLead(ctx context.Context, id string, u leadwire.LeadUpdate
 	})
 	if err != nil {
 		return nil, err
+	}
+	if queued {
+		s.deliveriesQueued()
 	}
 	return s.FindLeadByID(ctx, id)
 }
@@ -122,65 +142,70 @@ func (s *Store) ReplaceAssignees(ctx context.Context, leadID string, assignees [
 		change.Actor = u.Email
 	}
 	at := s.nowMillis()
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var parsed string
-		if err := lockLead(ctx, tx, leadID, "parsed_payload", &parsed); err != nil {
-			return err
-		}
-		if idempotencyKey != "" {
-			var done bool
-			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM activities WHERE lead_id = $1 AND idempotency_key = $2)",
-				leadID, idempotencyKey).Scan(&done); err != nil || done {
-				return err // done the first time this key was sent
-			}
-		}
-		// Only the one field changes: every other value of the payload
-		// keeps the text it was stored with, numbers included.
-		var payload map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(parsed), &payload); err != nil {
-			return err
-		}
-		if b, ok := payload["assignees"]; ok {
-			if err := json.Unmarshal(b, &change.Before); err != nil {
-				return err
-			}
-		}
-		if slices.Equal(change.Before, change.After) {
-			return nil
-		}
-		var keys []string
-		if len(change.After) == 0 {
-			delete(payload, "assignees")
-		} else {
-			payload["assignees"], _ = json.Marshal(change.After) // strings only: cannot fail
-			for _, a := range change.After {
-				if k := leadwire.EmailKey(a.Email); k != "" {
-					keys = append(keys, k)
-				}
-			}
-		}
-		b, err := json.Marshal(payload)
-		if err != nil {
-			return err
-		}
-		if keys == nil {
-			keys = []string{}
-		}
-		if _, err := tx.Exec(ctx, "UPDATE leads SET parsed_payload = $1, assignees = $2 WHERE id = $3", string(b), keys, leadID); err != nil {
-			return err
-		}
-		change.Notes = leadwire.AssigneesChangeNotes(change.Before, change.After)
-		details, err := json.Marshal(change)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, insertActivity, newID(), leadID, leadwire.ActionAssigneesChanged, string(details), at, idempotencyKey)
-		return err
-	})
+	err := s.inTx(ctx, func(tx pgx.Tx) error { return replaceAssignees(ctx, tx, leadID, change, idempotencyKey, at) })
 	if err != nil {
 		return nil, err
 	}
 	// The caller could see the lead when they changed it, and is shown
 	// it even when they just handed it on to somebody else.
 	return s.FindLeadByID(leadwire.NewContextWithUser(ctx, nil), leadID)
+}
+
+// replaceAssignees makes change.After the assignees of the lead in tx and
+// records the change, unless it is none or key (when given) was sent
+// before; see ReplaceAssignees.
+func replaceAssignees(ctx context.Context, tx pgx.Tx, leadID string, change assigneesChange, key string, at int64) error {
+	var parsed string
+	if err := lockLead(ctx, tx, leadID, "parsed_payload", &parsed); err != nil {
+		return err
+	}
+	if key != "" {
+		var done bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM activities WHERE lead_id = $1 AND idempotency_key = $2)",
+			leadID, key).Scan(&done); err != nil || done {
+			return err // done the first time this key was sent
+		}
+	}
+	// Only the one field changes: every other value of the payload
+	// keeps the text it was stored with, numbers included.
+	var payload map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(parsed), &payload); err != nil {
+		return err
+	}
+	if b, ok := payload["assignees"]; ok {
+		if err := json.Unmarshal(b, &change.Before); err != nil {
+			return err
+		}
+	}
+	if slices.Equal(change.Before, change.After) {
+		return nil
+	}
+	var keys []string
+	if len(change.After) == 0 {
+		delete(payload, "assignees")
+	} else {
+		payload["assignees"], _ = json.Marshal(change.After) // strings only: cannot fail
+		for _, a := range change.After {
+			if k := leadwire.EmailKey(a.Email); k != "" {
+				keys = append(keys, k)
+			}
+		}
+	}
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	if keys == nil {
+		keys = []string{}
+	}
+	if _, err := tx.Exec(ctx, "UPDATE leads SET parsed_payload = $1, assignees = $2 WHERE id = $3", string(b), keys, leadID); err != nil {
+		return err
+	}
+	change.Notes = leadwire.AssigneesChangeNotes(change.Before, change.After)
+	details, err := json.Marshal(change)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, insertActivity, newID(), leadID, leadwire.ActionAssigneesChanged, string(details), at, key)
+	return err
 }

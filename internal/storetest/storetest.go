@@ -25,6 +25,7 @@ type Store interface {
 	leadwire.ChannelService
 	leadwire.ContactService
 	leadwire.UserService
+	leadwire.DeliveryService
 }
 
 // Open returns a new, empty store that is closed when t ends, and a
@@ -51,7 +52,7 @@ func Run(t *testing.T, open Open) {
 		{"ConcurrentCaptures", testConcurrentCaptures},
 		{"IDs", testIDs}, {"FindLeadByID", testFindLeadByID}, {"Assignees", testAssignees},
 	}
-	for _, tc := range slices.Concat(cases, userCases, readCases, spamCases) {
+	for _, tc := range slices.Concat(cases, userCases, readCases, spamCases, deliveryCases) {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
 	}
 }
