@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,6 +30,8 @@ func RunShared(t *testing.T, open OpenShared) {
 		{"SameKeyOnTwoHandles", testSameKeyOnTwoHandles},
 		{"SameNewPersonOnTwoHandles", testSameNewPersonOnTwoHandles},
 		{"ScreeningSeenByTheOther", testScreeningSeenByTheOther},
+		{"ClaimsOnTwoHandles", testClaimsOnTwoHandles},
+		{"RoutingOnTwoHandles", testRoutingOnTwoHandles},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
 	}
@@ -204,6 +207,129 @@ func testScreeningSeenByTheOther(t *testing.T, open OpenShared) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the other handle still screens the channel 10 s after screening was turned off")
+		}
+	}
+}
+
+// testClaimsOnTwoHandles: two handles claiming the outbox at once never
+// get one delivery both, and together get every due one; the deliveries
+// a handle claimed and never attempted (its server died) are claimed
+// again through the other once the lease is over.
+func testClaimsOnTwoHandles(t *testing.T, open OpenShared) {
+	ctx := context.Background()
+	a, b, setNow := open(t)
+	ch := mustChannel(t, a, leadwire.Channel{Name: "Site"})
+	for _, url := range []string{"https://example.com/one", "https://example.com/two"} {
+		mustDestination(t, a, leadwire.Destination{Kind: leadwire.KindWebhook, URL: url})
+	}
+	const leads = 40
+	var wg sync.WaitGroup
+	for i := range leads {
+		s := []Store{a, b}[i%2]
+		wg.Go(func() { capture(t, s, ch, leadwire.Payload{Email: fmt.Sprintf("visitor-%d@example.com", i)}) })
+	}
+	wg.Wait()
+
+	claim := leadwire.DeliveryClaim{Limit: 7, Lease: time.Minute, PerDestination: 5}
+	var mu sync.Mutex
+	by := map[string]string{} // delivery id: the handle that claimed it
+	start := make(chan struct{})
+	for name, s := range map[string]Store{"a": a, "b": b} {
+		wg.Go(func() {
+			<-start
+			for empty := 0; empty < 3; {
+				got, err := s.ClaimDeliveries(ctx, claim)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					empty++
+				}
+				mu.Lock()
+				for _, d := range got {
+					if other, ok := by[d.ID]; ok {
+						t.Errorf("delivery %s claimed by %s and by %s", d.ID, other, name)
+					}
+					by[d.ID] = name
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if len(by) != 2*leads {
+		t.Fatalf("the handles claimed %d deliveries together, want %d", len(by), 2*leads)
+	}
+	// Handle a's server dies with its claims; b's delivers its own.
+	var lost []string
+	for id, name := range by {
+		if name == "a" {
+			lost = append(lost, id)
+			continue
+		}
+		if err := b.RecordAttempt(ctx, id, leadwire.DeliveryResult{Status: leadwire.DeliveryDelivered,
+			Attempt: leadwire.Attempt{At: Start, StatusCode: 204}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := leadwire.DeliveryClaim{Limit: 1000, Lease: time.Minute, PerDestination: 1000}
+	if again, _ := b.ClaimDeliveries(ctx, all); len(again) != 0 {
+		t.Errorf("%d deliveries claimed again while the lease lasts", len(again))
+	}
+	setNow(Start.Add(time.Minute + time.Second))
+	again, err := b.ClaimDeliveries(ctx, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range again {
+		got = append(got, d.ID)
+	}
+	slices.Sort(got)
+	slices.Sort(lost)
+	if !slices.Equal(got, lost) {
+		t.Errorf("after the lease the other handle claimed %d deliveries, want the %d the first one held", len(got), len(lost))
+	}
+}
+
+// testRoutingOnTwoHandles: leads of one channel routed through two
+// handles at once go to its agents in turn, as through one.
+func testRoutingOnTwoHandles(t *testing.T, open OpenShared) {
+	ctx := context.Background()
+	a, b, _ := open(t)
+	ch := mustChannel(t, a, leadwire.Channel{Name: "Site"})
+	const agents, rounds = 3, 4
+	for i := range agents {
+		email := fmt.Sprintf("agent-%d@example.com", i)
+		mustUser(t, a, leadwire.User{Email: email, Role: leadwire.RoleAgent})
+		if err := a.AddChannelMember(ctx, ch.ID, email); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	count := map[string]int{}
+	var wg sync.WaitGroup
+	for i := range agents * rounds {
+		s := []Store{a, b}[i%2]
+		lead := capture(t, s, ch, leadwire.Payload{Email: fmt.Sprintf("visitor-%d@example.com", i)})
+		wg.Go(func() {
+			to, err := s.RouteLead(ctx, lead, "route")
+			if err != nil || len(to) != 1 {
+				t.Errorf("RouteLead = %+v, %v", to, err)
+				return
+			}
+			mu.Lock()
+			count[to[0].Email]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for i := range agents {
+		if email := fmt.Sprintf("agent-%d@example.com", i); count[email] != rounds {
+			t.Errorf("the agents got %v leads; want %d each", count, rounds)
+			break
 		}
 	}
 }
