@@ -27,6 +27,7 @@ type store interface {
 	leadwire.ChannelService
 	leadwire.ContactService
 	leadwire.UserService
+	leadwire.DeliveryService
 	// Health reports whether a capture can be stored now.
 	Health() error
 	Close() error
@@ -77,11 +78,5 @@ func dbName(db string) string {
 // onDeliveries runs fn on the outbox of the database db names (see
 // onStore).
 func onDeliveries(ctx context.Context, db string, fn func(leadwire.DeliveryService) error) error {
-	return onStore(ctx, db, false, func(s store) error {
-		d, ok := s.(leadwire.DeliveryService)
-		if !ok {
-			return fmt.Errorf("%s keeps no outbox of deliveries yet: destinations and deliveries need a SQLite database", dbName(db))
-		}
-		return fn(d)
-	})
+	return onStore(ctx, db, false, func(s store) error { return fn(s) })
 }

@@ -25,7 +25,7 @@ const migrateChunk = 1000
 
 func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("migrate", "Copies a SQLite database (channels, contacts, leads, timelines, idempotency keys, users, tokens, "+
-		"sessions, channel members, the erasure record) into an empty PostgreSQL database in one transaction, "+
+		"sessions, channel members, destinations, deliveries and their attempts, the erasure record) into an empty PostgreSQL database in one transaction, "+
 		"and checks that every count matches. Stop the server using the SQLite file first.", stderr)
 	from := fs.String("from", "", "the SQLite database file to copy (required)")
 	to := fs.String("to", "", "the PostgreSQL database to copy into, postgres://USER@HOST/DB (required)")
@@ -171,9 +171,9 @@ func (c *copier) copyAll() ([]copyCount, error) {
 		{name: "activities", query: "SELECT id, lead_id, action, details, created_at, idempotency_key FROM activities ORDER BY rowid",
 			insert: `INSERT INTO activities (id, lead_id, action, details, created_at, idempotency_key)
 				SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::text[])`},
-		{name: "users", query: "SELECT id, email, email_key, name, role, password_hash, disabled != 0, created_at FROM users ORDER BY rowid",
-			insert: `INSERT INTO users (id, email, email_key, name, role, password_hash, disabled, created_at)
-				SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::bigint[])`},
+		{name: "users", query: "SELECT id, email, email_key, name, role, password_hash, disabled != 0, paused != 0, created_at FROM users ORDER BY rowid",
+			insert: `INSERT INTO users (id, email, email_key, name, role, password_hash, disabled, paused, created_at)
+				SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::boolean[], $9::bigint[])`},
 		{name: "tokens", query: "SELECT id, user_id, name, hex(hash), created_at, last_used_at FROM tokens ORDER BY rowid",
 			insert: `INSERT INTO tokens (id, user_id, name, hash, created_at, last_used_at)
 				SELECT id, user_id, name, decode(hash, 'hex'), created_at, last_used_at
@@ -184,6 +184,25 @@ func (c *copier) copyAll() ([]copyCount, error) {
 				FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::bigint[]) AS s (hash, user_id, created_at, expires_at)`},
 		{name: "channel_members", query: "SELECT channel_id, user_id, created_at FROM channel_members",
 			insert: `INSERT INTO channel_members (channel_id, user_id, created_at) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[])`},
+		{name: "channel_rotation", query: "SELECT channel_id, last_user_id FROM channel_rotation",
+			insert: `INSERT INTO channel_rotation (channel_id, last_user_id) SELECT * FROM unnest($1::uuid[], $2::text[])`},
+		{name: "destinations", query: `SELECT id, kind, url, channel_id, secret, previous_secret, previous_secret_until, enabled != 0,
+				created_at FROM destinations ORDER BY rowid`,
+			insert: `INSERT INTO destinations (id, kind, url, channel_id, secret, previous_secret, previous_secret_until, enabled, created_at)
+				SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+					$8::boolean[], $9::bigint[])`},
+		// Every delivery, its claim ended: the server that held it is
+		// stopped. The pending ones go out from PostgreSQL.
+		{name: "deliveries", query: `SELECT id, lead_id, destination_id, status, attempts, next_attempt_at, last_error, give_up_at,
+				created_at, updated_at FROM deliveries ORDER BY rowid`,
+			insert: `INSERT INTO deliveries (id, lead_id, destination_id, status, attempts, next_attempt_at, last_error, give_up_at,
+					created_at, updated_at)
+				SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::integer[], $6::bigint[], $7::text[],
+					$8::bigint[], $9::bigint[], $10::bigint[])`},
+		{name: "delivery_attempts", query: `SELECT delivery_id, at, status_code, duration_ms, response, error
+				FROM delivery_attempts ORDER BY rowid`,
+			insert: `INSERT INTO delivery_attempts (delivery_id, at, status_code, duration_ms, response, error)
+				SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::integer[], $4::bigint[], $5::text[], $6::text[])`},
 		{name: "erased_captures", query: "SELECT key_hash, created_at FROM erased_captures",
 			insert: `INSERT INTO erased_captures (key_hash, created_at) SELECT * FROM unnest($1::text[], $2::bigint[])`},
 		{name: "audit", query: "SELECT id, user_id, action, subject, details, created_at FROM audit ORDER BY rowid",
@@ -215,7 +234,7 @@ func (c *copier) copyAll() ([]copyCount, error) {
 			return nil, fmt.Errorf("%s: %d rows read from SQLite, %d in PostgreSQL", cc.table, cc.n, n)
 		}
 	}
-	for _, name := range []string{"channels", "contacts", "leads", "activities", "users", "tokens"} {
+	for _, name := range []string{"channels", "contacts", "leads", "activities", "users", "tokens", "destinations", "deliveries"} {
 		var n int
 		if err := c.src.QueryRowContext(c.ctx, "SELECT count(*) FROM "+name).Scan(&n); err != nil {
 			return nil, err

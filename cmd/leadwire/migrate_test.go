@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/internal/pgtest"
@@ -21,7 +22,9 @@ import (
 // leads, contacts, timelines and users, answers a repeated capture with
 // the lead first stored, and joins a known person's new lead to their
 // contact. Spam stays quarantined with its reasons, every lead keeps its
-// source, and each channel its screening settings.
+// source, and each channel its screening settings. Destinations keep
+// their secrets, deliveries their status and attempts, and the pending
+// ones go out from PostgreSQL.
 func TestMigrateToPostgres(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
@@ -51,6 +54,10 @@ func TestMigrateToPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 		return leads, replayed
+	}
+	dest := &leadwire.Destination{Kind: leadwire.KindWebhook, URL: "https://example.com/hook"}
+	if err := old.CreateDestination(ctx, dest); err != nil {
+		t.Fatal(err)
 	}
 	ann := leadwire.Payload{FirstName: "Ann", Email: "ann@example.com", PhoneNumber: "(214) 555-0101", Note: "wants a yard",
 		Assignees: []leadwire.Assignee{{Email: "agent@example.com"}}, Extra: leadwire.Fields{"huge": json.Number("1e999")}}
@@ -87,6 +94,21 @@ func TestMigrateToPostgres(t *testing.T) {
 	if err := old.AddChannelMember(ctx, other.ID, agent.Email); err != nil {
 		t.Fatal(err)
 	}
+	if err := old.PauseUser(ctx, agent.Email, true); err != nil {
+		t.Fatal(err)
+	}
+	claim := leadwire.DeliveryClaim{Limit: 10000, Lease: time.Minute, PerDestination: 10000}
+	claimed, err := old.ClaimDeliveries(ctx, claim)
+	if err != nil || len(claimed) != 5 {
+		t.Fatalf("claimed %d deliveries before the copy, %v; want 5", len(claimed), err)
+	}
+	// Ann's is delivered; the others stay claimed by this server.
+	i := slices.IndexFunc(claimed, func(d *leadwire.Delivery) bool { return d.LeadID == first[0].ID })
+	delivered := claimed[i].ID
+	if err := old.RecordAttempt(ctx, delivered, leadwire.DeliveryResult{Status: leadwire.DeliveryDelivered,
+		Attempt: leadwire.Attempt{At: time.Now(), StatusCode: 204, Duration: time.Second}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := old.EraseContact(ctx, gone[0].ContactID); err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +139,18 @@ func TestMigrateToPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantDest, err := old.FindDestinationByID(ctx, dest.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDeliveries, err := old.FindDeliveries(ctx, leadwire.DeliveryFilter{})
+	if err != nil || len(wantDeliveries) != 2104 {
+		t.Fatalf("%d deliveries before the copy, %v; want 2104", len(wantDeliveries), err)
+	}
+	wantAttempts, err := old.FindAttempts(ctx, delivered)
+	if err != nil || len(wantAttempts) != 1 {
+		t.Fatalf("attempts before the copy: %+v, %v", wantAttempts, err)
+	}
 	old.Close()
 
 	url := pgtest.NewSchema(t)
@@ -125,7 +159,7 @@ func TestMigrateToPostgres(t *testing.T) {
 		t.Fatalf("migrate: exit %d: %s", code, errOut)
 	}
 	for _, line := range []string{"channels         2", "leads            2105", "idempotency_keys 2102", "contacts         704",
-		"users            1", "activities       2"} {
+		"users            1", "activities       2", "destinations     1", "deliveries       2104", "delivery_attempts 1"} {
 		if !strings.Contains(out, line) {
 			t.Errorf("migrate printed\n%s\nwithout %q", out, line)
 		}
@@ -157,6 +191,21 @@ func TestMigrateToPostgres(t *testing.T) {
 	if c, err := s.FindContactByID(ctx, first[0].ContactID); err != nil || *c != *wantContact {
 		t.Errorf("contact after the copy = %+v, %v; want %+v", c, err, wantContact)
 	}
+	if d, err := s.FindDestinationByID(ctx, dest.ID); err != nil || *d != *wantDest {
+		t.Errorf("destination after the copy = %+v, %v; want %+v", d, err, wantDest)
+	}
+	gotDeliveries, err := s.FindDeliveries(ctx, leadwire.DeliveryFilter{})
+	if g, w := dumpJSON(gotDeliveries), dumpJSON(wantDeliveries); err != nil || g != w {
+		t.Errorf("deliveries after the copy (%v): %d, want %d", err, len(gotDeliveries), len(wantDeliveries))
+	}
+	if a, err := s.FindAttempts(ctx, delivered); err != nil || dumpJSON(a) != dumpJSON(wantAttempts) {
+		t.Errorf("attempts after the copy: %s, %v; want %s", dumpJSON(a), err, dumpJSON(wantAttempts))
+	}
+	// The claims of the stopped server end with the copy: every pending
+	// delivery is due.
+	if due, err := s.ClaimDeliveries(ctx, claim); err != nil || len(due) != 2103 {
+		t.Errorf("claimed %d deliveries after the copy, %v; want 2103", len(due), err)
+	}
 	// Captures sent again are answered with their first leads; a known
 	// person joins their contact; the erased capture stays refused.
 	again, replayed := capture(s, site, "k-2", leadwire.Payload{Email: "bob@example.com"}, leadwire.Payload{PhoneNumber: "214-555-0101"})
@@ -167,8 +216,16 @@ func TestMigrateToPostgres(t *testing.T) {
 		!slices.ContainsFunc(want, func(w *leadwire.Lead) bool { return w.ID == l[0].ID }) {
 		t.Errorf("a bulk capture sent again: replayed %v, lead %s not among those copied", replayed, l[0].ID)
 	}
-	if l, _ := capture(s, site, "", leadwire.Payload{PhoneNumber: "+12145550101"}); l[0].ContactID != first[0].ContactID {
+	l, _ := capture(s, site, "", leadwire.Payload{PhoneNumber: "+12145550101"})
+	if l[0].ContactID != first[0].ContactID {
 		t.Errorf("Ann's phone joined contact %s, want %s", l[0].ContactID, first[0].ContactID)
+	}
+	if ds, err := s.FindDeliveries(ctx, leadwire.DeliveryFilter{LeadID: l[0].ID}); err != nil || len(ds) != 1 || ds[0].DestinationID != dest.ID {
+		t.Errorf("the deliveries of a lead captured after the copy: %s, %v", dumpJSON(ds), err)
+	}
+	// The agent stays paused: no lead of their channel goes to them in turn.
+	if to, err := s.RouteLead(ctx, &leadwire.Lead{ID: l[0].ID, ChannelID: other.ID}, "route"); err != nil || len(to) != 0 {
+		t.Errorf("routing a lead to the channel of the paused agent: %s, %v", dumpJSON(to), err)
 	}
 	_, _, err = s.CaptureLeads(ctx, &leadwire.Capture{ChannelID: site.ID, IdempotencyKey: "k-erased", RequestHash: "hash-k-erased",
 		Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "gone@example.com"}}}})

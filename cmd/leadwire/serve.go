@@ -165,12 +165,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Info("ready", "took", time.Since(started).Round(time.Millisecond))
 	}()
 
-	// Every store but PostgreSQL's keeps an outbox of deliveries.
-	deliveries, _ := store.(leadwire.DeliveryService)
 	handler := server.New(server.Config{
 		Leads: store, Channels: store, Contacts: store, Users: store, DemoChannelID: ch.ID, MaxBody: *maxBody, MaxLeads: *maxLeads,
 		SecureCookies: *secureCookies, Health: store.Health, Logger: log,
-		Screener: screen.New(screenCfg), TrustedProxies: trusted, Deliveries: deliveries,
+		Screener: screen.New(screenCfg), TrustedProxies: trusted, Deliveries: store,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -184,43 +182,39 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// The inbox's event streams stay open; a shutdown ends them.
 	srv.RegisterOnShutdown(handler.CloseEvents)
-	if deliveries == nil {
-		log.Warn("this database keeps no outbox yet: leads are stored, but no alert, webhook or forward goes out")
-	} else {
-		// Deliveries go out from their own goroutines: a destination that
-		// hangs holds its own attempts, never a capture.
-		deliverers := map[string]deliver.Deliverer{
-			leadwire.KindWebhook:      &webhook.Deliverer{},
-			leadwire.KindRechat:       &rechat.Deliverer{},
-			leadwire.KindFollowUpBoss: &followupboss.Deliverer{},
-		}
-		if smtp.Host != "" {
-			if smtp.InboxURL == "" {
-				smtp.InboxURL = base
-			}
-			deliverers[leadwire.KindMail] = &mail.Deliverer{Config: smtp, Router: deliveries}
-		}
-		dispatcher := deliver.New(deliver.Config{
-			Deliveries: deliveries, Leads: store, Logger: log, Deliverers: deliverers,
-			Timeout: *deliveryTimeout, FirstRetry: *firstRetry,
-		})
-		dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
-		dispatched := make(chan struct{})
-		go func() {
-			defer close(dispatched)
-			// A SQLite store's claims on deliveries are those of a process
-			// that died, since this one holds the writer's claim: due again
-			// at once. In the background, as it waits for the writer's
-			// memory to load.
-			if sole, ok := store.(interface{ ReleaseDeliveryClaims(context.Context) error }); ok {
-				if err := sole.ReleaseDeliveryClaims(dispatchCtx); err != nil && dispatchCtx.Err() == nil {
-					log.Warn("releasing the deliveries of a previous run failed; they are attempted when their claims expire", "err", err)
-				}
-			}
-			dispatcher.Run(dispatchCtx)
-		}()
-		defer func() { stopDispatch(); <-dispatched }() // before the store closes
+	// Deliveries go out from their own goroutines: a destination that
+	// hangs holds its own attempts, never a capture.
+	deliverers := map[string]deliver.Deliverer{
+		leadwire.KindWebhook:      &webhook.Deliverer{},
+		leadwire.KindRechat:       &rechat.Deliverer{},
+		leadwire.KindFollowUpBoss: &followupboss.Deliverer{},
 	}
+	if smtp.Host != "" {
+		if smtp.InboxURL == "" {
+			smtp.InboxURL = base
+		}
+		deliverers[leadwire.KindMail] = &mail.Deliverer{Config: smtp, Router: store}
+	}
+	dispatcher := deliver.New(deliver.Config{
+		Deliveries: store, Leads: store, Logger: log, Deliverers: deliverers,
+		Timeout: *deliveryTimeout, FirstRetry: *firstRetry,
+	})
+	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		// A SQLite store's claims on deliveries are those of a process
+		// that died, since this one holds the writer's claim: due again
+		// at once. In the background, as it waits for the writer's
+		// memory to load.
+		if sole, ok := store.(interface{ ReleaseDeliveryClaims(context.Context) error }); ok {
+			if err := sole.ReleaseDeliveryClaims(dispatchCtx); err != nil && dispatchCtx.Err() == nil {
+				log.Warn("releasing the deliveries of a previous run failed; they are attempted when their claims expire", "err", err)
+			}
+		}
+		dispatcher.Run(dispatchCtx)
+	}()
+	defer func() { stopDispatch(); <-dispatched }() // before the store closes
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
