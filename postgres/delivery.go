@@ -26,18 +26,9 @@ const enqueueDeliveries = `INSERT INTO deliveries (id, lead_id, destination_id, 
 	ON CONFLICT (lead_id, destination_id) DO UPDATE SET status = 'pending', next_attempt_at = $2,
 		give_up_at = $2 + $3, claimed_until = 0, updated_at = $2 WHERE deliveries.status = 'canceled'`
 
-// deliveriesQueued wakes this process's dispatcher, after a commit that
-// made deliveries due.
-func (s *Store) deliveriesQueued() {
-	select {
-	case s.queued <- struct{}{}:
-	default: // the dispatcher has a wake-up waiting already
-	}
-}
-
 // DeliveriesQueued returns the channel signaled after a commit of this
-// process made deliveries due; see leadwire.DeliveryService. The other
-// servers' dispatchers find them at their next poll.
+// process, or of another server sharing the database (see notify.go),
+// made deliveries due; see leadwire.DeliveryService.
 func (s *Store) DeliveriesQueued() <-chan struct{} { return s.queued }
 
 const destinationColumns = "id::text, kind, url, channel_id, secret, previous_secret, previous_secret_until, enabled, created_at"

@@ -65,8 +65,11 @@ type Store struct {
 
 	health healthCache
 
-	// queued wakes the dispatcher (DeliveriesQueued).
-	queued chan struct{}
+	// queued wakes the dispatcher (DeliveriesQueued); notify asks the
+	// notifier to wake the other servers' (notify.go).
+	queued, notify chan struct{}
+	stopNotify     context.CancelFunc
+	notifying      sync.WaitGroup
 
 	closeOnce sync.Once
 }
@@ -101,8 +104,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("migrating the database: %w", storageFault(err))
 	}
-	s := &Store{Now: time.Now, pool: pool, queued: make(chan struct{}, 1)}
+	s := &Store{Now: time.Now, pool: pool, queued: make(chan struct{}, 1), notify: make(chan struct{}, 1)}
 	s.w = newWriter(s)
+	notifyCtx, stop := context.WithCancel(context.Background())
+	s.stopNotify = stop
+	s.notifying.Go(func() { s.notifier(notifyCtx) })
+	s.notifying.Go(func() { s.listener(notifyCtx, cfg.ConnConfig) })
 	return s, nil
 }
 
@@ -111,6 +118,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.w.stop()
+		s.stopNotify()
+		s.notifying.Wait()
 		s.pool.Close()
 	})
 	return nil
