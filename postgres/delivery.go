@@ -19,7 +19,7 @@ import (
 // batch at once, and UpdateLead for a lead no longer spam.
 const enqueueDeliveries = `INSERT INTO deliveries (id, lead_id, destination_id, status, next_attempt_at,
 		give_up_at, created_at, updated_at)
-	SELECT gen_random_uuid(), l.id, d.id, 'pending', $2::bigint, $2::bigint + $3::bigint, $2::bigint, $2::bigint
+	SELECT uuid_v7($2), l.id, d.id, 'pending', $2::bigint, $2::bigint + $3::bigint, $2::bigint, $2::bigint
 	FROM leads l JOIN destinations d ON d.enabled AND d.channel_id IN ('', l.channel_id::text)
 	WHERE l.id = ANY($1::uuid[]) AND l.status != 'spam'
 	ORDER BY l.seq, d.created_at, d.id
