@@ -43,8 +43,8 @@ func dial(rawURL string) (*poster, error) {
 func (p *poster) post(w workload, n int64) (status int, err error) {
 	p.body = w.body(p.body[:0], n)
 	p.req = append(p.req[:0], p.head...)
-	p.req = append(p.req, "Idempotency-Key: load-"...)
-	p.req = strconv.AppendInt(p.req, n, 10)
+	p.req = append(p.req, "Idempotency-Key: "...)
+	p.req = appendKey(p.req, n)
 	p.req = append(p.req, "\r\nContent-Length: "...)
 	p.req = strconv.AppendInt(p.req, int64(len(p.body)), 10)
 	p.req = append(p.req, "\r\n\r\n"...)
@@ -163,4 +163,26 @@ func expectCRLF(r *bufio.Reader) error {
 // isBlank reports whether line is the empty line ending a header.
 func isBlank(line []byte) bool {
 	return len(bytes.TrimRight(line, "\r\n")) == 0
+}
+
+// appendKey appends the Idempotency-Key of the n-th lead: 32 hex digits
+// that look random, as the SDKs' random UUIDs do, so that the server's
+// index of keys is written in the order real keys come in; derived from
+// n, so that a lead sent again carries its key again.
+func appendKey(dst []byte, n int64) []byte {
+	const digits = "0123456789abcdef"
+	for _, x := range [2]uint64{mix64(uint64(n)), mix64(^uint64(n))} {
+		for shift := 60; shift >= 0; shift -= 4 {
+			dst = append(dst, digits[x>>shift&15])
+		}
+	}
+	return dst
+}
+
+// mix64 is SplitMix64's finalizer: a bijection that scatters the bits.
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }

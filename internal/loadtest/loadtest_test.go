@@ -183,7 +183,7 @@ func TestPosterAgainstNetHTTP(t *testing.T) {
 	}
 	for i, r := range got {
 		n := int64(i + 1)
-		want := received{"POST", "/leads/channels/c1/webhook", "application/json", "load-" + strconv.FormatInt(n, 10), got[0].remote, newVisitors.body(nil, n)}
+		want := received{"POST", "/leads/channels/c1/webhook", "application/json", string(appendKey(nil, n)), got[0].remote, newVisitors.body(nil, n)}
 		if r.method != want.method || r.path != want.path || r.contentType != want.contentType || r.key != want.key || !bytes.Equal(r.body, want.body) {
 			t.Errorf("request %d: %s %s %q %q %s\nwant %s %s %q %q %s", n, r.method, r.path, r.contentType, r.key, r.body,
 				want.method, want.path, want.contentType, want.key, want.body)
