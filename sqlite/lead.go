@@ -120,20 +120,14 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 			return leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used for a lead that has been erased; send a new key to capture it again", o.key)
 		}
 		if m.capture(key, now) {
-			return o.replay(w)
+			return o.replay(w, now)
 		}
-		ids, err := json.Marshal(o.leadIDs)
-		if err != nil {
-			return err
-		}
-		res, err := w.insertCapture.Exec(o.channelID, o.key, o.hash, string(ids), at, leadwire.IdempotencyWindow.Milliseconds())
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 { // a capture the memory does not know of
-			return o.replay(w)
+		if !w.sole.Load() {
+			// Another handle on the file may have stored a capture with
+			// this key that the memory does not know: the schema decides.
+			if found, err := o.stored(w, now); err != nil || found {
+				return err
+			}
 		}
 	}
 	for i := range o.leads {
@@ -167,17 +161,45 @@ func (o *captureOp) apply(w *writer, now time.Time) error {
 
 // replay answers o with the capture stored before under its key, or
 // refuses it when that capture's request was another.
-func (o *captureOp) replay(w *writer) error {
+func (o *captureOp) replay(w *writer, now time.Time) error {
+	found, err := o.stored(w, now)
+	if err == nil && !found {
+		err = fmt.Errorf("the capture of idempotency key %q is missing", o.key)
+	}
+	return err
+}
+
+// stored answers o with the capture stored under its key within the
+// window, if any (see replay).
+func (o *captureOp) stored(w *writer, now time.Time) (bool, error) {
 	var hash, ids string
-	if err := w.findCapture.QueryRow(o.channelID, o.key).Scan(&hash, &ids); err != nil {
-		return fmt.Errorf("the capture of idempotency key %q: %w", o.key, err)
+	err := w.findCapture.QueryRow(o.channelID, o.key, now.Add(-leadwire.IdempotencyWindow).UnixMilli()).Scan(&hash, &ids)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
 	}
 	if hash != o.hash {
-		return leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used with another request", o.key)
+		return true, leadwire.Errorf(leadwire.ECONFLICT, "idempotency key %q was used with another request", o.key)
 	}
 	o.replayed, o.leadIDs = true, nil
-	return json.Unmarshal([]byte(ids), &o.leadIDs)
+	return true, json.Unmarshal([]byte(ids), &o.leadIDs)
 }
+
+// findCaptureQuery finds the capture of channel ?1 with Idempotency-Key
+// ?2 stored after ?3 (Unix milliseconds): its request hash and its leads'
+// ids in order, from table captures, which the writer fills after the
+// capture (indexCapturesQuery), and from the leads stored since. No row
+// when there is none.
+const findCaptureQuery = `SELECT max(hash), json_group_array(id) FROM (
+	SELECT c.request_hash AS hash, j.value AS id, 0 AS part, j.key AS n
+		FROM captures c, json_each(c.lead_ids) j
+		WHERE c.channel_id = ?1 AND c.idempotency_key = ?2 AND c.created_at > ?3
+	UNION ALL SELECT request_hash, id, 1, rowid FROM leads
+		WHERE rowid > (` + lastIndexedQuery + `) AND channel_id = ?1 AND idempotency_key = ?2 AND created_at > ?3
+	ORDER BY part, n)
+	HAVING count(*) > 0`
 
 // leadStored tells the writer that the lead just inserted is not yet in the
 // search and assignee indexes, which the writer fills in batches of their

@@ -82,6 +82,27 @@ var indexContactKeysQuery = `INSERT OR IGNORE INTO contact_keys (brand, kind, ke
 	SELECT brand, 'email', email_key, id FROM contacts WHERE email_key != '' AND id IN (` + nextContacts + `)
 	UNION ALL SELECT brand, 'phone', phone_key, id FROM contacts WHERE phone_key != '' AND id IN (` + nextContacts + `)`
 
+// indexCapturesQuery records the captures with an Idempotency-Key of the
+// leads indexSearchQuery indexes next (table captures). A key used again
+// after the window takes its row over; the leads of one capture split
+// between two batches join their row (a replay reads them in rowid
+// order, whatever order the row lists them in). Filled here rather than by the
+// capture: each key lands on a page of the table of its own, which took a
+// third of the capture rate; findCaptureQuery reads the leads after them
+// itself.
+var indexCapturesQuery = `INSERT INTO captures (channel_id, idempotency_key, request_hash, lead_ids, created_at)
+	SELECT channel_id, idempotency_key, request_hash, json_group_array(id), created_at
+	FROM (SELECT channel_id, idempotency_key, request_hash, id, created_at FROM leads
+		WHERE rowid > coalesce((SELECT rowid FROM leads_fts ORDER BY rowid DESC LIMIT 1), 0) AND idempotency_key != ''
+		ORDER BY rowid LIMIT ?1)
+	WHERE true GROUP BY channel_id, idempotency_key, created_at
+	ON CONFLICT (channel_id, idempotency_key) DO UPDATE SET
+		lead_ids = iif(captures.created_at = excluded.created_at,
+			(SELECT json_group_array(value) FROM (SELECT value FROM json_each(captures.lead_ids)
+				UNION SELECT value FROM json_each(excluded.lead_ids))),
+			excluded.lead_ids),
+		request_hash = excluded.request_hash, created_at = excluded.created_at`
+
 // nextContacts selects the contacts of the next ?1 leads to index.
 const nextContacts = `SELECT contact_id FROM (SELECT contact_id FROM leads
 	WHERE rowid > coalesce((SELECT rowid FROM leads_fts ORDER BY rowid DESC LIMIT 1), 0) ORDER BY rowid LIMIT ?1)`
@@ -175,6 +196,9 @@ func (o *indexOp) apply(w *writer, now time.Time) error {
 	}
 	if err == nil {
 		_, err = w.indexKeys.Exec(searchIndexBatch)
+	}
+	if err == nil {
+		_, err = w.indexCaptures.Exec(searchIndexBatch)
 	}
 	var res sql.Result
 	if err == nil {

@@ -72,7 +72,7 @@ type writer struct {
 	insertContact  *sql.Stmt
 	updateContact  *sql.Stmt
 	insertLead     *sql.Stmt
-	insertCapture  *sql.Stmt
+	indexCaptures  *sql.Stmt
 	findCapture    *sql.Stmt
 	indexKeys      *sql.Stmt
 	matchContact   *sql.Stmt
@@ -135,13 +135,8 @@ func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() tim
 		{&w.insertLead, `INSERT INTO leads (id, channel_id, contact_id, created_at, idempotency_key,
 			request_hash, parsed_payload, raw_payload, status, spam_reasons,
 			source_address, source_user_agent, source_origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		// A key may be used again once the window has passed (?6, its
-		// length): no row changed means a capture of the window holds it.
-		{&w.insertCapture, `INSERT INTO captures (channel_id, idempotency_key, request_hash, lead_ids, created_at)
-			VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (channel_id, idempotency_key) DO UPDATE SET
-				request_hash = excluded.request_hash, lead_ids = excluded.lead_ids, created_at = excluded.created_at
-			WHERE captures.created_at <= excluded.created_at - ?6`},
-		{&w.findCapture, `SELECT request_hash, lead_ids FROM captures WHERE channel_id = ? AND idempotency_key = ?`},
+		{&w.findCapture, findCaptureQuery},
+		{&w.indexCaptures, indexCapturesQuery},
 		{&w.indexKeys, indexContactKeysQuery},
 		{&w.matchContact, matchQuery},
 		// The existence check rides along with the insert: no row inserted

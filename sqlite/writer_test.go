@@ -285,6 +285,18 @@ func TestSchemaDecidesWhatMemoryMisses(t *testing.T) {
 	if leadwire.ErrorCode(errs[1]) != leadwire.ECONFLICT {
 		t.Errorf("the key with another request the memory did not know: %v, want a conflict", errs[1])
 	}
+	// Once the writer has indexed the leads, table captures holds it.
+	indexAll(t, s)
+	var rows int
+	if err := s.w.conn.QueryRowContext(ctx, "SELECT count(*) FROM captures WHERE idempotency_key = 'k'").Scan(&rows); err != nil || rows != 1 {
+		t.Fatalf("captures holds %d rows of the key (%v), want 1", rows, err)
+	}
+	forget()
+	again := prepare(t, s, &leadwire.Capture{ChannelID: ch.ID, IdempotencyKey: "k", RequestHash: "h",
+		Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "ann@example.com"}}}})
+	if err := runBatch(s, ctx, again)[0]; err != nil || !again.replayed || !slices.Equal(again.leadIDs, first.leadIDs) {
+		t.Errorf("a repeat once indexed: replayed %v, leads %v, %v; want leads %v", again.replayed, again.leadIDs, err, first.leadIDs)
+	}
 
 	forget()
 	byEmail := prepare(t, s, oneLead(ch.ID, "", "", "ANN@example.com"))
@@ -352,14 +364,7 @@ func TestMemoryAgreesWithSchema(t *testing.T) {
 		}
 	}
 	agree("before the writer indexes the leads")
-	// The writer fills contact_keys with the search index.
-	for all := false; !all; {
-		o := &indexOp{}
-		if err := runBatch(s, ctx, o)[0]; err != nil {
-			t.Fatal(err)
-		}
-		all = o.all
-	}
+	indexAll(t, s) // the writer fills contact_keys with the search index
 	var indexed, unindexed int
 	if err := s.w.conn.QueryRowContext(ctx, "SELECT count(*), (SELECT count(*) FROM leads WHERE rowid > ("+lastIndexedQuery+")) FROM contact_keys").Scan(&indexed, &unindexed); err != nil {
 		t.Fatal(err)
@@ -368,4 +373,16 @@ func TestMemoryAgreesWithSchema(t *testing.T) {
 		t.Fatalf("after indexing: %d match keys in contact_keys, %d leads not indexed", indexed, unindexed)
 	}
 	agree("once indexed")
+}
+
+// indexAll has the stopped writer of s index every lead stored.
+func indexAll(t *testing.T, s *Store) {
+	t.Helper()
+	for all := false; !all; {
+		o := &indexOp{}
+		if err := runBatch(s, context.Background(), o)[0]; err != nil {
+			t.Fatal(err)
+		}
+		all = o.all
+	}
 }
