@@ -110,6 +110,8 @@ func (s *Server) inboxRoutes() []route {
 			http.MethodGet: in(s.ownerOnly(s.inboxChannels)), http.MethodPost: in(s.ownerOnly(s.inboxCreateChannel))}},
 		{"/inbox/channels/{channel_id}/members", map[string]http.HandlerFunc{http.MethodPost: in(s.ownerOnly(s.inboxAddMembers))}},
 		{"/inbox/channels/{channel_id}/settings", map[string]http.HandlerFunc{http.MethodPost: in(s.ownerOnly(s.inboxChannelSettings))}},
+		{"/inbox/deliveries", map[string]http.HandlerFunc{http.MethodGet: in(s.inboxDeliveries)}},
+		{"/inbox/deliveries/{delivery_id}/retry", map[string]http.HandlerFunc{http.MethodPost: in(s.inboxRetryDelivery)}},
 		{"/inbox/signin", map[string]http.HandlerFunc{http.MethodGet: s.signInForm, http.MethodPost: s.signInSubmit}},
 		{"/inbox/signout", map[string]http.HandlerFunc{http.MethodPost: in(s.signOutSubmit)}},
 		{"/inbox/static/{file}", map[string]http.HandlerFunc{http.MethodGet: s.inboxFile}},
