@@ -109,3 +109,84 @@ func (s *Server) inboxDeliveryService() (leadwire.DeliveryService, error) {
 	}
 	return s.cfg.Deliveries, nil
 }
+
+// destinationRow is a destination as the Channels page lists it: never
+// its secret, only whether it has one.
+type destinationRow struct {
+	ID, Kind, URL string
+	Channel       string // the channel's name, "" for every channel
+	SecretSet     bool
+}
+
+// destinationRows lists the destinations, with the names of their
+// channels; none when the server delivers nothing.
+func (s *Server) destinationRows(ctx context.Context, channels []*leadwire.Channel) ([]destinationRow, error) {
+	if s.cfg.Deliveries == nil {
+		return nil, nil
+	}
+	dests, err := s.cfg.Deliveries.FindDestinations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, c := range channels {
+		names[c.ID] = c.Name
+	}
+	rows := make([]destinationRow, len(dests))
+	for i, d := range dests {
+		rows[i] = destinationRow{ID: d.ID, Kind: d.Kind, URL: d.URL, Channel: names[d.ChannelID], SecretSet: d.Secret != ""}
+		if d.ChannelID != "" && rows[i].Channel == "" {
+			rows[i].Channel = d.ChannelID
+		}
+	}
+	return rows, nil
+}
+
+// inboxCreateDestination adds a destination from the Channels page's
+// form. A new webhook's secret is shown once, on the page it answers.
+func (s *Server) inboxCreateDestination(w http.ResponseWriter, r *http.Request, p *page) {
+	f := r.PostForm
+	dest := &leadwire.Destination{Kind: f.Get("kind"), URL: f.Get("url"), ChannelID: f.Get("channel_id"), Secret: strings.TrimSpace(f.Get("secret"))}
+	d, err := s.inboxDeliveryService()
+	if err == nil {
+		err = d.CreateDestination(r.Context(), dest)
+	}
+	s.destinationDone(w, r, p, dest, err)
+}
+
+// inboxRemoveDestination removes a destination with its deliveries.
+func (s *Server) inboxRemoveDestination(w http.ResponseWriter, r *http.Request, p *page) {
+	d, err := s.inboxDeliveryService()
+	if err == nil {
+		err = d.RemoveDestination(r.Context(), r.PathValue("destination_id"))
+	}
+	s.destinationDone(w, r, p, nil, err)
+}
+
+// inboxRotateSecret gives a webhook destination a new secret, shown once;
+// the previous one still signs for leadwire.SecretGrace.
+func (s *Server) inboxRotateSecret(w http.ResponseWriter, r *http.Request, p *page) {
+	d, err := s.inboxDeliveryService()
+	var dest *leadwire.Destination
+	if err == nil {
+		dest, err = d.RotateSecret(r.Context(), r.PathValue("destination_id"))
+	}
+	s.destinationDone(w, r, p, dest, err)
+}
+
+// destinationDone answers a destination form: the Channels page with the
+// error when the form was wrong, with a webhook's new secret once, or a
+// redirect to the list.
+func (s *Server) destinationDone(w http.ResponseWriter, r *http.Request, p *page, dest *leadwire.Destination, err error) {
+	switch code := leadwire.ErrorCode(err); {
+	case code == leadwire.EINVALID || code == leadwire.ENOTFOUND:
+		p.Error = leadwire.ErrorMessage(err)
+		s.showChannels(w, r, p, statusOf[code], channelsView{})
+	case err != nil:
+		s.inboxError(w, r, p, err)
+	case dest != nil && dest.Kind == leadwire.KindWebhook:
+		s.showChannels(w, r, p, http.StatusOK, channelsView{NewSecret: dest})
+	default:
+		http.Redirect(w, r, "/inbox/channels#destinations", http.StatusSeeOther)
+	}
+}

@@ -2,9 +2,11 @@ package server_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -131,5 +133,107 @@ func TestInboxDeliveries(t *testing.T) {
 	waitDelivery(t, s, ownerLead, leadwire.DeliveryDelivered)
 	if p := owner.get("/inbox/deliveries?status=delivered"); !strings.Contains(p.body, "delivery-"+failed.ID) || strings.Contains(p.body, ">Send again</button>") {
 		t.Errorf("the delivered list:\n%s", p.body)
+	}
+}
+
+var shownSecret = regexp.MustCompile(`<pre><code>(whsec_[^<]+)</code></pre>`)
+
+// secretShown is the webhook secret a page shows, as a browser reads it.
+func secretShown(body string) string {
+	m := shownSecret.FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
+}
+
+// TestInboxDestinations: an owner adds, lists, rotates and removes
+// destinations on the Channels page; a webhook's secret is shown once,
+// on the answer that made it, and no secret or API key is ever listed;
+// each form needs the CSRF token and an owner.
+func TestInboxDestinations(t *testing.T) {
+	s := testserver.Start(t)
+	ctx := context.Background()
+	s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	s.NewUser(t, leadwire.User{Email: "agent@example.com"})
+	ads := s.NewChannel(t, leadwire.Channel{Name: "Ad <campaign>"})
+	c := newInboxClient(t, s)
+	c.signIn("owner@example.com", testserver.Password)
+	csrf := c.csrf("/inbox/channels")
+	if p := c.get("/inbox/channels"); !strings.Contains(p.body, `id="destinations"`) || !strings.Contains(p.body, "No destinations yet") ||
+		!strings.Contains(p.body, `<option value="`+ads+`">Ad &lt;campaign&gt;</option>`) {
+		t.Fatalf("the Channels page without destinations:\n%s", p.body)
+	}
+
+	p := c.do("POST", "/inbox/destinations", url.Values{"csrf": {csrf}, "kind": {"webhook"}, "url": {"https://crm.example.com/hook"}})
+	secret := secretShown(p.body)
+	if p.status != 200 || secret == "" {
+		t.Fatalf("adding a webhook: %d, no secret shown\n%s", p.status, p.body)
+	}
+	dests, err := s.Store.FindDestinations(ctx)
+	if err != nil || len(dests) != 1 || dests[0].Secret != secret || dests[0].ChannelID != "" || dests[0].URL != "https://crm.example.com/hook" {
+		t.Fatalf("the webhook stored: %+v, %v; shown %s", dests, err, secret)
+	}
+	hook := dests[0]
+	p = c.do("POST", "/inbox/destinations", url.Values{"csrf": {csrf}, "kind": {"followupboss"}, "channel_id": {ads}, "secret": {"fub-key-123"}})
+	if p.status != 303 || p.header.Get("Location") != "/inbox/channels#destinations" {
+		t.Fatalf("adding Follow Up Boss: %d %s\n%s", p.status, p.header.Get("Location"), p.body)
+	}
+	p = c.get("/inbox/channels")
+	for _, want := range []string{`id="destination-` + hook.ID + `"`, "https://crm.example.com/hook", "all channels",
+		leadwire.FollowUpBossEvents, "<td>Ad &lt;campaign&gt;</td>", "<td>set</td>", ">Rotate secret</button>", ">Remove</button>"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the destinations lack %s", want)
+		}
+	}
+	if shown := html.UnescapeString(p.body); strings.Contains(shown, hook.Secret) || strings.Contains(shown, "fub-key-123") || strings.Contains(p.body, "whsec_") {
+		t.Errorf("the Channels page shows a secret:\n%s", p.body)
+	}
+
+	for _, bad := range []struct {
+		form   url.Values
+		status int
+		want   string
+	}{
+		{url.Values{"kind": {"webhook"}, "url": {"ftp://crm.example.com/"}}, 400, "is not an http:// or https:// URL"},
+		{url.Values{"kind": {"fax"}, "url": {"https://crm.example.com/"}}, 400, "is not one of"},
+		{url.Values{"kind": {"followupboss"}}, 400, "needs its API key"},
+		{url.Values{"kind": {"webhook"}, "url": {"https://crm.example.com/"}, "channel_id": {"nope"}}, 404, ""},
+	} {
+		bad.form.Set("csrf", csrf)
+		if p := c.do("POST", "/inbox/destinations", bad.form); p.status != bad.status || !strings.Contains(p.body, bad.want) ||
+			!strings.Contains(p.body, `id="destinations"`) {
+			t.Errorf("adding %v: %d\n%s", bad.form, p.status, p.body)
+		}
+	}
+
+	p = c.do("POST", "/inbox/destinations/"+hook.ID+"/rotate", url.Values{"csrf": {csrf}})
+	secret = secretShown(p.body)
+	if p.status != 200 || secret == "" || secret == hook.Secret {
+		t.Fatalf("rotating: %d\n%s", p.status, p.body)
+	}
+	if d, err := s.Store.FindDestinationByID(ctx, hook.ID); err != nil || d.Secret != secret || d.PreviousSecret != hook.Secret {
+		t.Errorf("after rotating: %+v, %v", d, err)
+	}
+	if p := c.do("POST", "/inbox/destinations/nope/rotate", url.Values{"csrf": {csrf}}); p.status != 404 {
+		t.Errorf("rotating an unknown destination: %d", p.status)
+	}
+
+	if p := c.do("POST", "/inbox/destinations/"+hook.ID+"/remove", url.Values{}); p.status != 403 {
+		t.Errorf("removing without the CSRF token: %d", p.status)
+	}
+	agent := newInboxClient(t, s)
+	agent.signIn("agent@example.com", testserver.Password)
+	agentCSRF := agent.csrf("/inbox/")
+	for _, path := range []string{"/inbox/destinations", "/inbox/destinations/" + hook.ID + "/rotate", "/inbox/destinations/" + hook.ID + "/remove"} {
+		if p := agent.do("POST", path, url.Values{"csrf": {agentCSRF}, "kind": {"webhook"}, "url": {"https://evil.example/"}}); p.status != 403 {
+			t.Errorf("an agent posting to %s: %d", path, p.status)
+		}
+	}
+	if p := c.do("POST", "/inbox/destinations/"+hook.ID+"/remove", url.Values{"csrf": {csrf}}); p.status != 303 {
+		t.Fatalf("removing: %d\n%s", p.status, p.body)
+	}
+	if dests, err := s.Store.FindDestinations(ctx); err != nil || len(dests) != 1 || dests[0].Kind != leadwire.KindFollowUpBoss {
+		t.Errorf("after removing the webhook: %+v, %v", dests, err)
 	}
 }
