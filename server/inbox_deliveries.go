@@ -13,6 +13,7 @@ import (
 // deliveryRow is one delivery as the Deliveries page shows it.
 type deliveryRow struct {
 	*leadwire.Delivery
+	Lead string // the lead's person, by name, email or phone
 	Kind string // the destination's kind
 	URL  string // the destination's address, for owners only
 	Last *leadwire.Attempt
@@ -63,7 +64,13 @@ func (s *Server) inboxDeliveries(w http.ResponseWriter, r *http.Request, p *page
 		byID[dest.ID] = dest
 	}
 	for _, del := range list {
-		row := deliveryRow{Delivery: del}
+		row := deliveryRow{Delivery: del, Lead: del.LeadID}
+		if l, err := s.cfg.Leads.FindLeadByID(ctx, del.LeadID); err == nil {
+			row.Lead = leadName(l)
+		} else if leadwire.ErrorCode(err) != leadwire.ENOTFOUND {
+			s.inboxError(w, r, p, err)
+			return
+		}
 		if dest := byID[del.DestinationID]; dest != nil {
 			row.Kind = dest.Kind
 			if p.Owner() {

@@ -91,7 +91,7 @@ func TestInboxDeliveries(t *testing.T) {
 	owner.signIn("owner@example.com", testserver.Password)
 	p := owner.get("/inbox/deliveries")
 	for _, want := range []string{`>Deliveries</a>`, `id="delivery-` + failed.ID + `"`, `id="delivery-` + agentFailed.ID + `"`,
-		`href="/inbox/leads/` + ownerLead + `"`, rs.URL + "/hook", "answered 400", "&lt;b&gt;refused&lt;/b&gt;", ">Send again</button>"} {
+		`href="/inbox/leads/` + ownerLead + `"`, rs.URL + "/hook", "answered 400", "&lt;b&gt;refused&lt;/b&gt;", ">Send again</button>", ">zoe@example.com</a>"} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("the Deliveries page lacks %s:\n%s", want, p.body)
 		}
