@@ -236,7 +236,7 @@ type DeliveryService interface {
 	DeliveriesQueued() <-chan struct{}
 
 	// RouteLead returns the agents who get a lead's alert: the enabled
-	// users whose emails are among the lead's assignees; for a lead with
+	// users whose emails or MLS ids are among the lead's assignees'; for a lead with
 	// none, the next agent of its channel's members in turn who has not
 	// paused, made its assignee as ReplaceAssignees with key does, so the
 	// change is on its timeline, once. None when no agent fits. Errors:
@@ -256,4 +256,19 @@ func AuthorizeOwner(ctx context.Context, what string) error {
 		return Errorf(EFORBIDDEN, "only an owner may %s", what)
 	}
 	return nil
+}
+
+// AssigneeKeys returns what finds the users among assignees: their email
+// keys (EmailKey) and their MLS ids, each list without empty values.
+func AssigneeKeys(assignees []Assignee) (emails, mlsIDs []string) {
+	emails, mlsIDs = []string{}, []string{}
+	for _, a := range assignees {
+		if k := EmailKey(a.Email); k != "" {
+			emails = append(emails, k)
+		}
+		if id := strings.TrimSpace(a.MLSID); id != "" {
+			mlsIDs = append(mlsIDs, id)
+		}
+	}
+	return emails, mlsIDs
 }

@@ -29,11 +29,14 @@ const SessionLifetime = 30 * 24 * time.Hour
 // User is a person who signs in to work leads: an agent or an owner of the
 // brokerage.
 type User struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"` // unique, compared case-insensitively
-	Name      string    `json:"name,omitempty"`
-	Role      Role      `json:"role"`
-	Disabled  bool      `json:"disabled"` // a disabled user's tokens and sessions stop working at once
+	ID       string `json:"id"`
+	Email    string `json:"email"` // unique, compared case-insensitively
+	Name     string `json:"name,omitempty"`
+	Role     Role   `json:"role"`
+	Disabled bool   `json:"disabled"` // a disabled user's tokens and sessions stop working at once
+	// MLSID is the agent's id in their MLS: a lead's assignee that names
+	// it (Assignee.MLSID) routes the lead to them.
+	MLSID     string    `json:"mls_id,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -41,7 +44,7 @@ type User struct {
 // when the email is not an address or the role is unknown. An empty role
 // becomes RoleAgent.
 func (u *User) Validate() error {
-	u.Email, u.Name = strings.TrimSpace(u.Email), strings.TrimSpace(u.Name)
+	u.Email, u.Name, u.MLSID = strings.TrimSpace(u.Email), strings.TrimSpace(u.Name), strings.TrimSpace(u.MLSID)
 	if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email {
 		return Errorf(EINVALID, "email %q is not an address like agent@example.com", u.Email)
 	}

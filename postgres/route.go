@@ -33,12 +33,10 @@ func (s *Store) RouteLead(ctx context.Context, lead *leadwire.Lead, key string) 
 		return nil, err
 	}
 	if len(lead.Payload.Assignees) > 0 {
-		keys := make([]string, len(lead.Payload.Assignees))
-		for i, a := range lead.Payload.Assignees {
-			keys[i] = leadwire.EmailKey(a.Email)
-		}
+		emails, mlsIDs := leadwire.AssigneeKeys(lead.Payload.Assignees)
 		return queryAll(ctx, s.pool, func(row pgx.Row) (*leadwire.User, error) { return scanUser(row) },
-			"SELECT "+userColumns+" FROM users u WHERE u.email_key = ANY($1) AND NOT u.disabled ORDER BY u.email_key", keys)
+			"SELECT "+userColumns+` FROM users u WHERE (u.email_key = ANY($1) OR u.mls_id = ANY($2)) AND NOT u.disabled
+			ORDER BY u.email_key`, emails, mlsIDs)
 	}
 	if !leadwire.IsCanonicalID(lead.ID) || !leadwire.IsCanonicalID(lead.ChannelID) {
 		return nil, leadNotFound(lead.ID)

@@ -21,7 +21,7 @@ const tokenUseInterval = time.Minute
 // ownerSetupSecret names the hash of the owner setup secret in secrets.
 const ownerSetupSecret = "owner_setup"
 
-const userColumns = "u.id::text, u.email, u.name, u.role, u.disabled, u.created_at"
+const userColumns = "u.id::text, u.email, u.name, u.role, u.disabled, u.mls_id, u.created_at"
 
 // ownerExists is the condition of the owner setup: an enabled owner.
 const ownerExists = "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'owner' AND NOT disabled)"
@@ -72,9 +72,9 @@ func (s *Store) createUser(ctx context.Context, u *leadwire.User, hash string, s
 				return err
 			}
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO users (id, email, email_key, name, role, password_hash, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email_key) DO NOTHING`,
-			id, u.Email, leadwire.EmailKey(u.Email), u.Name, string(u.Role), hash, at)
+		tag, err := tx.Exec(ctx, `INSERT INTO users (id, email, email_key, name, role, mls_id, password_hash, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (email_key) DO NOTHING`,
+			id, u.Email, leadwire.EmailKey(u.Email), u.Name, string(u.Role), u.MLSID, hash, at)
 		if err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func (s *Store) FindUsers(ctx context.Context) ([]*leadwire.User, error) {
 func scanUser(row pgx.Row, more ...any) (*leadwire.User, error) {
 	var u leadwire.User
 	var created int64
-	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &created}, more...)...); err != nil {
+	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &u.MLSID, &created}, more...)...); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = fromMillis(created)

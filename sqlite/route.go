@@ -62,18 +62,20 @@ func (s *Store) RouteLead(ctx context.Context, lead *leadwire.Lead, key string) 
 	return []*leadwire.User{next}, nil
 }
 
-// assignedUsers returns the enabled users whose emails are among the
-// assignees'.
+// assignedUsers returns the enabled users whose emails or MLS ids are
+// among the assignees'.
 func (s *Store) assignedUsers(ctx context.Context, assignees []leadwire.Assignee) ([]*leadwire.User, error) {
-	keys := make([]string, len(assignees))
-	for i, a := range assignees {
-		keys[i] = leadwire.EmailKey(a.Email)
+	emails, mlsIDs := leadwire.AssigneeKeys(assignees)
+	e, err := json.Marshal(emails)
+	if err != nil {
+		return nil, err
 	}
-	b, err := json.Marshal(keys)
+	m, err := json.Marshal(mlsIDs)
 	if err != nil {
 		return nil, err
 	}
 	return queryAll(ctx, s.read, func(row interface{ Scan(...any) error }) (*leadwire.User, error) { return scanUser(row) },
 		"SELECT "+userColumns+` FROM users u
-		WHERE u.email_key IN (SELECT value FROM json_each(?)) AND NOT u.disabled ORDER BY u.email_key`, string(b))
+		WHERE (u.email_key IN (SELECT value FROM json_each(?)) OR u.mls_id IN (SELECT value FROM json_each(?)))
+			AND NOT u.disabled ORDER BY u.email_key`, string(e), string(m))
 }

@@ -21,7 +21,7 @@ const tokenUseInterval = time.Minute
 // secrets table.
 const ownerSetupSecret = "owner_setup"
 
-const userColumns = "u.id, u.email, u.name, u.role, u.disabled, u.created_at"
+const userColumns = "u.id, u.email, u.name, u.role, u.disabled, u.mls_id, u.created_at"
 
 // errWrongPassword is one answer to a wrong password, an unknown email and
 // a disabled user alike, so that signing in never tells whether an email
@@ -80,9 +80,9 @@ func (o *userOp) apply(w *writer, now time.Time) error {
 		return leadwire.Errorf(leadwire.ECONFLICT, "a user with email %s exists", o.user.Email)
 	}
 	o.user.ID, o.user.CreatedAt = newID().String(), fromMillis(now.UnixMilli())
-	if _, err := w.conn.ExecContext(ctx, `INSERT INTO users (id, email, email_key, name, role, password_hash, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, o.user.ID, o.user.Email, leadwire.EmailKey(o.user.Email), o.user.Name,
-		string(o.user.Role), o.hash, now.UnixMilli()); err != nil {
+	if _, err := w.conn.ExecContext(ctx, `INSERT INTO users (id, email, email_key, name, role, mls_id, password_hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, o.user.ID, o.user.Email, leadwire.EmailKey(o.user.Email), o.user.Name,
+		string(o.user.Role), o.user.MLSID, o.hash, now.UnixMilli()); err != nil {
 		return err
 	}
 	if o.setupHash != nil {
@@ -113,7 +113,7 @@ func (s *Store) FindUsers(ctx context.Context) ([]*leadwire.User, error) {
 func scanUser(row interface{ Scan(...any) error }, more ...any) (*leadwire.User, error) {
 	var u leadwire.User
 	var created int64
-	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &created}, more...)...); err != nil {
+	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &u.MLSID, &created}, more...)...); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = fromMillis(created)

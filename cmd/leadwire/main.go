@@ -8,7 +8,7 @@
 //	leadwire channel update --db PATH --channel ID [--screening on|off] [--address-rate N] [--channel-burst N] [--channel-rate N] [--min-form-time 2s] [--disable SIGNAL ...] [--enable SIGNAL ...] [--captcha turnstile|hcaptcha|recaptcha|none --captcha-secret KEY [--captcha-verify-url URL]]
 //	leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
 //	leadwire channel add-member --db PATH --channel ID --email EMAIL
-//	leadwire user create --db PATH --email EMAIL [--name NAME] [--role owner|agent] --password-stdin
+//	leadwire user create --db PATH --email EMAIL [--name NAME] [--role owner|agent] [--mls-id ID] --password-stdin
 //	leadwire user list --db PATH [--json]
 //	leadwire user disable --db PATH --email EMAIL
 //	leadwire token create --db PATH --user EMAIL --name NAME
@@ -48,7 +48,7 @@ Usage:
   leadwire channel update --db PATH --channel ID [--screening on|off] [--address-rate N] [--channel-burst N] [--channel-rate N] [--min-form-time 2s] [--disable SIGNAL ...] [--enable SIGNAL ...] [--captcha turnstile|hcaptcha|recaptcha|none --captcha-secret KEY [--captcha-verify-url URL]]
   leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
   leadwire channel add-member --db PATH --channel ID --email EMAIL
-  leadwire user create --db PATH --email EMAIL [--name NAME] [--role owner|agent] --password-stdin
+  leadwire user create --db PATH --email EMAIL [--name NAME] [--role owner|agent] [--mls-id ID] --password-stdin
   leadwire user list --db PATH [--json]
   leadwire user disable --db PATH --email EMAIL
   leadwire token create --db PATH --user EMAIL --name NAME

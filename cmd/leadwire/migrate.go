@@ -171,9 +171,9 @@ func (c *copier) copyAll() ([]copyCount, error) {
 		{name: "activities", query: "SELECT id, lead_id, action, details, created_at, idempotency_key FROM activities ORDER BY rowid",
 			insert: `INSERT INTO activities (id, lead_id, action, details, created_at, idempotency_key)
 				SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::text[])`},
-		{name: "users", query: "SELECT id, email, email_key, name, role, password_hash, disabled != 0, paused != 0, created_at FROM users ORDER BY rowid",
-			insert: `INSERT INTO users (id, email, email_key, name, role, password_hash, disabled, paused, created_at)
-				SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::boolean[], $9::bigint[])`},
+		{name: "users", query: "SELECT id, email, email_key, name, role, password_hash, disabled != 0, paused != 0, mls_id, created_at FROM users ORDER BY rowid",
+			insert: `INSERT INTO users (id, email, email_key, name, role, password_hash, disabled, paused, mls_id, created_at)
+				SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::boolean[], $9::text[], $10::bigint[])`},
 		{name: "tokens", query: "SELECT id, user_id, name, hex(hash), created_at, last_used_at FROM tokens ORDER BY rowid",
 			insert: `INSERT INTO tokens (id, user_id, name, hash, created_at, last_used_at)
 				SELECT id, user_id, name, decode(hash, 'hex'), created_at, last_used_at

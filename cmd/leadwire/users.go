@@ -39,6 +39,7 @@ func userCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	u := &leadwire.User{}
 	fs.StringVar(&u.Email, "email", "", "the user's email, which they sign in with (required)")
 	fs.StringVar(&u.Name, "name", "", "the user's name")
+	fs.StringVar(&u.MLSID, "mls-id", "", "the agent's id in their MLS: leads whose assignee names it go to them")
 	role := fs.String("role", string(leadwire.RoleAgent), "owner (sees and does everything) or agent (sees their leads and their channels')")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from stdin (required: a password is never a flag, which other users could see)")
 	if err := parse(fs, args, stdout, dbEnv); err != nil {
@@ -80,12 +81,12 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		return printList(stdout, *asJSON, users, "ID\tEMAIL\tNAME\tROLE\tSTATE\tCREATED", func(u *leadwire.User) string {
+		return printList(stdout, *asJSON, users, "ID\tEMAIL\tNAME\tROLE\tMLS ID\tSTATE\tCREATED", func(u *leadwire.User) string {
 			state := "enabled"
 			if u.Disabled {
 				state = "disabled"
 			}
-			return strings.Join([]string{u.ID, u.Email, u.Name, string(u.Role), state, u.CreatedAt.Local().Format(time.DateTime)}, "\t")
+			return strings.Join([]string{u.ID, u.Email, u.Name, string(u.Role), u.MLSID, state, u.CreatedAt.Local().Format(time.DateTime)}, "\t")
 		})
 	})
 }

@@ -117,7 +117,7 @@ func TestUserAndTokenCommands(t *testing.T) {
 		t.Fatalf("user create: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	annID := strings.TrimSpace(out)
-	if out, errOut, code := runCLIWith(t, "another password", dbEnv, "user", "create", "--email", "bob@example.com", "--password-stdin"); code != 0 || !uuidLine.MatchString(out) {
+	if out, errOut, code := runCLIWith(t, "another password", dbEnv, "user", "create", "--email", "bob@example.com", "--mls-id", "NT-77", "--password-stdin"); code != 0 || !uuidLine.MatchString(out) {
 		t.Fatalf("user create with LEADWIRE_DB: exit %d, %q %q", code, out, errOut)
 	}
 	for _, tc := range []struct {
@@ -139,10 +139,12 @@ func TestUserAndTokenCommands(t *testing.T) {
 	out, _, code = runCLI(t, "user", "list", "--db", db, "--json")
 	var users []struct {
 		ID, Email, Name, Role string
+		MLSID                 string `json:"mls_id"`
 		Disabled              bool
 	}
 	if err := json.Unmarshal([]byte(out), &users); err != nil || code != 0 || len(users) != 2 ||
-		users[0].ID != annID || users[0].Email != "Ann@Example.com" || users[0].Role != "owner" || users[1].Role != "agent" {
+		users[0].ID != annID || users[0].Email != "Ann@Example.com" || users[0].Role != "owner" || users[1].Role != "agent" ||
+		users[1].MLSID != "NT-77" {
 		t.Fatalf("user list --json: %v %s", err, out)
 	}
 	if out, _, _ := runCLI(t, "user", "list", "--db", db); !strings.Contains(out, "Ann@Example.com") || !strings.Contains(out, "enabled") {

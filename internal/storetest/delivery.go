@@ -368,4 +368,21 @@ func testRouteLead(t *testing.T, open Open) {
 	if _, err := s.RouteLead(as(agentA), &leadwire.Lead{ID: "x"}, ""); leadwire.ErrorCode(err) != leadwire.EFORBIDDEN {
 		t.Errorf("an agent routing: %v", err)
 	}
+
+	// An assignee found by MLS id, or by email; one naming nobody known
+	// reaches nobody.
+	dee := mustUser(t, s, leadwire.User{Email: "dee@example.com", Role: leadwire.RoleAgent, MLSID: " NT-0512 "})
+	if dee.MLSID != "NT-0512" {
+		t.Errorf("the user's MLS id: %q", dee.MLSID)
+	}
+	byMLS := capture(t, s, ch, leadwire.Payload{Email: "buyer@example.com",
+		Assignees: []leadwire.Assignee{{MLSID: "NT-0512", FirstName: "Dee"}, {Email: "CY@example.com"}, {MLSID: "unknown"}}})
+	to, err := s.RouteLead(ctx, byMLS, "route")
+	var emails []string
+	for _, u := range to {
+		emails = append(emails, u.Email)
+	}
+	if err != nil || !slices.Equal(emails, []string{"cy@example.com", "dee@example.com"}) {
+		t.Errorf("RouteLead of assignees by MLS id and email = %q, %v", emails, err)
+	}
 }
