@@ -389,3 +389,41 @@ func (s *Store) AddChannelMember(ctx context.Context, channelID, email string) e
 		return err
 	})
 }
+
+// ChannelMembers returns a channel's members; see leadwire.UserService.
+func (s *Store) ChannelMembers(ctx context.Context, channelID string) ([]*leadwire.User, error) {
+	if _, err := s.channel(ctx, channelID); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, "SELECT "+userColumns+` FROM channel_members m
+		JOIN users u ON u.id = m.user_id WHERE m.channel_id = $1 ORDER BY u.email_key COLLATE "C"`, channelID)
+	if err != nil {
+		return nil, storageFault(err)
+	}
+	defer rows.Close()
+	var users []*leadwire.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, storageFault(rows.Err())
+}
+
+// RemoveChannelMember ends a user's membership of a channel; see
+// leadwire.UserService.
+func (s *Store) RemoveChannelMember(ctx context.Context, channelID, email string) error {
+	if _, err := s.channel(ctx, channelID); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		id, err := userID(ctx, tx, email)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2", channelID, id)
+		return err
+	})
+}

@@ -404,3 +404,46 @@ func (s *Store) AddChannelMember(ctx context.Context, channelID, email string) e
 		return err
 	}))
 }
+
+// ChannelMembers returns a channel's members; see leadwire.UserService.
+func (s *Store) ChannelMembers(ctx context.Context, channelID string) ([]*leadwire.User, error) {
+	if _, err := s.channel(ctx, channelID); err != nil {
+		return nil, err
+	}
+	rows, err := s.read.QueryContext(ctx, "SELECT "+userColumns+` FROM channel_members m
+		JOIN users u ON u.id = m.user_id WHERE m.channel_id = ? ORDER BY u.email_key`, channelID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var users []*leadwire.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, rows.Err()
+}
+
+// RemoveChannelMember ends a user's membership of a channel; see
+// leadwire.UserService.
+func (s *Store) RemoveChannelMember(ctx context.Context, channelID, email string) error {
+	if _, err := s.channel(ctx, channelID); err != nil {
+		return err
+	}
+	return s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
+		ctx := context.Background()
+		var userID string
+		err := w.conn.QueryRowContext(ctx, "SELECT id FROM users WHERE email_key = ?", leadwire.EmailKey(email)).Scan(&userID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return userNotFound(email)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = w.conn.ExecContext(ctx, "DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?", channelID, userID)
+		return err
+	}))
+}
