@@ -92,7 +92,12 @@ func (s *Store) createUser(ctx context.Context, u *leadwire.User, hash string, s
 
 // FindUsers returns every user, oldest first.
 func (s *Store) FindUsers(ctx context.Context) ([]*leadwire.User, error) {
-	rows, err := s.pool.Query(ctx, "SELECT "+userColumns+" FROM users u ORDER BY u.created_at, u.id")
+	return s.queryUsers(ctx, "SELECT "+userColumns+" FROM users u ORDER BY u.created_at, u.id")
+}
+
+// queryUsers returns the users a query of userColumns selects.
+func (s *Store) queryUsers(ctx context.Context, query string, args ...any) ([]*leadwire.User, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, storageFault(err)
 	}
@@ -395,21 +400,8 @@ func (s *Store) ChannelMembers(ctx context.Context, channelID string) ([]*leadwi
 	if _, err := s.channel(ctx, channelID); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, "SELECT "+userColumns+` FROM channel_members m
+	return s.queryUsers(ctx, "SELECT "+userColumns+` FROM channel_members m
 		JOIN users u ON u.id = m.user_id WHERE m.channel_id = $1 ORDER BY u.email_key COLLATE "C"`, channelID)
-	if err != nil {
-		return nil, storageFault(err)
-	}
-	defer rows.Close()
-	var users []*leadwire.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		users = append(users, u)
-	}
-	return users, storageFault(rows.Err())
 }
 
 // RemoveChannelMember ends a user's membership of a channel; see
