@@ -16,6 +16,10 @@ type channelsView struct {
 	ChannelMembers map[string][]*leadwire.User
 	// Name and Origins are the create form's values after an error.
 	Name, Origins, Members string
+	// Destinations are where leads are handed; NewSecret is a webhook's
+	// secret, shown once after it was made.
+	Destinations []destinationRow
+	NewSecret    *leadwire.Destination
 }
 
 // ownerOnly refuses a page to anyone but an owner.
@@ -49,6 +53,10 @@ func (s *Server) showChannels(w http.ResponseWriter, r *http.Request, p *page, s
 			s.inboxError(w, r, p, err)
 			return
 		}
+	}
+	if v.Destinations, err = s.destinationRows(r.Context(), channels); err != nil {
+		s.inboxError(w, r, p, err)
+		return
 	}
 	scheme := "http"
 	if r.TLS != nil || s.cfg.SecureCookies {
