@@ -138,4 +138,12 @@ type UserService interface {
 	// an agent then sees the channel's leads. Errors: ENOTFOUND for an
 	// unknown channel or user.
 	AddChannelMember(ctx context.Context, channelID, email string) error
+	// ChannelMembers returns the members of the channel, by email.
+	// Errors: ENOTFOUND for an unknown channel.
+	ChannelMembers(ctx context.Context, channelID string) ([]*User, error)
+	// RemoveChannelMember ends the membership of the user with email in
+	// the channel: an agent then no longer sees the channel's leads;
+	// removing a user who is not a member is no error. Errors: ENOTFOUND
+	// for an unknown channel or user.
+	RemoveChannelMember(ctx context.Context, channelID, email string) error
 }

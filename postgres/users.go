@@ -92,7 +92,12 @@ func (s *Store) createUser(ctx context.Context, u *leadwire.User, hash string, s
 
 // FindUsers returns every user, oldest first.
 func (s *Store) FindUsers(ctx context.Context) ([]*leadwire.User, error) {
-	rows, err := s.pool.Query(ctx, "SELECT "+userColumns+" FROM users u ORDER BY u.created_at, u.id")
+	return s.queryUsers(ctx, "SELECT "+userColumns+" FROM users u ORDER BY u.created_at, u.id")
+}
+
+// queryUsers returns the users a query of userColumns selects.
+func (s *Store) queryUsers(ctx context.Context, query string, args ...any) ([]*leadwire.User, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, storageFault(err)
 	}
@@ -386,6 +391,31 @@ func (s *Store) AddChannelMember(ctx context.Context, channelID, email string) e
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO channel_members (channel_id, user_id, created_at) VALUES ($1, $2, $3)
 			ON CONFLICT DO NOTHING`, channelID, id, at)
+		return err
+	})
+}
+
+// ChannelMembers returns a channel's members; see leadwire.UserService.
+func (s *Store) ChannelMembers(ctx context.Context, channelID string) ([]*leadwire.User, error) {
+	if _, err := s.channel(ctx, channelID); err != nil {
+		return nil, err
+	}
+	return s.queryUsers(ctx, "SELECT "+userColumns+` FROM channel_members m
+		JOIN users u ON u.id = m.user_id WHERE m.channel_id = $1 ORDER BY u.email_key COLLATE "C"`, channelID)
+}
+
+// RemoveChannelMember ends a user's membership of a channel; see
+// leadwire.UserService.
+func (s *Store) RemoveChannelMember(ctx context.Context, channelID, email string) error {
+	if _, err := s.channel(ctx, channelID); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		id, err := userID(ctx, tx, email)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2", channelID, id)
 		return err
 	})
 }

@@ -109,6 +109,7 @@ func (s *Server) inboxRoutes() []route {
 		{"/inbox/channels", map[string]http.HandlerFunc{
 			http.MethodGet: in(s.ownerOnly(s.inboxChannels)), http.MethodPost: in(s.ownerOnly(s.inboxCreateChannel))}},
 		{"/inbox/channels/{channel_id}/members", map[string]http.HandlerFunc{http.MethodPost: in(s.ownerOnly(s.inboxAddMembers))}},
+		{"/inbox/channels/{channel_id}/members/remove", map[string]http.HandlerFunc{http.MethodPost: in(s.ownerOnly(s.inboxRemoveMember))}},
 		{"/inbox/channels/{channel_id}/settings", map[string]http.HandlerFunc{http.MethodPost: in(s.ownerOnly(s.inboxChannelSettings))}},
 		{"/inbox/deliveries", map[string]http.HandlerFunc{http.MethodGet: in(s.inboxDeliveries)}},
 		{"/inbox/deliveries/{delivery_id}/retry", map[string]http.HandlerFunc{http.MethodPost: in(s.inboxRetryDelivery)}},

@@ -12,6 +12,8 @@ import (
 type channelsView struct {
 	Base     string // the server's URL, as the snippets use it
 	Channels []*leadwire.Channel
+	// ChannelMembers are the members of each channel, by channel id.
+	ChannelMembers map[string][]*leadwire.User
 	// Name and Origins are the create form's values after an error.
 	Name, Origins, Members string
 	// Destinations are where leads are handed; NewSecret is a webhook's
@@ -45,6 +47,13 @@ func (s *Server) showChannels(w http.ResponseWriter, r *http.Request, p *page, s
 		return
 	}
 	v.Channels = channels
+	v.ChannelMembers = map[string][]*leadwire.User{}
+	for _, c := range channels {
+		if v.ChannelMembers[c.ID], err = s.cfg.Users.ChannelMembers(r.Context(), c.ID); err != nil {
+			s.inboxError(w, r, p, err)
+			return
+		}
+	}
 	if v.Destinations, err = s.destinationRows(r.Context(), channels); err != nil {
 		s.inboxError(w, r, p, err)
 		return
@@ -97,6 +106,17 @@ func (s *Server) inboxAddMembers(w http.ResponseWriter, r *http.Request, p *page
 		}
 		p.Error = leadwire.ErrorMessage(err)
 		s.showChannels(w, r, p, statusOf[code], channelsView{})
+		return
+	}
+	http.Redirect(w, r, "/inbox/channels#channel-"+id, http.StatusSeeOther)
+}
+
+// inboxRemoveMember removes a user from a channel's members: an agent
+// then no longer sees its leads.
+func (s *Server) inboxRemoveMember(w http.ResponseWriter, r *http.Request, p *page) {
+	id := r.PathValue("channel_id")
+	if err := s.cfg.Users.RemoveChannelMember(r.Context(), id, r.PostForm.Get("email")); err != nil {
+		s.inboxError(w, r, p, err)
 		return
 	}
 	http.Redirect(w, r, "/inbox/channels#channel-"+id, http.StatusSeeOther)

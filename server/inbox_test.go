@@ -545,6 +545,91 @@ func TestInboxChannels(t *testing.T) {
 	}
 }
 
+// TestInboxChannelMembers: the Channels page lists each channel's members,
+// escaped, and the owner removes one with its Remove button; the removed
+// agent no longer sees the channel's leads. Only the owner removes, and
+// only with the form's CSRF token.
+func TestInboxChannelMembers(t *testing.T) {
+	ctx := context.Background()
+	s := testserver.Start(t)
+	s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	s.NewUser(t, leadwire.User{Email: "ann@example.com"})
+	s.NewUser(t, leadwire.User{Email: "bea@example.com", Name: `Bea <b>"Baker"</b>`})
+	for _, email := range []string{"ann@example.com", "bea@example.com"} {
+		if err := s.Store.AddChannelMember(ctx, s.ChannelID, email); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lead := capture(t, s, s.ChannelID, `{"first_name":"From the website"}`)
+	owner := newInboxClient(t, s)
+	owner.signIn("owner@example.com", testserver.Password)
+	ann := newInboxClient(t, s)
+	ann.signIn("ann@example.com", testserver.Password)
+	if p := ann.get("/inbox/"); !strings.Contains(p.body, lead) {
+		t.Fatalf("a member does not see the channel's lead:\n%s", p.body)
+	}
+
+	removeButton := func(email string) string {
+		return `<input type="hidden" name="email" value="` + email + `">`
+	}
+	section := func() string {
+		t.Helper()
+		page := owner.get("/inbox/channels").body
+		_, after, ok := strings.Cut(page, `id="channel-`+s.ChannelID+`"`)
+		section, _, _ := strings.Cut(after, "</section>")
+		if !ok {
+			t.Fatalf("the Channels page lacks the channel:\n%s", page)
+		}
+		return section
+	}
+	page := section()
+	for _, want := range []string{`action="/inbox/channels/` + s.ChannelID + `/members/remove"`, removeButton("ann@example.com"),
+		removeButton("bea@example.com"), "Bea &lt;b&gt;&#34;Baker&#34;&lt;/b&gt;", ">Remove</button>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the channel's members lack %s:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "<b>") {
+		t.Error("a user's name is not escaped on the Channels page")
+	}
+
+	remove := "/inbox/channels/" + s.ChannelID + "/members/remove"
+	csrf := owner.csrf("/inbox/channels")
+	if p := ann.do("POST", remove, url.Values{"csrf": {ann.csrf("/inbox/")}, "email": {"ann@example.com"}}); p.status != 403 {
+		t.Errorf("an agent removes a member: %d, want 403", p.status)
+	}
+	if p := owner.do("POST", remove, url.Values{"email": {"ann@example.com"}}); p.status != 403 {
+		t.Errorf("a removal without the CSRF token: %d, want 403", p.status)
+	}
+	for _, bad := range []struct{ path, email string }{
+		{"/inbox/channels/0190a8f4-0000-7000-8000-000000000000/members/remove", "ann@example.com"},
+		{remove, "nobody@example.com"},
+	} {
+		if p := owner.do("POST", bad.path, url.Values{"csrf": {csrf}, "email": {bad.email}}); p.status != 404 {
+			t.Errorf("remove %s from %s: %d, want 404", bad.email, bad.path, p.status)
+		}
+	}
+	if p := ann.get("/inbox/"); !strings.Contains(p.body, lead) {
+		t.Fatal("refused removals removed the member")
+	}
+
+	for range 2 { // removing one who is no longer a member is no error
+		p := owner.do("POST", remove, url.Values{"csrf": {csrf}, "email": {"ann@example.com"}})
+		if p.status != 303 || p.header.Get("Location") != "/inbox/channels#channel-"+s.ChannelID {
+			t.Fatalf("remove a member: %d %q\n%s", p.status, p.header.Get("Location"), p.body)
+		}
+	}
+	if page := section(); strings.Contains(page, removeButton("ann@example.com")) || !strings.Contains(page, removeButton("bea@example.com")) {
+		t.Errorf("the members after removing Ann:\n%s", page)
+	}
+	if p := ann.get("/inbox/"); p.status != 200 || strings.Contains(p.body, lead) {
+		t.Errorf("a removed member still sees the channel's lead: %d", p.status)
+	}
+	if p := ann.get("/inbox/leads/" + lead); p.status != 404 {
+		t.Errorf("a removed member opens the channel's lead: %d, want 404", p.status)
+	}
+}
+
 // TestInboxAfterSetup: the owner's setup link signs them in to the inbox.
 func TestInboxAfterSetup(t *testing.T) {
 	s := testserver.Start(t)

@@ -94,7 +94,12 @@ func (o *userOp) apply(w *writer, now time.Time) error {
 
 // FindUsers returns every user, oldest first.
 func (s *Store) FindUsers(ctx context.Context) ([]*leadwire.User, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT "+userColumns+" FROM users u ORDER BY u.created_at, u.id")
+	return s.queryUsers(ctx, "SELECT "+userColumns+" FROM users u ORDER BY u.created_at, u.id")
+}
+
+// queryUsers returns the users a query of userColumns selects.
+func (s *Store) queryUsers(ctx context.Context, query string, args ...any) ([]*leadwire.User, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -120,16 +125,22 @@ func scanUser(row interface{ Scan(...any) error }, more ...any) (*leadwire.User,
 	return &u, nil
 }
 
+// userID returns the id of the user with email. Errors: ENOTFOUND.
+func (w *writer) userID(email string) (string, error) {
+	var id string
+	err := w.conn.QueryRowContext(context.Background(), "SELECT id FROM users WHERE email_key = ?", leadwire.EmailKey(email)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", userNotFound(email)
+	}
+	return id, err
+}
+
 // DisableUser disables a user and ends their sessions; see
 // leadwire.UserService.
 func (s *Store) DisableUser(ctx context.Context, email string) error {
 	return s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
 		ctx := context.Background()
-		var id string
-		err := w.conn.QueryRowContext(ctx, "SELECT id FROM users WHERE email_key = ?", leadwire.EmailKey(email)).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return userNotFound(email)
-		}
+		id, err := w.userID(email)
 		if err != nil {
 			return err
 		}
@@ -386,21 +397,43 @@ func (s *Store) SetupOwner(ctx context.Context, secret string, u *leadwire.User,
 // AddChannelMember makes a user a member of a channel; see
 // leadwire.UserService.
 func (s *Store) AddChannelMember(ctx context.Context, channelID, email string) error {
+	return s.changeMembership(ctx, channelID, email, func(w *writer, userID string, now time.Time) error {
+		_, err := w.conn.ExecContext(context.Background(), "INSERT OR IGNORE INTO channel_members (channel_id, user_id, created_at) VALUES (?, ?, ?)",
+			channelID, userID, now.UnixMilli())
+		return err
+	})
+}
+
+// ChannelMembers returns a channel's members; see leadwire.UserService.
+func (s *Store) ChannelMembers(ctx context.Context, channelID string) ([]*leadwire.User, error) {
+	if _, err := s.channel(ctx, channelID); err != nil {
+		return nil, err
+	}
+	return s.queryUsers(ctx, "SELECT "+userColumns+` FROM channel_members m
+		JOIN users u ON u.id = m.user_id WHERE m.channel_id = ? ORDER BY u.email_key`, channelID)
+}
+
+// RemoveChannelMember ends a user's membership of a channel; see
+// leadwire.UserService.
+func (s *Store) RemoveChannelMember(ctx context.Context, channelID, email string) error {
+	return s.changeMembership(ctx, channelID, email, func(w *writer, userID string, now time.Time) error {
+		_, err := w.conn.ExecContext(context.Background(), "DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?", channelID, userID)
+		return err
+	})
+}
+
+// changeMembership runs change on the writer with the id of the user with
+// email, when the channel exists. Errors: ENOTFOUND for an unknown channel
+// or user.
+func (s *Store) changeMembership(ctx context.Context, channelID, email string, change func(w *writer, userID string, now time.Time) error) error {
 	if _, err := s.channel(ctx, channelID); err != nil {
 		return err
 	}
 	return s.w.do(ctx, execOp(func(w *writer, now time.Time) error {
-		ctx := context.Background()
-		var userID string
-		err := w.conn.QueryRowContext(ctx, "SELECT id FROM users WHERE email_key = ?", leadwire.EmailKey(email)).Scan(&userID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return userNotFound(email)
-		}
+		userID, err := w.userID(email)
 		if err != nil {
 			return err
 		}
-		_, err = w.conn.ExecContext(ctx, "INSERT OR IGNORE INTO channel_members (channel_id, user_id, created_at) VALUES (?, ?, ?)",
-			channelID, userID, now.UnixMilli())
-		return err
+		return change(w, userID, now)
 	}))
 }

@@ -8,6 +8,8 @@
 //	leadwire channel update --db PATH --channel ID [--screening on|off] [--address-rate N] [--channel-burst N] [--channel-rate N] [--min-form-time 2s] [--disable SIGNAL ...] [--enable SIGNAL ...] [--captcha turnstile|hcaptcha|recaptcha|none --captcha-secret KEY [--captcha-verify-url URL]]
 //	leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
 //	leadwire channel add-member --db PATH --channel ID --email EMAIL
+//	leadwire channel members --db PATH --channel ID [--json]
+//	leadwire channel remove-member --db PATH --channel ID --email EMAIL
 //	leadwire user create --db PATH --email EMAIL [--name NAME] [--role owner|agent] [--mls-id ID] --password-stdin
 //	leadwire user list --db PATH [--json]
 //	leadwire user disable --db PATH --email EMAIL
@@ -48,6 +50,8 @@ Usage:
   leadwire channel update --db PATH --channel ID [--screening on|off] [--address-rate N] [--channel-burst N] [--channel-rate N] [--min-form-time 2s] [--disable SIGNAL ...] [--enable SIGNAL ...] [--captcha turnstile|hcaptcha|recaptcha|none --captcha-secret KEY [--captcha-verify-url URL]]
   leadwire leads list --db PATH [--channel ID] [--limit N] [--json]
   leadwire channel add-member --db PATH --channel ID --email EMAIL
+  leadwire channel members --db PATH --channel ID [--json]
+  leadwire channel remove-member --db PATH --channel ID --email EMAIL
   leadwire user create --db PATH --email EMAIL [--name NAME] [--role owner|agent] [--mls-id ID] --password-stdin
   leadwire user list --db PATH [--json]
   leadwire user disable --db PATH --email EMAIL
@@ -94,6 +98,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"token list":                tokenList,
 		"token revoke":              tokenRevoke,
 		"channel add-member":        channelAddMember,
+		"channel members":           channelMembers,
+		"channel remove-member":     channelRemoveMember,
 		"migrate":                   migrateCmd,
 		"destination add":           destinationAdd,
 		"destination list":          destinationList,

@@ -161,3 +161,33 @@ func channelAddMember(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	return onStore(ctx, *dbPath, false, func(store store) error { return store.AddChannelMember(ctx, *channel, *email) })
 }
+
+func channelMembers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("channel members", "Lists the members of a channel, by email.", stderr)
+	dbPath := dbFlag(fs)
+	channel := fs.String("channel", "", "the channel's id (required)")
+	asJSON := fs.Bool("json", false, "print one JSON array")
+	if err := parse(fs, args, stdout, dbEnv); err != nil {
+		return err
+	}
+	return onStore(ctx, *dbPath, false, func(store store) error {
+		users, err := store.ChannelMembers(ctx, *channel)
+		if err != nil {
+			return err
+		}
+		return printList(stdout, *asJSON, users, "EMAIL\tNAME\tROLE", func(u *leadwire.User) string {
+			return strings.Join([]string{u.Email, u.Name, string(u.Role)}, "\t")
+		})
+	})
+}
+
+func channelRemoveMember(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("channel remove-member", "Removes a user from a channel's members: an agent then no longer sees the channel's leads.", stderr)
+	dbPath := dbFlag(fs)
+	channel := fs.String("channel", "", "the channel's id (required)")
+	email := fs.String("email", "", "the user's email (required)")
+	if err := parse(fs, args, stdout, dbEnv); err != nil {
+		return err
+	}
+	return onStore(ctx, *dbPath, false, func(store store) error { return store.RemoveChannelMember(ctx, *channel, *email) })
+}

@@ -245,3 +245,70 @@ func TestUserCommandsHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelMemberCommands lists a channel's members and removes them.
+func TestChannelMemberCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "leads.db")
+	out, errOut, code := runCLI(t, "channel", "create", "--db", db, "--name", "Zillow")
+	if code != 0 || !uuidLine.MatchString(out) {
+		t.Fatalf("channel create: exit %d, %q %q", code, out, errOut)
+	}
+	channel := strings.TrimSpace(out)
+	for _, email := range []string{"bob@example.com", "Ann@Example.com"} {
+		if _, errOut, code := runCLIWith(t, "correct horse battery", nil, "user", "create", "--db", db, "--email", email, "--password-stdin"); code != 0 {
+			t.Fatalf("user create %s: %q", email, errOut)
+		}
+		if _, errOut, code := runCLI(t, "channel", "add-member", "--db", db, "--channel", channel, "--email", email); code != 0 {
+			t.Fatalf("channel add-member %s: %q", email, errOut)
+		}
+	}
+	members := func() []string {
+		t.Helper()
+		out, errOut, code := runCLI(t, "channel", "members", "--db", db, "--channel", channel, "--json")
+		var users []struct{ Email, Role string }
+		if err := json.Unmarshal([]byte(out), &users); err != nil || code != 0 {
+			t.Fatalf("channel members --json: exit %d, %v, %q %q", code, err, out, errOut)
+		}
+		var emails []string
+		for _, u := range users {
+			emails = append(emails, u.Email)
+		}
+		return emails
+	}
+	if got := members(); strings.Join(got, " ") != "Ann@Example.com bob@example.com" {
+		t.Errorf("members %q, want Ann's and bob's", got)
+	}
+	if out, _, _ := runCLI(t, "channel", "members", "--db", db, "--channel", channel); !strings.Contains(out, "EMAIL") || !strings.Contains(out, "bob@example.com") {
+		t.Errorf("channel members: %q", out)
+	}
+	for range 2 { // removing one who is no longer a member is no error
+		if out, errOut, code := runCLI(t, "channel", "remove-member", "--db", db, "--channel", channel, "--email", "BOB@example.com"); code != 0 || out != "" {
+			t.Errorf("channel remove-member: exit %d, %q %q", code, out, errOut)
+		}
+	}
+	if got := members(); strings.Join(got, " ") != "Ann@Example.com" {
+		t.Errorf("members after removing bob %q, want Ann's", got)
+	}
+	unknown := "0190a8f4-0000-7000-8000-000000000000"
+	for _, tc := range []struct {
+		want string
+		args []string
+	}{
+		{unknown, []string{"remove-member", "--db", db, "--channel", unknown, "--email", "bob@example.com"}},
+		{"nobody@example.com", []string{"remove-member", "--db", db, "--channel", channel, "--email", "nobody@example.com"}},
+		{unknown, []string{"members", "--db", db, "--channel", unknown}},
+	} {
+		if _, errOut, code := runCLI(t, append([]string{"channel"}, tc.args...)...); code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("channel %v: exit %d, %q; want an error naming %s", tc.args, code, errOut, tc.want)
+		}
+	}
+	usage, _, _ := runCLI(t, "--help")
+	for _, cmd := range []string{"channel members", "channel remove-member"} {
+		if out, _, code := runCLI(t, strings.Fields(cmd+" --help")...); code != 0 || !strings.Contains(out, "Usage: leadwire "+cmd) {
+			t.Errorf("leadwire %s --help: exit %d, %q", cmd, code, out)
+		}
+		if !strings.Contains(usage, "leadwire "+cmd) {
+			t.Errorf("the usage text lacks %s", cmd)
+		}
+	}
+}

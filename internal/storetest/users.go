@@ -328,7 +328,7 @@ func testChannelMembers(t *testing.T, open Open) {
 	ctx := context.Background()
 	s := openClock(t, open)
 	ch := mustChannel(t, s, leadwire.Channel{Name: "Zillow"})
-	mustUser(t, s, leadwire.User{Email: "agent@example.com"})
+	agent := as(mustUser(t, s, leadwire.User{Email: "agent@example.com"}))
 	for range 2 { // adding a member twice is no error
 		if err := s.AddChannelMember(ctx, ch.ID, "AGENT@example.com"); err != nil {
 			t.Fatal(err)
@@ -337,4 +337,46 @@ func testChannelMembers(t *testing.T, open Open) {
 	wantCode(t, s.AddChannelMember(ctx, uuid.NewString(), "agent@example.com"), leadwire.ENOTFOUND)
 	wantCode(t, s.AddChannelMember(ctx, "not-an-id", "agent@example.com"), leadwire.ENOTFOUND)
 	wantCode(t, s.AddChannelMember(ctx, ch.ID, "nobody@example.com"), leadwire.ENOTFOUND)
+
+	mustUser(t, s, leadwire.User{Email: "Bea@example.com"})
+	mustUser(t, s, leadwire.User{Email: "outsider@example.com"})
+	if err := s.AddChannelMember(ctx, ch.ID, "bea@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	wantMembers(t, s, ch.ID, "agent@example.com", "Bea@example.com")
+	_, err := s.ChannelMembers(ctx, uuid.NewString())
+	wantCode(t, err, leadwire.ENOTFOUND)
+
+	lead := capture(t, s, ch, leadwire.Payload{Email: "buyer@example.com"})
+	wantIDs(t, "a member's leads", search(t, s, agent, leadwire.LeadFilter{}), lead)
+	for range 2 { // removing a member who is no longer one is no error
+		if err := s.RemoveChannelMember(ctx, ch.ID, "AGENT@example.com"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantMembers(t, s, ch.ID, "Bea@example.com")
+	wantIDs(t, "a removed member's leads", search(t, s, agent, leadwire.LeadFilter{}))
+	if err := s.RemoveChannelMember(ctx, ch.ID, "outsider@example.com"); err != nil {
+		t.Errorf("removing a user who never was a member: %v", err)
+	}
+	wantCode(t, s.RemoveChannelMember(ctx, uuid.NewString(), "bea@example.com"), leadwire.ENOTFOUND)
+	wantCode(t, s.RemoveChannelMember(ctx, "not-an-id", "bea@example.com"), leadwire.ENOTFOUND)
+	wantCode(t, s.RemoveChannelMember(ctx, ch.ID, "nobody@example.com"), leadwire.ENOTFOUND)
+	wantMembers(t, s, ch.ID, "Bea@example.com")
+}
+
+// wantMembers checks the emails of a channel's members, in order.
+func wantMembers(t *testing.T, s Store, channelID string, emails ...string) {
+	t.Helper()
+	members, err := s.ChannelMembers(context.Background(), channelID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range members {
+		got = append(got, u.Email)
+	}
+	if strings.Join(got, " ") != strings.Join(emails, " ") {
+		t.Errorf("members %q, want %q", got, emails)
+	}
 }
