@@ -177,3 +177,15 @@ func (c *Channel) SettingsJSON() (origins, screening string, err error) {
 	sc, err := json.Marshal(c.Screening)
 	return string(o), string(sc), err
 }
+
+// Apply makes the changes of u to c and validates the result.
+func (c *Channel) Apply(u ChannelUpdate) error {
+	if u.AllowedOrigins != nil {
+		c.AllowedOrigins = slices.Clone(*u.AllowedOrigins)
+	}
+	if u.Screening != nil {
+		c.Screening = *u.Screening
+		c.Screening.Disabled = slices.Clone(u.Screening.Disabled)
+	}
+	return c.Validate()
+}

@@ -7,7 +7,7 @@
 // finds; a contact's match keys are rows of contact_keys, read under a
 // transaction-scoped advisory lock on the key, so two servers given the
 // same new email at once create one contact. Nothing is kept in memory
-// between requests but the channels, for a few seconds (channelCacheTTL).
+// between requests but the channels, for a few seconds (chancache.TTL).
 //
 // Captures in one process share a transaction (see writer.go): one
 // goroutine takes every capture waiting, stores them with a few pipelined
@@ -30,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/internal/chancache"
 )
 
 //go:embed migrations/*.sql
@@ -59,9 +60,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	w    *writer
 
-	// channels caches channels by id (cachedChannel), for
-	// channelCacheTTL.
-	channels sync.Map
+	// channels caches channels by id, for chancache.TTL.
+	channels chancache.Cache
 
 	health healthCache
 

@@ -5,24 +5,13 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/internal/chancache"
 )
 
 const channelColumns = "id, name, brand_id, user_id, allowed_origins, screening, created_at"
-
-// channelCacheTTL is how long a channel is served from memory: a change
-// made by another process (leadwire channel update) holds within it, at
-// the cost of one read per channel and period.
-const channelCacheTTL = 5 * time.Second
-
-// cachedChannel is a channel as read at a time.
-type cachedChannel struct {
-	c  *leadwire.Channel
-	at time.Time
-}
 
 // CreateChannel validates c, gives it an ID and CreatedAt and stores it.
 func (s *Store) CreateChannel(ctx context.Context, c *leadwire.Channel) error {
@@ -38,7 +27,7 @@ func (s *Store) CreateChannel(ctx context.Context, c *leadwire.Channel) error {
 		return err
 	}
 	c.ID, c.CreatedAt = o.id, o.createdAt
-	s.cacheChannel(cloneChannel(c))
+	s.channels.Put(chancache.Clone(c))
 	return nil
 }
 
@@ -48,14 +37,7 @@ func (s *Store) UpdateChannel(ctx context.Context, id string, u leadwire.Channel
 	if err != nil {
 		return nil, err
 	}
-	if u.AllowedOrigins != nil {
-		c.AllowedOrigins = slices.Clone(*u.AllowedOrigins)
-	}
-	if u.Screening != nil {
-		c.Screening = *u.Screening
-		c.Screening.Disabled = slices.Clone(u.Screening.Disabled)
-	}
-	if err := c.Validate(); err != nil {
+	if err := c.Apply(u); err != nil {
 		return nil, err
 	}
 	origins, screening, err := c.SettingsJSON()
@@ -65,7 +47,7 @@ func (s *Store) UpdateChannel(ctx context.Context, id string, u leadwire.Channel
 	if err := s.w.do(ctx, &updateChannelOp{id: c.ID, origins: origins, screening: screening}); err != nil {
 		return nil, err
 	}
-	s.cacheChannel(cloneChannel(c))
+	s.channels.Put(chancache.Clone(c))
 	return c, nil
 }
 
@@ -75,24 +57,13 @@ func (s *Store) FindChannelByID(ctx context.Context, id string) (*leadwire.Chann
 	if err != nil {
 		return nil, err
 	}
-	return cloneChannel(c), nil
+	return chancache.Clone(c), nil
 }
 
-// channel returns the cached channel, shared and not to be modified. A
-// miss, or an entry older than channelCacheTTL, reads the database:
-// another process (the CLI) may have created or changed it.
+// channel returns the channel, shared and not to be modified, from the
+// cache of channels (chancache.TTL).
 func (s *Store) channel(ctx context.Context, id string) (*leadwire.Channel, error) {
-	if v, ok := s.channels.Load(id); ok {
-		if e := v.(cachedChannel); time.Since(e.at) < channelCacheTTL {
-			return e.c, nil
-		}
-	}
-	c, err := s.readChannel(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	s.cacheChannel(c)
-	return c, nil
+	return s.channels.Get(ctx, id, s.readChannel)
 }
 
 // readChannel reads the channel from the database.
@@ -105,10 +76,6 @@ func (s *Store) readChannel(ctx context.Context, id string) (*leadwire.Channel, 
 		return nil, leadwire.Errorf(leadwire.ENOTFOUND, "channel %q not found", id)
 	}
 	return c, err
-}
-
-func (s *Store) cacheChannel(c *leadwire.Channel) {
-	s.channels.Store(c.ID, cachedChannel{c: c, at: time.Now()})
 }
 
 // FindChannels returns every channel, oldest first.
@@ -124,7 +91,7 @@ func (s *Store) FindChannels(ctx context.Context) ([]*leadwire.Channel, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.cacheChannel(cloneChannel(c))
+		s.channels.Put(chancache.Clone(c))
 		channels = append(channels, c)
 	}
 	return channels, rows.Err()
@@ -148,13 +115,6 @@ func scanChannel(row interface{ Scan(...any) error }) (*leadwire.Channel, error)
 	}
 	c.CreatedAt = fromMillis(created)
 	return &c, nil
-}
-
-func cloneChannel(c *leadwire.Channel) *leadwire.Channel {
-	clone := *c
-	clone.AllowedOrigins = slices.Clone(c.AllowedOrigins)
-	clone.Screening.Disabled = slices.Clone(c.Screening.Disabled)
-	return &clone
 }
 
 // channelOp stores a new channel.

@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leadwire/leadwire/internal/chancache"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -52,8 +53,8 @@ type Store struct {
 	w          *writer
 	contactIDs contactIDs
 
-	// channels caches channels by id: they never change once created.
-	channels sync.Map
+	// channels caches channels by id, for chancache.TTL.
+	channels chancache.Cache
 
 	path  string
 	file  *dbFile
