@@ -36,6 +36,9 @@ const enqueueDeliveriesQuery = `INSERT INTO deliveries (id, lead_id, destination
 // enqueueDeliveries inserts the deliveries of a lead inside the writer's
 // transaction and has the dispatcher woken once it commits.
 func (w *writer) enqueueDeliveries(leadID, channelID string, at int64) error {
+	if !w.destinations {
+		return nil
+	}
 	res, err := w.insertDeliveries.Exec(leadID, at, channelID, leadwire.DeliveryGiveUp.Milliseconds())
 	if err != nil {
 		return err
@@ -94,6 +97,7 @@ func (s *Store) CreateDestination(ctx context.Context, d *leadwire.Destination) 
 		at = now.UnixMilli()
 		_, err := w.conn.ExecContext(context.Background(), "INSERT INTO destinations ("+destinationColumns+
 			") VALUES (?, ?, ?, ?, ?, '', 0, 1, ?)", id, d.Kind, d.URL, d.ChannelID, d.Secret, at)
+		w.destinations = w.destinations || err == nil // for the captures later in this batch
 		return err
 	}))
 	if err != nil {

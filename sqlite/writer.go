@@ -89,6 +89,10 @@ type writer struct {
 	// due, and queued wakes the dispatcher once the batch is committed.
 	insertDeliveries *sql.Stmt
 	deliveriesQueued bool
+	// destinations says whether any destination is enabled, as read when
+	// the batch's transaction began (no other process can add one while
+	// it holds the write lock); without one, captures skip the outbox.
+	destinations bool
 	queued           chan struct{}
 
 	// mem is loaded from the database by the first capture and dropped
@@ -285,6 +289,9 @@ func (w *writer) run(batch []*request) {
 	results := make([]error, len(live))
 	w.deliveriesQueued = false
 	err := w.transact(ctx, func(now time.Time) error {
+		if err := w.conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM destinations WHERE enabled)").Scan(&w.destinations); err != nil {
+			return err
+		}
 		for i, r := range live {
 			err := r.op.apply(w, now)
 			var refused *leadwire.Error
