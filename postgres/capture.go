@@ -145,17 +145,20 @@ const (
 	// the window is taken over; the keys of erased leads are not.
 	claimKeys = `INSERT INTO idempotency_keys (channel_id, key, request_hash, capture_id, created_at)
 		SELECT u.channel_id, u.key, u.hash, u.capture_id, $6
-		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[]) AS u (channel_id, key, hash, capture_id, erased)
+		FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[]::uuid[], $5::text[]) AS u (channel_id, key, hash, capture_id, erased)
 		WHERE NOT EXISTS (SELECT 1 FROM erased_captures e WHERE e.key_hash = u.erased AND e.created_at > $7)
 		ORDER BY u.channel_id, u.key COLLATE "C"
 		ON CONFLICT (channel_id, key) DO UPDATE SET request_hash = excluded.request_hash,
 			capture_id = excluded.capture_id, created_at = excluded.created_at
 		WHERE idempotency_keys.created_at <= $7`
 	// readKeys reads the rows of the keys after claimKeys: each capture's
-	// own, or the one stored before.
+	// own, or the one stored before. Each key is looked up on its own
+	// (LATERAL … LIMIT 1), by the primary key: a join would let the
+	// planner hash the whole table, as it does while its statistics still
+	// say the table is small.
 	readKeys = `SELECT k.channel_id::text, k.key, k.request_hash, k.capture_id::text
-		FROM idempotency_keys k JOIN unnest($1::uuid[], $2::text[]) AS u (channel_id, key)
-		ON k.channel_id = u.channel_id AND k.key = u.key`
+		FROM unnest($1::text[]::uuid[], $2::text[]) AS u (channel_id, key)
+		CROSS JOIN LATERAL (SELECT * FROM idempotency_keys k WHERE k.channel_id = u.channel_id AND k.key = u.key LIMIT 1) AS k`
 	// lockKeys takes the advisory locks of the match keys, in the order
 	// given (sorted, so that batches never wait on each other in a circle).
 	lockKeys = `SELECT count(*) FROM (SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k) AS l`
@@ -169,7 +172,7 @@ const (
 			ORDER BY k.updated_at DESC, k.contact_id DESC LIMIT 1) AS m
 		JOIN contacts c ON c.id = m.contact_id`
 	insertContacts = `INSERT INTO contacts (id, brand, first_name, last_name, email, phone_number, created_at, updated_at)
-		SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[])`
+		SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[])`
 	// fillContacts fills empty values only, decided on the row as it is
 	// when the update runs: another server's batch may have matched the
 	// same contact by its other key and filled the value first.
@@ -179,14 +182,14 @@ const (
 			email = CASE WHEN c.email = '' THEN u.email ELSE c.email END,
 			phone_number = CASE WHEN c.phone_number = '' THEN u.phone_number ELSE c.phone_number END,
 			updated_at = greatest(c.updated_at, u.updated_at)
-		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+		FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
 			AS u (id, first_name, last_name, email, phone_number, updated_at)
 		WHERE c.id = u.id`
 	// upsertContactKeys adds the keys of new and filled contacts and moves
 	// every key of an updated contact to its new time. A key of a kind the
 	// contact has keeps its value, as the contact keeps its email or phone.
 	upsertContactKeys = `INSERT INTO contact_keys (contact_id, kind, brand, key, updated_at)
-		SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+		SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[])
 		ON CONFLICT (contact_id, kind) DO UPDATE SET updated_at = greatest(contact_keys.updated_at, excluded.updated_at)`
 	insertLeads = `INSERT INTO leads (id, channel_id, contact_id, capture_id, created_at, parsed_payload, raw_payload, assignees, search,
 			status, spam_reasons, source_address, source_user_agent, source_origin)
@@ -194,7 +197,7 @@ const (
 			ARRAY(SELECT jsonb_array_elements_text(u.assignees::jsonb)),
 			array_to_tsvector(string_to_array(u.words, ' ')),
 			u.status, u.reasons, u.address, u.user_agent, u.origin
-		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $6::text[], $7::text[], $8::text[], $9::text[],
+		FROM unnest($1::text[]::uuid[], $2::text[]::uuid[], $3::text[]::uuid[], $4::text[]::uuid[], $6::text[], $7::text[], $8::text[], $9::text[],
 				$10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
 			WITH ORDINALITY AS u (id, channel_id, contact_id, capture_id, parsed, raw, assignees, words,
 				status, reasons, address, user_agent, origin, n)
@@ -431,7 +434,7 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 	}
 	replayed := map[string][]*leadwire.Lead{}
 	if len(replays) > 0 {
-		b.Queue("SELECT capture_id::text, "+leadSelect+" FROM leads WHERE capture_id = ANY($1::uuid[]) ORDER BY seq", replays).
+		b.Queue("SELECT capture_id::text, "+leadSelect+" FROM leads WHERE capture_id = ANY($1::text[]::uuid[]) ORDER BY seq", replays).
 			Query(func(rows pgx.Rows) error {
 				for rows.Next() {
 					var captureID string

@@ -114,7 +114,7 @@ func (s *Store) EraseContact(ctx context.Context, id string) error {
 // the contacts (see lockID), so that no capture joins them until the
 // transaction ends.
 func lockContactKeys(ctx context.Context, tx pgx.Tx, contactIDs []string) error {
-	rows, err := tx.Query(ctx, "SELECT brand, kind, key FROM contact_keys WHERE contact_id = ANY($1::uuid[])", contactIDs)
+	rows, err := tx.Query(ctx, "SELECT brand, kind, key FROM contact_keys WHERE contact_id = ANY($1::text[]::uuid[])", contactIDs)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func lockContactKeys(ctx context.Context, tx pgx.Tx, contactIDs []string) error 
 // that a retry of the capture is refused rather than stored again.
 func forgetCaptures(ctx context.Context, tx pgx.Tx, leadIDs []string, at int64) error {
 	rows, err := tx.Query(ctx, `DELETE FROM idempotency_keys
-		WHERE capture_id IN (SELECT capture_id FROM leads WHERE id = ANY($1::uuid[]))
+		WHERE capture_id IN (SELECT capture_id FROM leads WHERE id = ANY($1::text[]::uuid[]))
 		RETURNING channel_id::text, key, created_at`, leadIDs)
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ const enqueueDeliveries = `INSERT INTO deliveries (id, lead_id, destination_id, 
 		give_up_at, created_at, updated_at)
 	SELECT uuid_v7($2), l.id, d.id, 'pending', $2::bigint, $2::bigint + $3::bigint, $2::bigint, $2::bigint
 	FROM leads l JOIN destinations d ON d.enabled AND d.channel_id IN ('', l.channel_id::text)
-	WHERE l.id = ANY($1::uuid[]) AND l.status != 'spam'
+	WHERE l.id = ANY($1::text[]::uuid[]) AND l.status != 'spam'
 	ORDER BY l.seq, d.created_at, d.id
 	ON CONFLICT (lead_id, destination_id) DO UPDATE SET status = 'pending', next_attempt_at = $2,
 		give_up_at = $2 + $3, claimed_until = 0, updated_at = $2 WHERE deliveries.status = 'canceled'`
@@ -375,8 +375,8 @@ func (s *Store) RetryDelivery(ctx context.Context, id string) error {
 func deleteDeliveries(ctx context.Context, tx pgx.Tx, leadIDs []string) error {
 	for _, q := range []string{
 		`DELETE FROM delivery_attempts WHERE delivery_id IN
-			(SELECT id FROM deliveries WHERE lead_id = ANY($1::uuid[]))`,
-		"DELETE FROM deliveries WHERE lead_id = ANY($1::uuid[])",
+			(SELECT id FROM deliveries WHERE lead_id = ANY($1::text[]::uuid[]))`,
+		"DELETE FROM deliveries WHERE lead_id = ANY($1::text[]::uuid[])",
 	} {
 		if _, err := tx.Exec(ctx, q, leadIDs); err != nil {
 			return err

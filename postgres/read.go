@@ -295,7 +295,7 @@ func readTimelines(ctx context.Context, q querier, leads []*leadwire.Lead) error
 		byID[l.ID], ids[i] = l, l.ID
 	}
 	rows, err := q.Query(ctx, `SELECT id::text, action, details, created_at, lead_id::text FROM activities
-		WHERE lead_id = ANY($1::uuid[]) ORDER BY created_at, id`, ids)
+		WHERE lead_id = ANY($1::text[]::uuid[]) ORDER BY created_at, id`, ids)
 	if err != nil {
 		return err
 	}

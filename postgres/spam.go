@@ -59,13 +59,13 @@ func (s *Store) DeleteSpam(ctx context.Context, before time.Time) (int, error) {
 			query string
 			ids   []string
 		}{
-			{"DELETE FROM activities WHERE lead_id = ANY($1::uuid[])", leadIDs},
-			{"DELETE FROM leads WHERE id = ANY($1::uuid[])", leadIDs},
+			{"DELETE FROM activities WHERE lead_id = ANY($1::text[]::uuid[])", leadIDs},
+			{"DELETE FROM leads WHERE id = ANY($1::text[]::uuid[])", leadIDs},
 			// The contacts only these leads held; one with other leads
 			// stays with them, and its keys.
-			{`DELETE FROM contact_keys k WHERE contact_id = ANY($1::uuid[])
+			{`DELETE FROM contact_keys k WHERE contact_id = ANY($1::text[]::uuid[])
 				AND NOT EXISTS (SELECT 1 FROM leads WHERE contact_id = k.contact_id)`, contactIDs},
-			{`DELETE FROM contacts c WHERE id = ANY($1::uuid[])
+			{`DELETE FROM contacts c WHERE id = ANY($1::text[]::uuid[])
 				AND NOT EXISTS (SELECT 1 FROM leads WHERE contact_id = c.id)`, contactIDs},
 		} {
 			if _, err := tx.Exec(ctx, d.query, d.ids); err != nil {

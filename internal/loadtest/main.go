@@ -20,7 +20,10 @@
 // them alike; the spread of the ratio over the rounds shows how much it
 // did.
 //
-//	go run ./internal/loadtest [-c 64] [-d 10s] [-rounds 5] [-cpuprofile capture.pprof] [-postgres URL]
+//	go run ./internal/loadtest [-c 64] [-d 10s] [-rounds 5] [-cpuprofile capture.pprof] [-postgres URL] [-only bf]
+//
+// -only runs some of the targets, named by their letters; the ceiling (a)
+// always runs, as every ratio needs it.
 //
 // The PostgreSQL targets run in a schema of their own on the database
 // -postgres names (LEADWIRE_TEST_POSTGRES, else the one on
@@ -34,6 +37,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -57,8 +61,9 @@ func main() {
 	conns := flag.Int("c", 64, "concurrent connections")
 	duration := flag.Duration("d", 10*time.Second, "measuring time for each target, over all rounds")
 	rounds := flag.Int("rounds", 5, "rounds the measuring time of each target is split into")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the capture server under new visitors (b) to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the capture server under new visitors (b), or (d) without (b), to this file")
 	pgURL := flag.String("postgres", defaultPostgres(), "the PostgreSQL server of targets (d) to (f); empty leaves them out")
+	only := flag.String("only", "abcdef", "the targets to run, by letter; the ceiling (a) always runs")
 	serve := flag.String("serve", "", "internal: run one target server (ceiling, capture or capture-postgres) instead of the load")
 	db := flag.String("db", "", "internal: the database of a capture-postgres target")
 	flag.Parse()
@@ -75,20 +80,34 @@ func main() {
 	// Each target runs in a process of its own, as a server does, so that
 	// the load's goroutines and garbage do not share its scheduler, and its
 	// CPU time is its own.
-	runs := []*run{
-		{name: "(a) decode-only handler (ceiling)", w: newVisitors, t: startTarget("ceiling", "", 1)},
-		{name: "(b) capture, new visitor", w: newVisitors, t: startTarget("capture", *cpuProfile, 1)},
-		{name: "(c) capture, returning visitor", w: returningVisitors, t: startTarget("capture", "", 1)},
+	want := func(letter string) bool { return strings.Contains(*only, letter) }
+	runs := []*run{{name: "(a) decode-only handler (ceiling)", w: newVisitors, t: startTarget("ceiling", "", 1)}}
+	var newVisitor, returning, pgOne, pgThree *run
+	if want("b") {
+		newVisitor = &run{name: "(b) capture, new visitor", w: newVisitors, t: startTarget("capture", *cpuProfile, 1)}
+		runs = append(runs, newVisitor)
+		*cpuProfile = ""
+	}
+	if want("c") {
+		returning = &run{name: "(c) capture, returning visitor", w: returningVisitors, t: startTarget("capture", "", 1)}
+		runs = append(runs, returning)
 	}
 	var bench *pgbench
-	if *pgURL != "" {
+	if *pgURL != "" && (want("d") || want("e") || want("f")) {
 		one, three, drop := postgresDatabases(*pgURL)
 		defer drop()
-		runs = append(runs,
-			&run{name: "(d) PostgreSQL, 1 server, new visitor", w: newVisitors, t: startTarget("capture-postgres", "", 1, "-db", one)},
-			&run{name: "(e) PostgreSQL, 3 servers, new visitor", w: newVisitors, t: startTarget("capture-postgres", "", 3, "-db", three)})
-		bench = newPgbench(*pgURL, *conns)
-		defer bench.drop()
+		if want("d") {
+			pgOne = &run{name: "(d) PostgreSQL, 1 server, new visitor", w: newVisitors, t: startTarget("capture-postgres", *cpuProfile, 1, "-db", one)}
+			runs = append(runs, pgOne)
+		}
+		if want("e") {
+			pgThree = &run{name: "(e) PostgreSQL, 3 servers, new visitor", w: newVisitors, t: startTarget("capture-postgres", "", 3, "-db", three)}
+			runs = append(runs, pgThree)
+		}
+		if want("f") {
+			bench = newPgbench(*pgURL, *conns)
+			defer bench.drop()
+		}
 	}
 	for i := range *rounds {
 		pause := settle
@@ -109,13 +128,11 @@ func main() {
 	for _, r := range runs {
 		r.serverCPU = r.t.stop()
 	}
-	if warm := runs[2].warm; warm < returningPool {
-		log.Printf("warning: the warm-up sent %d leads, fewer than the %d returning visitors: some of (c) were new", warm, returningPool)
+	if returning != nil && returning.warm < returningPool {
+		log.Printf("warning: the warm-up sent %d leads, fewer than the %d returning visitors: some of (c) were new", returning.warm, returningPool)
 	}
-	report(runs)
-	if bench != nil {
-		reportPostgres(runs[3], runs[4], bench)
-	}
+	report(runs, newVisitor)
+	reportPostgres(pgOne, pgThree, bench)
 }
 
 // A run is one target under one workload, over all rounds.
@@ -226,8 +243,9 @@ func (r *run) figures() figures {
 }
 
 // report prints the figures of every run, the ceiling's first, and
-// whether the capture endpoint meets its targets.
-func report(runs []*run) {
+// whether the capture endpoint meets its targets; newVisitor is target
+// (b), nil when it did not run.
+func report(runs []*run, newVisitor *run) {
 	ceiling := runs[0].figures()
 	fmt.Printf("%-34s %10s %9s %9s %9s %11s %11s %6s %6s\n",
 		"target", "requests/s", "p50", "p99", "max", "server CPU", "client CPU", "ratio", "p99 x")
@@ -249,8 +267,10 @@ func report(runs []*run) {
 	}
 	// The median of the rounds is what counts: a burst of other work on
 	// the machine lowers one round of one target, not the median.
-	ratio := median(runs[1].ratios(runs[0]))
-	fmt.Printf("new-visitor ratio (median of rounds) %.3f: %s (target >= %.2f)\n", ratio, verdict(ratio >= targetRatio), targetRatio)
+	if newVisitor != nil {
+		ratio := median(newVisitor.ratios(runs[0]))
+		fmt.Printf("new-visitor ratio (median of rounds) %.3f: %s (target >= %.2f)\n", ratio, verdict(ratio >= targetRatio), targetRatio)
+	}
 	for _, r := range runs[1:] {
 		x := float64(r.figures().p99) / float64(ceiling.p99)
 		fmt.Printf("%s: p99 %.2f x the ceiling's: %s (target <= %.0f x)\n", r.name, x, verdict(x <= targetP99Ratio), targetP99Ratio)

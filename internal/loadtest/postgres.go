@@ -153,22 +153,33 @@ func (p *pgbench) drop() {
 }
 
 // reportPostgres prints the baseline and the PostgreSQL targets' ratios to
-// it, round by round, and whether they meet the targets.
+// it, round by round, and whether they meet the targets, as far as the
+// targets ran: one, three or p is nil when it did not.
 func reportPostgres(one, three *run, p *pgbench) {
-	fmt.Printf("(f) pgbench baseline, %d clients, one INSERT a transaction: %.0f transactions/s by round %.0f, median %.0f\n",
-		p.clients, median(p.perRound), p.perRound, median(p.perRound))
-	ratio := func(r *run) []float64 {
-		out := make([]float64, len(r.perRound))
-		for i := range out {
-			out[i] = r.perRound[i] / p.perRound[i]
+	if p != nil {
+		fmt.Printf("(f) pgbench baseline, %d clients, one INSERT a transaction: %.0f transactions/s by round %.0f, median %.0f\n",
+			p.clients, median(p.perRound), p.perRound, median(p.perRound))
+		for _, r := range []*run{one, three} {
+			if r != nil {
+				fmt.Printf("%s over pgbench: by round %.2f, median %.2f\n", r.name, r.over(p.perRound), median(r.over(p.perRound)))
+			}
 		}
-		return out
+		if one != nil {
+			x := median(one.over(p.perRound))
+			fmt.Printf("1 server on PostgreSQL over pgbench (median of rounds) %.2f: %s (target >= %.1f)\n", x, verdict(x >= minPostgresRatio), minPostgresRatio)
+		}
 	}
-	for _, r := range []*run{one, three} {
-		fmt.Printf("%s over pgbench: by round %.2f, median %.2f\n", r.name, ratio(r), median(ratio(r)))
+	if one != nil && three != nil {
+		y := median(three.perRound) / median(one.perRound)
+		fmt.Printf("3 servers over 1 server on PostgreSQL %.2f: %s (target >= 1.0)\n", y, verdict(y >= 1))
 	}
-	x := median(ratio(one))
-	fmt.Printf("1 server on PostgreSQL over pgbench (median of rounds) %.2f: %s (target >= %.1f)\n", x, verdict(x >= minPostgresRatio), minPostgresRatio)
-	y := median(three.perRound) / median(one.perRound)
-	fmt.Printf("3 servers over 1 server on PostgreSQL %.2f: %s (target >= 1.0)\n", y, verdict(y >= 1))
+}
+
+// over returns r's requests/s over base's, round by round.
+func (r *run) over(base []float64) []float64 {
+	out := make([]float64, len(r.perRound))
+	for i := range out {
+		out[i] = r.perRound[i] / base[i]
+	}
+	return out
 }
