@@ -93,7 +93,7 @@ type writer struct {
 	// the batch's transaction began (no other process can add one while
 	// it holds the write lock); without one, captures skip the outbox.
 	destinations bool
-	queued           chan struct{}
+	queued       chan struct{}
 
 	// mem is loaded from the database by the first capture and dropped
 	// whenever a batch fails, since it may then hold rolled-back changes.
