@@ -228,7 +228,7 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 		c.err, c.result, c.replayed = nil, nil, false
 		c.captureID = newID().String()
 	}
-	conn, err := s.pool.Acquire(ctx)
+	conn, err := s.writes.Acquire(ctx)
 	if err != nil {
 		return err
 	}

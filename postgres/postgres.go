@@ -58,7 +58,9 @@ type Store struct {
 	WriteTimeout time.Duration
 
 	pool *pgxpool.Pool
-	w    *writer
+	// writes is the writer's own connection (see storeBatch).
+	writes *pgxpool.Pool
+	w      *writer
 
 	// channels caches channels by id, for chancache.TTL.
 	channels chancache.Cache
@@ -92,19 +94,30 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	cfg.ConnConfig.RuntimeParams["application_name"] = "leadwire"
 	cfg.HealthCheckPeriod = 5 * time.Second
 	if !strings.Contains(url, "pool_max_conns") {
-		// The writers' connections and a few for reads: several servers
-		// share the database's max_connections (100 by default).
-		cfg.MaxConns = writers + 4
+		// A few for reads and one for the writer: several servers share
+		// the database's max_connections (100 by default).
+		cfg.MaxConns = 4
 	}
+	// The writer's statements take arrays, and their best plan does not
+	// depend on what the arrays hold: planned once, not for each batch.
+	wcfg := cfg.Copy()
+	wcfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	wcfg.MaxConns = 1
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the database: %w", err)
 	}
+	writes, err := pgxpool.NewWithConfig(ctx, wcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to the database: %w", err)
+	}
 	if err := migrate(ctx, pool); err != nil {
 		pool.Close()
+		writes.Close()
 		return nil, fmt.Errorf("migrating the database: %w", storageFault(err))
 	}
-	s := &Store{Now: time.Now, pool: pool, queued: make(chan struct{}, 1), notify: make(chan struct{}, 1)}
+	s := &Store{Now: time.Now, pool: pool, writes: writes, queued: make(chan struct{}, 1), notify: make(chan struct{}, 1)}
 	s.w = newWriter(s)
 	notifyCtx, stop := context.WithCancel(context.Background())
 	s.stopNotify = stop
@@ -121,6 +134,7 @@ func (s *Store) Close() error {
 		s.stopNotify()
 		s.notifying.Wait()
 		s.pool.Close()
+		s.writes.Close()
 	})
 	return nil
 }
