@@ -119,7 +119,11 @@ func (p *jsonParser) value(level int) (any, bool) {
 // A key sent twice keeps its last value, as with encoding/json.
 func (p *jsonParser) object(level int) (map[string]any, bool) {
 	p.pos++ // {
-	obj := map[string]any{}
+	size := 0
+	if level == 1 {
+		size = 16 // a lead's own fields: made at once, not grown
+	}
+	obj := make(map[string]any, size)
 	p.skipSpace()
 	if p.peek() == '}' {
 		p.pos++

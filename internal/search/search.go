@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -70,33 +71,27 @@ func PhoneDigits(q string) string {
 // so that a search for "5550100" or "214-555-0100" finds +12145550100 (a
 // search matches the start of words).
 func LeadWords(p *leadwire.Payload) []string {
-	var text []string
 	message, _ := p.Extra["message"].(string)
-	text = append(text, p.FirstName, p.LastName, p.Email, p.Note, message)
-	text = append(text, addressValues(p.Address)...)
-	seen := map[string]bool{}
+	text := append([]string{p.FirstName, p.LastName, p.Email, p.Note, message}, addressValues(p.Address)...)
 	var words []string
-	add := func(w string) {
-		if w = strings.ToLower(w); w != "" && !seen[w] {
-			seen[w] = true
-			words = append(words, w)
-		}
-	}
 	for _, t := range text {
 		for _, w := range strings.FieldsFunc(t, IsSeparator) {
-			add(w)
+			words = append(words, strings.ToLower(w))
 		}
 	}
 	for _, phone := range []string{p.PhoneNumber, p.PhoneNumberOriginal} {
-		d := digits(phone)
-		add(d)
-		for _, n := range []int{10, 7} {
-			if len(d) > n {
-				add(d[len(d)-n:])
+		if d := digits(phone); d != "" {
+			words = append(words, d)
+			for _, n := range []int{10, 7} {
+				if len(d) > n {
+					words = append(words, d[len(d)-n:])
+				}
 			}
 		}
 	}
-	return words
+	// Each word once, in no particular order: a search matches a set.
+	slices.Sort(words)
+	return slices.Compact(words)
 }
 
 // addressValues returns the scalar values of an address: its one line of
