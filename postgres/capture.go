@@ -171,37 +171,51 @@ const (
 		CROSS JOIN LATERAL (SELECT contact_id FROM contact_keys k WHERE k.brand = q.brand AND k.kind = q.kind AND k.key = q.key
 			ORDER BY k.updated_at DESC, k.contact_id DESC LIMIT 1) AS m
 		JOIN contacts c ON c.id = m.contact_id`
-	insertContacts = `INSERT INTO contacts (id, brand, first_name, last_name, email, phone_number, created_at, updated_at)
-		SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[])`
-	// fillContacts fills empty values only, decided on the row as it is
-	// when the update runs: another server's batch may have matched the
-	// same contact by its other key and filled the value first.
-	fillContacts = `UPDATE contacts c SET
+	// contactKeyRows are the match keys of the contacts $1 of brands $2,
+	// updated at $3, with the email keys $4 and the phone keys $5, "" for
+	// none.
+	contactKeyRows = `SELECT u.id, k.kind, u.brand, k.key, u.updated_at
+		FROM unnest($1::text[]::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[]) AS u (id, brand, updated_at, email, phone)
+		CROSS JOIN LATERAL (VALUES ('email', u.email), ('phone', u.phone)) AS k (kind, key)
+		WHERE k.key != ''`
+	// insertContacts inserts new contacts, with first and last names $6
+	// and $7, emails $8, phones $9 and creation times $10, and their match
+	// keys, which no row can hold yet.
+	insertContacts = `WITH c AS (INSERT INTO contacts (id, brand, first_name, last_name, email, phone_number, created_at, updated_at)
+			SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $3::bigint[]))
+		INSERT INTO contact_keys (contact_id, kind, brand, key, updated_at) ` + contactKeyRows
+	// fillContacts fills the empty values of contacts, with the values of
+	// insertContacts, and moves every match key of theirs to their new
+	// time, adding the keys of an email or phone filled. A value is
+	// decided on the row as it is when the update runs: another server's
+	// batch may have matched the same contact by its other key and filled
+	// it first. A key of a kind the contact has keeps its value, as the
+	// contact keeps its email or phone.
+	fillContacts = `WITH f AS (UPDATE contacts c SET
 			first_name = CASE WHEN c.first_name = '' THEN u.first_name ELSE c.first_name END,
 			last_name = CASE WHEN c.last_name = '' THEN u.last_name ELSE c.last_name END,
 			email = CASE WHEN c.email = '' THEN u.email ELSE c.email END,
 			phone_number = CASE WHEN c.phone_number = '' THEN u.phone_number ELSE c.phone_number END,
 			updated_at = greatest(c.updated_at, u.updated_at)
-		FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+		FROM unnest($1::text[]::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $3::bigint[])
 			AS u (id, first_name, last_name, email, phone_number, updated_at)
-		WHERE c.id = u.id`
-	// upsertContactKeys adds the keys of new and filled contacts and moves
-	// every key of an updated contact to its new time. A key of a kind the
-	// contact has keeps its value, as the contact keeps its email or phone.
-	upsertContactKeys = `INSERT INTO contact_keys (contact_id, kind, brand, key, updated_at)
-		SELECT * FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+		WHERE c.id = u.id)
+		INSERT INTO contact_keys (contact_id, kind, brand, key, updated_at) ` + contactKeyRows + `
 		ON CONFLICT (contact_id, kind) DO UPDATE SET updated_at = greatest(contact_keys.updated_at, excluded.updated_at)`
-	insertLeads = `INSERT INTO leads (id, channel_id, contact_id, capture_id, created_at, parsed_payload, raw_payload, assignees, search,
+	// insertLeads inserts the leads at $2 and their deliveries, which give
+	// up at $2 + $3.
+	insertLeads = `WITH l AS (INSERT INTO leads (id, channel_id, contact_id, capture_id, created_at, parsed_payload, raw_payload, assignees, search,
 			status, spam_reasons, source_address, source_user_agent, source_origin)
-		SELECT u.id, u.channel_id, u.contact_id, u.capture_id, $5, u.parsed, u.raw,
+		SELECT u.id, u.channel_id, u.contact_id, u.capture_id, $2, u.parsed, u.raw,
 			ARRAY(SELECT jsonb_array_elements_text(u.assignees::jsonb)),
 			array_to_tsvector(string_to_array(u.words, ' ')),
 			u.status, u.reasons, u.address, u.user_agent, u.origin
-		FROM unnest($1::text[]::uuid[], $2::text[]::uuid[], $3::text[]::uuid[], $4::text[]::uuid[], $6::text[], $7::text[], $8::text[], $9::text[],
-				$10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+		FROM unnest($1::text[]::uuid[], $4::text[]::uuid[], $5::text[]::uuid[], $6::text[]::uuid[], $7::text[], $8::text[], $9::text[], $10::text[],
+				$11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
 			WITH ORDINALITY AS u (id, channel_id, contact_id, capture_id, parsed, raw, assignees, words,
 				status, reasons, address, user_agent, origin, n)
-		ORDER BY u.n`
+		ORDER BY u.n
+		RETURNING id, channel_id, seq, status) ` + enqueueDeliveries
 )
 
 // storeBatch stores the captures in one transaction at time at (Unix
@@ -389,45 +403,17 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 	// Step 3.
 	b = &pgx.Batch{}
 	if len(newContacts) > 0 {
-		var cols [8][]any
-		for _, c := range newContacts {
-			for i, v := range []any{c.id, c.brand, c.values[0], c.values[1], c.values[2], c.values[3], c.created, c.updated} {
-				cols[i] = append(cols[i], v)
-			}
-		}
-		b.Queue(insertContacts, textArray(cols[0]), textArray(cols[1]), textArray(cols[2]), textArray(cols[3]),
-			textArray(cols[4]), textArray(cols[5]), intArray(cols[6]), intArray(cols[7]))
+		b.Queue(insertContacts, contactArgs(newContacts, true)...)
 	}
 	if len(changed) > 0 {
-		var ids, f, l, e, p []string
-		var upd []int64
-		for _, c := range changed {
-			ids, f, l, e, p = append(ids, c.id), append(f, c.values[0]), append(l, c.values[1]), append(e, c.values[2]), append(p, c.values[3])
-			upd = append(upd, c.updated)
-		}
-		b.Queue(fillContacts, ids, f, l, e, p, upd)
-	}
-	var kc, kk, kb, kv []string
-	var ku []int64
-	for _, c := range slices.Concat(newContacts, changed) {
-		for k, key := range c.keys {
-			if key != "" {
-				kc, kk, kb, kv, ku = append(kc, c.id), append(kk, keyKinds[k]), append(kb, c.brand), append(kv, key), append(ku, c.updated)
-			}
-		}
-	}
-	if len(kc) > 0 {
-		b.Queue(upsertContactKeys, kc, kk, kb, kv, ku)
-	}
-	if len(leadRows.id) > 0 {
-		r := &leadRows
-		b.Queue(insertLeads, r.id, r.channel, r.contact, r.capture, at, r.parsed, r.raw, r.assignees, r.words,
-			r.status, r.reasons, r.address, r.userAgent, r.origin)
+		b.Queue(fillContacts, contactArgs(changed, false)...)
 	}
 	// The outbox: the deliveries of the batch's leads, in its commit.
 	queued := false
 	if len(leadRows.id) > 0 {
-		b.Queue(enqueueDeliveries, leadRows.id, at, leadwire.DeliveryGiveUp.Milliseconds()).Exec(func(tag pgconn.CommandTag) error {
+		r := &leadRows
+		b.Queue(insertLeads, r.id, at, leadwire.DeliveryGiveUp.Milliseconds(), r.channel, r.contact, r.capture, r.parsed, r.raw,
+			r.assignees, r.words, r.status, r.reasons, r.address, r.userAgent, r.origin).Exec(func(tag pgconn.CommandTag) error {
 			queued = tag.RowsAffected() > 0
 			return nil
 		})
@@ -543,18 +529,26 @@ func claim(index map[matchKey]*contactState, c *contactState) {
 	}
 }
 
-func textArray(v []any) []string {
-	out := make([]string, len(v))
-	for i, x := range v {
-		out[i] = x.(string)
+// contactArgs are the arguments of insertContacts for the contacts cs,
+// or of fillContacts without their creation times.
+func contactArgs(cs []*contactState, created bool) []any {
+	n := len(cs)
+	id, brand, emailKey, phoneKey := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	var values [4][]string
+	for f := range values {
+		values[f] = make([]string, n)
 	}
-	return out
-}
-
-func intArray(v []any) []int64 {
-	out := make([]int64, len(v))
-	for i, x := range v {
-		out[i] = x.(int64)
+	updated, createdAt := make([]int64, n), make([]int64, n)
+	for i, c := range cs {
+		id[i], brand[i], updated[i], createdAt[i] = c.id, c.brand, c.updated, c.created
+		emailKey[i], phoneKey[i] = c.keys[0], c.keys[1]
+		for f, v := range c.values {
+			values[f][i] = v
+		}
 	}
-	return out
+	args := []any{id, brand, updated, emailKey, phoneKey, values[0], values[1], values[2], values[3]}
+	if created {
+		args = append(args, createdAt)
+	}
+	return args
 }

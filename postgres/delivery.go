@@ -12,19 +12,24 @@ import (
 	"github.com/leadwire/leadwire"
 )
 
-// enqueueDeliveries inserts, at $2, the deliveries of the leads $1: one
+// enqueueDeliveries inserts, at $2, the deliveries of the leads l, which
+// the statement's WITH names (columns id, channel_id, seq, status): one
 // per enabled destination of the lead's channel or of every channel. A
-// delivery canceled when the lead was marked spam is pending again. The
-// capture runs it in its batch's transaction, for every lead of the
-// batch at once, and UpdateLead for a lead no longer spam.
+// delivery canceled when the lead was marked spam is pending again. A
+// give-up time is $2 + $3. The capture runs it in its batch's statement
+// inserting the leads (insertLeads), and UpdateLead for a lead no longer
+// spam (leadsByID).
 const enqueueDeliveries = `INSERT INTO deliveries (id, lead_id, destination_id, status, next_attempt_at,
 		give_up_at, created_at, updated_at)
 	SELECT uuid_v7($2), l.id, d.id, 'pending', $2::bigint, $2::bigint + $3::bigint, $2::bigint, $2::bigint
-	FROM leads l JOIN destinations d ON d.enabled AND d.channel_id IN ('', l.channel_id::text)
-	WHERE l.id = ANY($1::text[]::uuid[]) AND l.status != 'spam'
+	FROM l JOIN destinations d ON d.enabled AND d.channel_id IN ('', l.channel_id::text)
+	WHERE l.status != 'spam'
 	ORDER BY l.seq, d.created_at, d.id
 	ON CONFLICT (lead_id, destination_id) DO UPDATE SET status = 'pending', next_attempt_at = $2,
 		give_up_at = $2 + $3, claimed_until = 0, updated_at = $2 WHERE deliveries.status = 'canceled'`
+
+// leadsByID names l the leads $1 for enqueueDeliveries.
+const leadsByID = `WITH l AS (SELECT id, channel_id, seq, status FROM leads WHERE id = ANY($1::text[]::uuid[])) `
 
 // DeliveriesQueued returns the channel signaled after a commit of this
 // process, or of another server sharing the database (see notify.go),

@@ -90,7 +90,7 @@ func (s *Store) UpdateLead(ctx context.Context, id string, u leadwire.LeadUpdate
 					return err
 				}
 			case before == leadwire.StatusSpam:
-				tag, err := tx.Exec(ctx, enqueueDeliveries, []string{id}, at, leadwire.DeliveryGiveUp.Milliseconds())
+				tag, err := tx.Exec(ctx, leadsByID+enqueueDeliveries, []string{id}, at, leadwire.DeliveryGiveUp.Milliseconds())
 				if err != nil {
 					return err
 				}
