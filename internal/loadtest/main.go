@@ -61,7 +61,7 @@ func main() {
 	conns := flag.Int("c", 64, "concurrent connections")
 	duration := flag.Duration("d", 10*time.Second, "measuring time for each target, over all rounds")
 	rounds := flag.Int("rounds", 5, "rounds the measuring time of each target is split into")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the capture server under new visitors (b), or (d) without (b), to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the capture server under new visitors (b), else of (d), else of the first server of (e), to this file")
 	pgURL := flag.String("postgres", defaultPostgres(), "the PostgreSQL server of targets (d) to (f); empty leaves them out")
 	only := flag.String("only", "abcdef", "the targets to run, by letter; the ceiling (a) always runs")
 	serve := flag.String("serve", "", "internal: run one target server (ceiling, capture or capture-postgres) instead of the load")
@@ -99,9 +99,10 @@ func main() {
 		if want("d") {
 			pgOne = &run{name: "(d) PostgreSQL, 1 server, new visitor", w: newVisitors, t: startTarget("capture-postgres", *cpuProfile, 1, "-db", one)}
 			runs = append(runs, pgOne)
+			*cpuProfile = ""
 		}
 		if want("e") {
-			pgThree = &run{name: "(e) PostgreSQL, 3 servers, new visitor", w: newVisitors, t: startTarget("capture-postgres", "", 3, "-db", three)}
+			pgThree = &run{name: "(e) PostgreSQL, 3 servers, new visitor", w: newVisitors, t: startTarget("capture-postgres", *cpuProfile, 3, "-db", three)}
 			runs = append(runs, pgThree)
 		}
 		if want("f") {
