@@ -138,27 +138,26 @@ func erasedKey(channelID, key string) string {
 }
 
 const (
-	// claimKeys inserts the captures' idempotency keys, in one order in
-	// every process so that two batches never wait on each other's keys
-	// in a circle. A key another transaction is inserting makes this one
-	// wait until that one ends, and then find its row. A key older than
-	// the window is taken over; the keys of erased leads are not.
-	claimKeys = `INSERT INTO idempotency_keys (channel_id, key, request_hash, capture_id, created_at)
+	// claimKeys inserts the captures' idempotency keys and returns each
+	// one's row: the capture's own, or the one stored before. The keys go
+	// in one order in every process, so that two batches never wait on
+	// each other's keys in a circle. A key another transaction is
+	// inserting makes this one wait until that one ends, and then find its
+	// row: the conflict's update reads the row as committed, and RETURNING
+	// gives it, which a second statement's snapshot would show too, at the
+	// cost of a round of its own. A key older than the window ($7) is
+	// taken over; a younger one is kept as it is. The keys of erased leads
+	// are not inserted and return no row.
+	claimKeys = `INSERT INTO idempotency_keys AS k (channel_id, key, request_hash, capture_id, created_at)
 		SELECT u.channel_id, u.key, u.hash, u.capture_id, $6
 		FROM unnest($1::text[]::uuid[], $2::text[], $3::text[], $4::text[]::uuid[], $5::text[]) AS u (channel_id, key, hash, capture_id, erased)
 		WHERE NOT EXISTS (SELECT 1 FROM erased_captures e WHERE e.key_hash = u.erased AND e.created_at > $7)
 		ORDER BY u.channel_id, u.key COLLATE "C"
-		ON CONFLICT (channel_id, key) DO UPDATE SET request_hash = excluded.request_hash,
-			capture_id = excluded.capture_id, created_at = excluded.created_at
-		WHERE idempotency_keys.created_at <= $7`
-	// readKeys reads the rows of the keys after claimKeys: each capture's
-	// own, or the one stored before. Each key is looked up on its own
-	// (LATERAL … LIMIT 1), by the primary key: a join would let the
-	// planner hash the whole table, as it does while its statistics still
-	// say the table is small.
-	readKeys = `SELECT k.channel_id::text, k.key, k.request_hash, k.capture_id::text
-		FROM unnest($1::text[]::uuid[], $2::text[]) AS u (channel_id, key)
-		CROSS JOIN LATERAL (SELECT * FROM idempotency_keys k WHERE k.channel_id = u.channel_id AND k.key = u.key LIMIT 1) AS k`
+		ON CONFLICT (channel_id, key) DO UPDATE SET
+			request_hash = CASE WHEN k.created_at <= $7 THEN excluded.request_hash ELSE k.request_hash END,
+			capture_id = CASE WHEN k.created_at <= $7 THEN excluded.capture_id ELSE k.capture_id END,
+			created_at = CASE WHEN k.created_at <= $7 THEN excluded.created_at ELSE k.created_at END
+		RETURNING k.channel_id::text, k.key, k.request_hash, k.capture_id::text`
 	// lockKeys takes the advisory locks of the match keys, in the order
 	// given (sorted, so that batches never wait on each other in a circle).
 	lockKeys = `SELECT count(*) FROM (SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k) AS l`
@@ -223,9 +222,9 @@ const (
 // and the commit, however many captures there are: the statements of each
 // step go out together (a pgx batch) and take arrays.
 //
-//  1. The captures' idempotency keys are claimed (claimKeys) and read
-//     back, the advisory locks of every match key of their leads taken,
-//     and the contacts those keys find read.
+//  1. The captures' idempotency keys are claimed (claimKeys), the
+//     advisory locks of every match key of their leads taken, and the
+//     contacts those keys find read.
 //  2. Here, with no round trip, each capture is decided in order: a
 //     replay, a conflict, or new leads joined to contacts found, filled
 //     or created, as the batch's own earlier leads left them; a lead
@@ -298,8 +297,7 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 	b.Queue("BEGIN")
 	stored := map[chanKey]keyRow{}
 	if len(kChan) > 0 {
-		b.Queue(claimKeys, kChan, kKey, kHash, kCapture, kErased, at, cutoff)
-		b.Queue(readKeys, kChan, kKey).Query(func(rows pgx.Rows) error {
+		b.Queue(claimKeys, kChan, kKey, kHash, kCapture, kErased, at, cutoff).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var ck chanKey
 				var r keyRow
