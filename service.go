@@ -49,6 +49,12 @@ type LeadService interface {
 	// channel, ECONFLICT for a key used with another RequestHash.
 	CaptureLeads(ctx context.Context, c *Capture) (leads []*Lead, replayed bool, err error)
 
+	// LeadsStored returns a channel that receives a value after new leads
+	// were committed, by this process or, on a database several servers
+	// share, by another one; a burst of captures may be one value. The
+	// server's live inbox is its one reader.
+	LeadsStored() <-chan struct{}
+
 	// AddActivity appends a to the timeline of a.LeadID once it is durable,
 	// setting its ID and CreatedAt. When the lead already has an activity
 	// with a.IdempotencyKey, it stores nothing and fills a with that

@@ -441,6 +441,9 @@ func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at i
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
+	if len(leadRows.id) > 0 {
+		s.leadsStored()
+	}
 	if queued {
 		s.deliveriesQueued()
 	}

@@ -34,7 +34,7 @@ const leadsByID = `WITH l AS (SELECT id, channel_id, seq, status FROM leads WHER
 // DeliveriesQueued returns the channel signaled after a commit of this
 // process, or of another server sharing the database (see notify.go),
 // made deliveries due; see leadwire.DeliveryService.
-func (s *Store) DeliveriesQueued() <-chan struct{} { return s.queued }
+func (s *Store) DeliveriesQueued() <-chan struct{} { return s.signals.local[deliveriesChannel] }
 
 const destinationColumns = "id::text, kind, url, channel_id, secret, previous_secret, previous_secret_until, enabled, created_at"
 

@@ -11,10 +11,11 @@ import (
 	"github.com/leadwire/leadwire/internal/storetest"
 )
 
-// TestDeliveriesWakeOtherServers: a capture through one server wakes the
-// dispatcher of another sharing the database within a second, through
-// LISTEN and NOTIFY, and not that of a server of another database.
-func TestDeliveriesWakeOtherServers(t *testing.T) {
+// TestCapturesWakeOtherServers: a capture through one server wakes the
+// dispatcher and the live inbox of another sharing the database within a
+// second, through LISTEN and NOTIFY, and not those of a server of another
+// database.
+func TestCapturesWakeOtherServers(t *testing.T) {
 	ctx := context.Background()
 	var now atomic.Pointer[time.Time]
 	at := storetest.Start
@@ -33,14 +34,24 @@ func TestDeliveriesWakeOtherServers(t *testing.T) {
 		Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "zoe@example.com"}, Raw: []byte(`{}`)}}}); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-b.DeliveriesQueued():
-	case <-time.After(time.Second):
-		t.Error("the other server's dispatcher was not woken within a second of the capture")
-	}
-	select {
-	case <-elsewhere.DeliveriesQueued():
-		t.Error("a server of another database was woken")
-	case <-time.After(200 * time.Millisecond):
+	for _, wake := range []struct {
+		what            string
+		b, elsewhere, a <-chan struct{}
+	}{
+		{"dispatcher", b.DeliveriesQueued(), elsewhere.DeliveriesQueued(), a.DeliveriesQueued()},
+		{"live inbox", b.LeadsStored(), elsewhere.LeadsStored(), a.LeadsStored()},
+	} {
+		for who, c := range map[string]<-chan struct{}{"the capturing": wake.a, "the other": wake.b} {
+			select {
+			case <-c:
+			case <-time.After(time.Second):
+				t.Errorf("%s server's %s was not woken within a second of the capture", who, wake.what)
+			}
+		}
+		select {
+		case <-wake.elsewhere:
+			t.Errorf("the %s of a server of another database was woken", wake.what)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }

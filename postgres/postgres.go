@@ -67,11 +67,11 @@ type Store struct {
 
 	health healthCache
 
-	// queued wakes the dispatcher (DeliveriesQueued); notify asks the
-	// notifier to wake the other servers' (notify.go).
-	queued, notify chan struct{}
-	stopNotify     context.CancelFunc
-	notifying      sync.WaitGroup
+	// signals wake this process's dispatcher and live inbox, and through
+	// the notifier the other servers' (notify.go).
+	signals    *signals
+	stopNotify context.CancelFunc
+	notifying  sync.WaitGroup
 
 	closeOnce sync.Once
 }
@@ -117,7 +117,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		writes.Close()
 		return nil, fmt.Errorf("migrating the database: %w", storageFault(err))
 	}
-	s := &Store{Now: time.Now, pool: pool, writes: writes, queued: make(chan struct{}, 1), notify: make(chan struct{}, 1)}
+	s := &Store{Now: time.Now, pool: pool, writes: writes, signals: newSignals()}
 	s.w = newWriter(s)
 	notifyCtx, stop := context.WithCancel(context.Background())
 	s.stopNotify = stop

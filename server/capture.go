@@ -69,9 +69,6 @@ func (s *Server) captureBody(w http.ResponseWriter, r *http.Request, ch *leadwir
 		return
 	}
 	metrics.CaptureSeconds.Observe(time.Since(start).Seconds())
-	if !replayed {
-		s.feed.notify() // the leads are durable: the open inboxes show them
-	}
 	// The leads' raw payloads may share the request body's bytes, so the
 	// answer gets a buffer of its own.
 	s.writeLeads(w, r, make([]byte, 0, 2*len(body)+512), leads)

@@ -12,8 +12,9 @@ import (
 	"github.com/leadwire/leadwire"
 )
 
-// leadFeed wakes the inbox's open Leads pages when leads are captured. It
-// carries no leads: each page's stream asks the services for the new
+// leadFeed wakes the inbox's open Leads pages when the store has new
+// leads (LeadsStored), captured by this server or by another one sharing
+// its database. It carries no leads: each page's stream asks the services for the new
 // leads of its own filter, as its user, so what a page is sent is decided
 // where everything else an agent sees is decided, and a burst of captures
 // costs each page one read.
@@ -35,6 +36,19 @@ func (f *leadFeed) notify() {
 		select {
 		case c <- struct{}{}:
 		default:
+		}
+	}
+}
+
+// follow wakes every stream each time stored fires, until the server
+// shuts down.
+func (f *leadFeed) follow(stored <-chan struct{}) {
+	for {
+		select {
+		case <-stored:
+			f.notify()
+		case <-f.closed:
+			return
 		}
 	}
 }

@@ -98,6 +98,9 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), logins: newLoginLimiter(time.Now), feed: newLeadFeed()}
+	if cfg.Leads != nil {
+		go s.feed.follow(cfg.Leads.LeadsStored())
+	}
 	for _, r := range slices.Concat(s.routes(), s.inboxRoutes()) {
 		s.mux.HandleFunc(r.pattern, s.dispatch(r))
 	}

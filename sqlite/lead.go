@@ -88,6 +88,10 @@ type pendingLead struct {
 	spam               bool      // screened as spam: no deliveries until marked otherwise
 }
 
+// LeadsStored returns the channel the writer signals after a commit that
+// stored new leads; see leadwire.LeadService.
+func (s *Store) LeadsStored() <-chan struct{} { return s.w.leadsStored }
+
 // captureOp stores the leads of one capture, or finds them stored before
 // under the same idempotency key.
 type captureOp struct {

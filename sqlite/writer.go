@@ -94,6 +94,8 @@ type writer struct {
 	// it holds the write lock); without one, captures skip the outbox.
 	destinations bool
 	queued       chan struct{}
+	// leadsStored is signaled after a commit that stored new leads.
+	leadsStored chan struct{}
 
 	// mem is loaded from the database by the first capture and dropped
 	// whenever a batch fails, since it may then hold rolled-back changes.
@@ -103,15 +105,16 @@ type writer struct {
 
 func newWriter(ctx context.Context, conn *sql.Conn, file *dbFile, now func() time.Time, timeout func() time.Duration) (*writer, error) {
 	w := &writer{
-		conn:     conn,
-		file:     file,
-		now:      now,
-		timeout:  timeout,
-		maxBatch: maxBatch,
-		requests: make(chan *request),
-		stopping: make(chan struct{}),
-		stopped:  make(chan struct{}),
-		queued:   make(chan struct{}, 1),
+		conn:        conn,
+		file:        file,
+		now:         now,
+		timeout:     timeout,
+		maxBatch:    maxBatch,
+		requests:    make(chan *request),
+		stopping:    make(chan struct{}),
+		stopped:     make(chan struct{}),
+		queued:      make(chan struct{}, 1),
+		leadsStored: make(chan struct{}, 1),
 	}
 	w.searchBehind.Store(true) // leads stored by an earlier version or lost with a failed batch
 	w.words = searchWords{conn}
@@ -304,10 +307,15 @@ func (w *writer) run(batch []*request) {
 	})
 	if err != nil {
 		metrics.DBErrors.WithLabelValues("sqlite").Inc()
-	} else if w.deliveriesQueued {
-		select {
-		case w.queued <- struct{}{}:
-		default: // the dispatcher has a wake-up waiting already
+	} else {
+		if w.deliveriesQueued {
+			signal(w.queued)
+		}
+		for i, r := range live {
+			if c, ok := r.op.(*captureOp); ok && results[i] == nil && !c.replayed {
+				signal(w.leadsStored)
+				break
+			}
 		}
 	}
 	var after []int // the committers, answered once the others are
@@ -385,4 +393,12 @@ func (w *writer) memory(now time.Time) (*memory, error) {
 // B-tree instead of landing on random pages.
 func newID() uuid.UUID {
 	return uuid.Must(uuid.NewV7())
+}
+
+// signal sends on c unless a value is waiting there already.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
 }

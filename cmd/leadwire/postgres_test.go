@@ -3,11 +3,14 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -386,6 +389,74 @@ func TestDatabaseCutAnswers503(t *testing.T) {
 	} {
 		if !want.Match(text) {
 			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestInboxSeesLeadsOfOtherServers: an owner's Leads page open on one
+// server shows, within a second, a lead captured through another server
+// sharing the PostgreSQL database.
+func TestInboxSeesLeadsOfOtherServers(t *testing.T) {
+	db := pgtest.NewSchema(t)
+	channel := openChannel(t, db)
+	const password = "correct horse battery"
+	if _, errOut, code := runCLIWith(t, password, nil, "user", "create", "--db", db,
+		"--email", "owner@example.com", "--role", "owner", "--password-stdin"); code != 0 {
+		t.Fatalf("user create: %s", errOut)
+	}
+	capturing, reading := startServe(t, db), startServe(t, db)
+
+	jar, _ := cookiejar.New(nil)
+	agent := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	res, err := agent.PostForm(reading.url+"/inbox/signin", url.Values{"email": {"owner@example.com"}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/inbox/" {
+		t.Fatalf("sign-in: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/inbox/events?since=%d", reading.url, time.Now().UnixMilli()), nil)
+	stream := &http.Client{Jar: jar} // no timeout: the stream stays open
+	res, err = stream.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /inbox/events: %d", res.StatusCode)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	time.Sleep(300 * time.Millisecond) // the stream's first read is done
+
+	status, _, id := newLoadClient(1).post(&served{url: capturing.url, channel: channel}, "elsewhere-1",
+		`{"first_name":"Captured","last_name":"Elsewhere","email":"elsewhere@example.com"}`)
+	if status != http.StatusOK {
+		t.Fatalf("capture: %d", status)
+	}
+	captured := time.Now()
+	timeout := time.After(time.Second)
+	for {
+		select {
+		case l, open := <-lines:
+			if !open {
+				t.Fatal("the stream ended")
+			}
+			if strings.HasPrefix(l, "data:") && strings.Contains(l, id) {
+				t.Logf("the other server's page showed the lead %s after the capture", time.Since(captured).Round(time.Millisecond))
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the page on the other server did not show lead %s within a second", id)
 		}
 	}
 }

@@ -51,9 +51,31 @@ func Run(t *testing.T, open Open) {
 		{"WalkLeads", testWalkLeads},
 		{"ConcurrentCaptures", testConcurrentCaptures},
 		{"IDs", testIDs}, {"FindLeadByID", testFindLeadByID}, {"Assignees", testAssignees},
+		{"LeadsStored", testLeadsStored},
 	}
 	for _, tc := range slices.Concat(cases, userCases, readCases, spamCases, deliveryCases) {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
+	}
+}
+
+// testLeadsStored: a committed capture signals LeadsStored, which the
+// live inbox waits on; a refused one does not.
+func testLeadsStored(t *testing.T, open Open) {
+	s, _ := open(t)
+	ch := mustChannel(t, s, leadwire.Channel{Name: "Site"})
+	_, _, err := s.CaptureLeads(context.Background(), &leadwire.Capture{ChannelID: "0190b0a8-0000-7000-8000-000000000000",
+		Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "nobody@example.com"}, Raw: []byte(`{}`)}}})
+	wantCode(t, err, leadwire.ENOTFOUND)
+	select {
+	case <-s.LeadsStored():
+		t.Fatal("LeadsStored was signaled without a lead stored")
+	case <-time.After(200 * time.Millisecond):
+	}
+	capture(t, s, ch, leadwire.Payload{Email: "ann@example.com"})
+	select {
+	case <-s.LeadsStored():
+	case <-time.After(time.Second):
+		t.Error("LeadsStored was not signaled within a second of a capture")
 	}
 }
 
