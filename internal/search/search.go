@@ -73,11 +73,9 @@ func PhoneDigits(q string) string {
 func LeadWords(p *leadwire.Payload) []string {
 	message, _ := p.Extra["message"].(string)
 	text := append([]string{p.FirstName, p.LastName, p.Email, p.Note, message}, addressValues(p.Address)...)
-	var words []string
+	words := make([]string, 0, 32)
 	for _, t := range text {
-		for _, w := range strings.FieldsFunc(t, IsSeparator) {
-			words = append(words, strings.ToLower(w))
-		}
+		words = appendFields(words, strings.ToLower(t))
 	}
 	for _, phone := range []string{p.PhoneNumber, p.PhoneNumberOriginal} {
 		if d := digits(phone); d != "" {
@@ -92,6 +90,26 @@ func LeadWords(p *leadwire.Payload) []string {
 	// Each word once, in no particular order: a search matches a set.
 	slices.Sort(words)
 	return slices.Compact(words)
+}
+
+// appendFields appends the words of t, the runs of letters and digits
+// between separators (IsSeparator), to words.
+func appendFields(words []string, t string) []string {
+	start := -1
+	for i, r := range t {
+		switch {
+		case !IsSeparator(r):
+			if start < 0 {
+				start = i
+			}
+		case start >= 0:
+			words, start = append(words, t[start:i]), -1
+		}
+	}
+	if start >= 0 {
+		words = append(words, t[start:])
+	}
+	return words
 }
 
 // addressValues returns the scalar values of an address: its one line of
