@@ -112,27 +112,44 @@ func (s *Store) EraseContact(ctx context.Context, id string) error {
 
 // lockContactKeys takes the locks a capture takes on the match keys of
 // the contacts (see lockID), so that no capture joins them until the
-// transaction ends.
+// transaction ends. A capture holding one of their keys may have given
+// them another one (an email or phone filled) before its commit let the
+// locks be taken: the keys are read again, under the locks, until no new
+// one appears. A key can only come through a capture holding a key the
+// contact has, so once all are held, none comes.
 func lockContactKeys(ctx context.Context, tx pgx.Tx, contactIDs []string) error {
-	rows, err := tx.Query(ctx, "SELECT brand, kind, key FROM contact_keys WHERE contact_id = ANY($1::text[]::uuid[])", contactIDs)
-	if err != nil {
-		return err
-	}
-	var locks []int64
-	for rows.Next() {
-		var k matchKey
-		if err := rows.Scan(&k.brand, &k.kind, &k.key); err != nil {
-			rows.Close()
+	held := map[int64]bool{}
+	for {
+		rows, err := tx.Query(ctx, "SELECT brand, kind, key FROM contact_keys WHERE contact_id = ANY($1::text[]::uuid[])", contactIDs)
+		if err != nil {
 			return err
 		}
-		locks = append(locks, k.lockID())
+		var locks []int64
+		for rows.Next() {
+			var k matchKey
+			if err := rows.Scan(&k.brand, &k.kind, &k.key); err != nil {
+				rows.Close()
+				return err
+			}
+			if id := k.lockID(); !held[id] {
+				held[id] = true
+				locks = append(locks, id)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(locks) == 0 {
+			return nil
+		}
+		// Sorted, as a capture takes them. Keys found on a second read
+		// come after the first ones, out of that order: PostgreSQL then
+		// breaks a deadlock with a capture, and the transaction runs again.
+		slices.Sort(locks)
+		if _, err := tx.Exec(ctx, lockKeys, slices.Compact(locks)); err != nil {
+			return err
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	slices.Sort(locks)
-	_, err = tx.Exec(ctx, lockKeys, slices.Compact(locks))
-	return err
 }
 
 // forgetCaptures deletes the idempotency keys of the captures of the
