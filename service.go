@@ -113,6 +113,7 @@ type LeadService interface {
 type LeadFilter struct {
 	ChannelID string
 	ContactID string // the leads of one contact
+	LeadID    string // one lead
 	// Status is one of Statuses; "" selects every lead but spam.
 	Status   string
 	Assignee string    // leads with an assignee of this email (case-insensitive)

@@ -142,6 +142,12 @@ func selectLeads(ctx context.Context, f leadwire.LeadFilter) (selection, error) 
 		}
 		sel.where = append(sel.where, "leads.channel_id = "+sel.arg(f.ChannelID)+"::uuid")
 	}
+	if f.LeadID != "" {
+		if !leadwire.IsCanonicalID(f.LeadID) {
+			return sel, leadwire.Errorf(leadwire.EINVALID, "lead %q is not a lead id", f.LeadID)
+		}
+		sel.where = append(sel.where, "leads.id = "+sel.arg(f.LeadID)+"::uuid")
+	}
 	if f.ContactID != "" {
 		if !leadwire.IsCanonicalID(f.ContactID) {
 			return sel, leadwire.Errorf(leadwire.EINVALID, "contact %q is not a contact id", f.ContactID)

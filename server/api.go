@@ -106,12 +106,12 @@ func (s *Server) apiAssignees(w http.ResponseWriter, r *http.Request) {
 // writeLeadDetail answers with l, its timeline, its contact and the
 // contact's other leads the caller may see.
 func (s *Server) writeLeadDetail(w http.ResponseWriter, r *http.Request, l *leadwire.Lead) {
-	c, others, err := s.leadDetail(r.Context(), l)
+	c, others, next, err := s.leadDetail(r.Context(), l)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	doc, err := wire.NewLeadDetailDoc(l, c, others)
+	doc, err := wire.NewLeadDetailDoc(l, c, others, next)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -119,19 +119,23 @@ func (s *Server) writeLeadDetail(w http.ResponseWriter, r *http.Request, l *lead
 	writeJSON(w, http.StatusOK, okBody{Code: "OK", Data: doc})
 }
 
-// leadDetail fills l's timeline and returns its contact and the
-// contact's other leads the caller may see, newest first: what the API
-// and the inbox show of one lead.
-func (s *Server) leadDetail(ctx context.Context, l *leadwire.Lead) (*leadwire.Contact, []*leadwire.Lead, error) {
-	c, err := s.cfg.Contacts.FindContactByID(ctx, l.ContactID)
-	if err != nil {
-		return nil, nil, err
+// maxContactLeads is how many of a contact's leads its page and the page
+// of each of its leads list, newest first; the older ones are pages of
+// GET /api/leads?contact=ID away. A portal that sends every lead under
+// one address of its own makes a contact of thousands of leads.
+const maxContactLeads = 100
+
+// leadDetail fills l's timeline and returns its contact, the contact's
+// newest other leads the caller may see and the cursor of the older ones
+// ("" for none): what the API and the inbox show of one lead.
+func (s *Server) leadDetail(ctx context.Context, l *leadwire.Lead) (c *leadwire.Contact, others []*leadwire.Lead, next string, err error) {
+	if c, err = s.cfg.Contacts.FindContactByID(ctx, l.ContactID); err != nil {
+		return nil, nil, "", err
 	}
-	leads, err := s.contactLeads(ctx, l.ContactID)
+	leads, next, err := s.contactLeads(ctx, l.ContactID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
-	others := make([]*leadwire.Lead, 0, len(leads))
 	for _, o := range leads {
 		if o.ID != l.ID {
 			others = append(others, o)
@@ -139,38 +143,24 @@ func (s *Server) leadDetail(ctx context.Context, l *leadwire.Lead) (*leadwire.Co
 	}
 	// SearchLeads, UpdateLead and ReplaceAssignees leave the timeline out;
 	// FindLeads reads it with the lead.
-	withTimeline, err := s.cfg.Leads.FindLeads(ctx, leadwire.LeadFilter{ContactID: l.ContactID, Status: l.Status})
+	withTimeline, err := s.cfg.Leads.FindLeads(ctx, leadwire.LeadFilter{LeadID: l.ID, Status: l.Status})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
-	for _, t := range withTimeline {
-		if t.ID == l.ID {
-			l.Timeline = t.Timeline
-		}
+	if len(withTimeline) == 1 {
+		l.Timeline = withTimeline[0].Timeline
 	}
-	return c, others, nil
+	return c, others, next, nil
 }
 
-// contactLeads returns every lead of a contact the caller may see, newest
-// first.
-func (s *Server) contactLeads(ctx context.Context, contactID string) ([]*leadwire.Lead, error) {
-	var all []*leadwire.Lead
-	f := leadwire.LeadFilter{ContactID: contactID, Limit: maxPageSize}
-	for {
-		leads, next, err := s.cfg.Leads.SearchLeads(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, leads...)
-		if next == "" {
-			return all, nil
-		}
-		f.Cursor = next
-	}
+// contactLeads returns the newest leads of a contact the caller may see,
+// at most maxContactLeads, and the cursor of the older ones.
+func (s *Server) contactLeads(ctx context.Context, contactID string) ([]*leadwire.Lead, string, error) {
+	return s.cfg.Leads.SearchLeads(ctx, leadwire.LeadFilter{ContactID: contactID, Limit: maxContactLeads})
 }
 
 // apiGetContact answers GET /api/contacts/{contact_id}: the contact and
-// every lead of it the caller may see.
+// its newest leads the caller may see.
 func (s *Server) apiGetContact(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	c, err := s.cfg.Contacts.FindContactByID(ctx, r.PathValue("contact_id"))
@@ -178,12 +168,12 @@ func (s *Server) apiGetContact(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	leads, err := s.contactLeads(ctx, c.ID)
+	leads, next, err := s.contactLeads(ctx, c.ID)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	doc, err := wire.NewContactDoc(c, leads)
+	doc, err := wire.NewContactDoc(c, leads, next)
 	if err != nil {
 		s.error(w, r, err)
 		return

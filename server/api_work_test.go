@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,7 +109,7 @@ func TestAPIAssignees(t *testing.T) {
 	}
 }
 
-// TestAPIContactAndErasure: a contact lists all its leads and a lead shows
+// TestAPIContactAndErasure: a contact lists its leads and a lead shows
 // its contact's others; erasing the contact leaves none of its values in
 // the database files, and a replay of its capture does not bring it back.
 func TestAPIContactAndErasure(t *testing.T) {
@@ -184,5 +186,62 @@ func TestAPIWithTheInboxSession(t *testing.T) {
 	a := do(t, "PATCH", s.URL+"/api/leads/"+lead, "application/json", `{"status":"contacted"}`, "Cookie", cookie, "X-CSRF-Token", csrf)
 	if a.status != 200 || a.data()["timeline"].([]any)[0].(map[string]any)["actor"] != "ann@example.com" {
 		t.Fatalf("patch: %d %v", a.status, a.body)
+	}
+}
+
+// TestAPIContactOfManyLeads: a contact of more leads than a page holds
+// lists its newest 100, as does the page of each of its leads, with the
+// cursor of the others, which GET /api/leads?contact= continues; the
+// inbox's lead page links to them all.
+func TestAPIContactOfManyLeads(t *testing.T) {
+	s := testserver.Start(t)
+	_, owner := s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	const leads = 105
+	var contact, newest string
+	for i := range leads {
+		a := do(t, "POST", webhook(s, s.ChannelID), "application/json",
+			fmt.Sprintf(`{"email":"portal@example.com","note":"lead %d"}`, i))
+		if a.status != 200 {
+			t.Fatalf("capture %d: %d %v", i, a.status, a.body)
+		}
+		contact, newest = a.data()["contact"].(string), a.data()["id"].(string)
+	}
+	c := api(t, owner, "GET", s.URL+"/api/contacts/"+contact, "", "")
+	next, _ := c.data()["leads_next"].(string)
+	if c.status != 200 || len(c.data()["leads"].([]any)) != 100 || next == "" {
+		t.Fatalf("contact: %d, %d leads, leads_next %q", c.status, len(c.data()["leads"].([]any)), next)
+	}
+	seen := map[string]bool{}
+	for _, l := range c.data()["leads"].([]any) {
+		seen[l.(map[string]any)["id"].(string)] = true
+	}
+	rest := api(t, owner, "GET", s.URL+"/api/leads?contact="+contact+"&cursor="+url.QueryEscape(next), "", "")
+	if rest.status != 200 || rest.body["next"] != nil {
+		t.Fatalf("the contact's older leads: %d %v", rest.status, rest.body["next"])
+	}
+	for _, id := range ids(t, rest) {
+		if seen[id] {
+			t.Errorf("lead %s is on both pages", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) != leads {
+		t.Errorf("the contact's pages list %d leads, want %d", len(seen), leads)
+	}
+	d := api(t, owner, "GET", s.URL+"/api/leads/"+newest, "", "")
+	cd := d.data()["contact_detail"].(map[string]any)
+	if others := cd["leads"].([]any); len(others) != 99 || cd["leads_next"] != next {
+		t.Errorf("lead detail: %d other leads, leads_next %v; want 99 and %q", len(others), cd["leads_next"], next)
+	}
+	if a := api(t, owner, "GET", s.URL+"/api/leads?contact=nobody", "", ""); a.status != 400 || !strings.Contains(fmt.Sprint(a.body), "contact") {
+		t.Errorf("a contact that is not an id: %d %v", a.status, a.body)
+	}
+	in := newInboxClient(t, s)
+	in.signIn("owner@example.com", testserver.Password)
+	if p := in.get("/inbox/leads/" + newest); p.status != 200 || !strings.Contains(p.body, `href="/inbox/?contact=`+contact+`"`) {
+		t.Errorf("the lead's page does not link to all its contact's leads: %d", p.status)
+	}
+	if p := in.get("/inbox/?contact=" + contact); p.status != 200 || strings.Count(p.body, `class="lead`) < 50 {
+		t.Errorf("the Leads page of the contact: %d", p.status)
 	}
 }

@@ -24,7 +24,7 @@ const maxCursorLen = 512
 // filterParams are the query parameters that select leads, for the list
 // and the export alike; pageParams only page the list.
 var (
-	filterParams = []string{"channel", "status", "assignee", "tag", "since", "until", "q"}
+	filterParams = []string{"channel", "contact", "status", "assignee", "tag", "since", "until", "q"}
 	pageParams   = []string{"limit", "cursor"}
 )
 
@@ -49,6 +49,7 @@ func parseLeadFilter(q url.Values, paged bool) (leadwire.LeadFilter, error) {
 	get := func(k string) string { return strings.TrimSpace(q.Get(k)) }
 	f := leadwire.LeadFilter{
 		ChannelID: get("channel"),
+		ContactID: get("contact"),
 		Status:    get("status"),
 		Assignee:  get("assignee"),
 		Tag:       get("tag"),
@@ -56,6 +57,9 @@ func parseLeadFilter(q url.Values, paged bool) (leadwire.LeadFilter, error) {
 	}
 	if f.ChannelID != "" && !leadwire.IsCanonicalID(f.ChannelID) {
 		return f, leadwire.Errorf(leadwire.EINVALID, "channel %q is not a lead channel id (a lower-case UUID with dashes)", f.ChannelID)
+	}
+	if f.ContactID != "" && !leadwire.IsCanonicalID(f.ContactID) {
+		return f, leadwire.Errorf(leadwire.EINVALID, "contact %q is not a contact id (a lower-case UUID with dashes)", f.ContactID)
 	}
 	if f.Status != "" && !slices.Contains(leadwire.Statuses, f.Status) {
 		return f, leadwire.Errorf(leadwire.EINVALID, "status %q is none of %s", f.Status, strings.Join(leadwire.Statuses, ", "))

@@ -160,11 +160,11 @@ func (s *Server) channelName(ctx context.Context, p *page, id string) string {
 
 // leadsView is what the Leads page shows.
 type leadsView struct {
-	Q, Channel, Status, Assignee, Tag string
-	Channels                          []*leadwire.Channel
-	Statuses                          []string
-	Rows                              []rowView
-	Older, Newest, Export, Events     string // URLs; "" when there is none
+	Q, Channel, Contact, Status, Assignee, Tag string
+	Channels                                   []*leadwire.Channel
+	Statuses                                   []string
+	Rows                                       []rowView
+	Older, Newest, Export, Events              string // URLs; "" when there is none
 }
 
 // inboxLeads serves the Leads page: one page of the leads the filter of
@@ -180,7 +180,7 @@ func (s *Server) inboxLeads(w http.ResponseWriter, r *http.Request, p *page) {
 		s.inboxError(w, r, p, err)
 		return
 	}
-	v := leadsView{Q: f.Query, Channel: f.ChannelID, Status: f.Status, Assignee: f.Assignee, Tag: f.Tag, Statuses: leadwire.Statuses}
+	v := leadsView{Q: f.Query, Channel: f.ChannelID, Contact: f.ContactID, Status: f.Status, Assignee: f.Assignee, Tag: f.Tag, Statuses: leadwire.Statuses}
 	p.Title, p.Nav = "Leads", "leads"
 	if f.Status == leadwire.StatusSpam {
 		p.Title, p.Nav = "Spam", "spam"
@@ -200,7 +200,7 @@ func (s *Server) inboxLeads(w http.ResponseWriter, r *http.Request, p *page) {
 	slices.SortFunc(v.Channels, func(a, b *leadwire.Channel) int { return strings.Compare(a.Name, b.Name) })
 
 	filter := url.Values{}
-	for _, k := range []string{"q", "channel", "status", "assignee", "tag"} {
+	for _, k := range []string{"q", "channel", "contact", "status", "assignee", "tag"} {
 		if val := strings.TrimSpace(query.Get(k)); val != "" {
 			filter.Set(k, val)
 		}
@@ -255,6 +255,7 @@ type leadView struct {
 	Lead         *leadwire.Lead
 	Contact      *leadwire.Contact
 	Others       []rowView
+	AllOfContact string // the Leads page of the contact's leads, when Others are not all
 	Fields       []field
 	Attribution  []field
 	Listing      *listingView
@@ -283,7 +284,7 @@ func (s *Server) showLead(w http.ResponseWriter, r *http.Request, p *page, statu
 		s.inboxError(w, r, p, err)
 		return
 	}
-	c, others, err := s.leadDetail(ctx, l)
+	c, others, next, err := s.leadDetail(ctx, l)
 	if err != nil {
 		s.inboxError(w, r, p, err)
 		return
@@ -292,6 +293,9 @@ func (s *Server) showLead(w http.ResponseWriter, r *http.Request, p *page, statu
 	p.Title = v.Row.Name
 	for _, o := range others {
 		v.Others = append(v.Others, s.leadRowView(ctx, p, o))
+	}
+	if next != "" {
+		v.AllOfContact = "/inbox/?" + url.Values{"contact": {c.ID}}.Encode()
 	}
 	if !l.RespondedAt.IsZero() {
 		v.Responded, v.ResponseTime = true, l.RespondedAt.Sub(l.CreatedAt)

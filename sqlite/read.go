@@ -134,6 +134,12 @@ func (s *Store) conditions(ctx context.Context, f leadwire.LeadFilter) (where []
 		}
 		add("channel_id = ?", f.ChannelID)
 	}
+	if f.LeadID != "" {
+		if !leadwire.IsCanonicalID(f.LeadID) {
+			return nil, nil, leadwire.Errorf(leadwire.EINVALID, "lead %q is not a lead id", f.LeadID)
+		}
+		add("id = ?", f.LeadID)
+	}
 	if f.ContactID != "" {
 		key, ok := s.contactIDs.key(f.ContactID)
 		if !ok {

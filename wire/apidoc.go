@@ -65,11 +65,15 @@ type ContactDoc struct {
 	CreatedAt   UnixTime     `json:"created_at"`
 	UpdatedAt   UnixTime     `json:"updated_at"`
 	Leads       []APILeadDoc `json:"leads"`
+	// LeadsNext is the cursor of the contact's older leads, for GET
+	// /api/leads?contact=ID; null when leads holds the oldest.
+	LeadsNext *string `json:"leads_next"`
 }
 
 // NewContactDoc returns the API document of c with leads, which the
-// caller has chosen (all of the contact's, or all but one).
-func NewContactDoc(c *leadwire.Contact, leads []*leadwire.Lead) (ContactDoc, error) {
+// caller has chosen (the contact's newest, or those but one), and next,
+// the cursor of the contact's older leads, "" for none.
+func NewContactDoc(c *leadwire.Contact, leads []*leadwire.Lead, next string) (ContactDoc, error) {
 	d := ContactDoc{
 		ID:          c.ID,
 		FirstName:   c.FirstName,
@@ -79,6 +83,9 @@ func NewContactDoc(c *leadwire.Contact, leads []*leadwire.Lead) (ContactDoc, err
 		CreatedAt:   UnixTime(c.CreatedAt),
 		UpdatedAt:   UnixTime(c.UpdatedAt),
 		Leads:       make([]APILeadDoc, 0, len(leads)),
+	}
+	if next != "" {
+		d.LeadsNext = &next
 	}
 	for _, l := range leads {
 		ld, err := NewAPILeadDoc(l)
@@ -101,13 +108,14 @@ type LeadDetailDoc struct {
 }
 
 // NewLeadDetailDoc returns the detail document of l (with its timeline)
-// and its contact c with the contact's other leads.
-func NewLeadDetailDoc(l *leadwire.Lead, c *leadwire.Contact, others []*leadwire.Lead) (LeadDetailDoc, error) {
+// and its contact c with the contact's other leads and the cursor of the
+// older ones (see NewContactDoc).
+func NewLeadDetailDoc(l *leadwire.Lead, c *leadwire.Contact, others []*leadwire.Lead, next string) (LeadDetailDoc, error) {
 	ld, err := NewAPILeadDoc(l)
 	if err != nil {
 		return LeadDetailDoc{}, err
 	}
-	cd, err := NewContactDoc(c, others)
+	cd, err := NewContactDoc(c, others, next)
 	if err != nil {
 		return LeadDetailDoc{}, err
 	}

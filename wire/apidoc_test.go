@@ -48,7 +48,7 @@ func TestAPILeadDocShape(t *testing.T) {
 func TestLeadDetailDocKeepsContactID(t *testing.T) {
 	l := &leadwire.Lead{ID: "l1", ContactID: "p1", Raw: json.RawMessage(`{}`)}
 	other := &leadwire.Lead{ID: "l2", ContactID: "p1", Raw: json.RawMessage(`{}`)}
-	doc, err := NewLeadDetailDoc(l, &leadwire.Contact{ID: "p1", Email: "a@example.com"}, []*leadwire.Lead{other})
+	doc, err := NewLeadDetailDoc(l, &leadwire.Contact{ID: "p1", Email: "a@example.com"}, []*leadwire.Lead{other}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -850,6 +850,9 @@ func testFindLeads(t *testing.T, open Open) {
 		{"limit over count", leadwire.LeadFilter{Limit: 100}, newest(want...)},
 		{"unknown channel", leadwire.LeadFilter{ChannelID: uuid.NewString()}, nil},
 		{"channel not a uuid", leadwire.LeadFilter{ChannelID: "a"}, nil},
+		{"one lead", leadwire.LeadFilter{LeadID: want[3].ID}, []string{want[3].ID}},
+		{"one lead of another channel", leadwire.LeadFilter{LeadID: want[3].ID, ChannelID: b.ID}, nil},
+		{"unknown lead", leadwire.LeadFilter{LeadID: uuid.NewString()}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := ids(findLeads(t, s, tc.filter)); !reflect.DeepEqual(got, tc.want) {
