@@ -21,12 +21,24 @@ import (
 // CaptureLeads stores the leads of c once they are committed; see
 // leadwire.LeadService.
 func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadwire.Lead, bool, error) {
+	p, err := s.prepare(ctx, c)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.w.do(ctx, p); err != nil {
+		return nil, false, err
+	}
+	return p.result, p.replayed, nil
+}
+
+// prepare makes c ready for the writer.
+func (s *Store) prepare(ctx context.Context, c *leadwire.Capture) (*pendingCapture, error) {
 	if len(c.Leads) == 0 {
-		return nil, false, leadwire.Errorf(leadwire.EINVALID, "a capture needs at least one lead")
+		return nil, leadwire.Errorf(leadwire.EINVALID, "a capture needs at least one lead")
 	}
 	ch, err := s.channel(ctx, c.ChannelID)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	// Everything that costs CPU (JSON, phone parsing, the words of the
 	// search) happens here, on the caller's goroutine, so the writer only
@@ -36,7 +48,7 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 	for i, l := range c.Leads {
 		parsed, err := l.PayloadJSON()
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		assignees := []string{}
 		for _, a := range l.Payload.Assignees {
@@ -58,7 +70,7 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 		if l.Status == leadwire.StatusSpam {
 			reasons, err := json.Marshal(l.SpamReasons)
 			if err != nil {
-				return nil, false, err
+				return nil, err
 			}
 			// Its contact is one of its own (see storeBatch): it has no
 			// match keys to look up.
@@ -66,10 +78,7 @@ func (s *Store) CaptureLeads(ctx context.Context, c *leadwire.Capture) ([]*leadw
 		}
 		p.leads[i] = pl
 	}
-	if err := s.w.do(ctx, p); err != nil {
-		return nil, false, err
-	}
-	return p.result, p.replayed, nil
+	return p, nil
 }
 
 // pendingCapture is a capture on its way through the writer, and then its

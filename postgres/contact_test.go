@@ -14,11 +14,7 @@ import (
 // capture finds the contact by it until the erasure ends.
 func TestEraseLocksKeysGivenMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	s, _ := openTest(t)
-	ch := &leadwire.Channel{Name: "Site"}
-	if err := s.CreateChannel(ctx, ch); err != nil {
-		t.Fatal(err)
-	}
+	s, _, ch := openWithChannel(t)
 	leads, _, err := s.CaptureLeads(ctx, &leadwire.Capture{ChannelID: ch.ID,
 		Leads: []*leadwire.Lead{{Payload: leadwire.Payload{Email: "ann@example.com"}, Raw: []byte(`{}`)}}})
 	if err != nil {

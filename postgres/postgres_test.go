@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -35,6 +36,17 @@ func openTest(t testing.TB) (*Store, func(time.Time)) {
 	setNow := func(at time.Time) { now.Store(&at) }
 	setNow(storetest.Start)
 	return openAt(t, pgtest.NewSchema(t), &now), setNow
+}
+
+// openWithChannel opens a store of its own with one channel, "Site".
+func openWithChannel(t *testing.T) (*Store, func(time.Time), *leadwire.Channel) {
+	t.Helper()
+	s, setNow := openTest(t)
+	ch := &leadwire.Channel{Name: "Site"}
+	if err := s.CreateChannel(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	return s, setNow, ch
 }
 
 func TestStore(t *testing.T) {
@@ -115,4 +127,35 @@ func dumpIDs(channels []*leadwire.Channel) []string {
 		ids = append(ids, c.ID)
 	}
 	return ids
+}
+
+// TestBatchKeepsOthersOfARefusedCapture: a capture holding a text the
+// database cannot store (NUL, which the HTTP layer refuses before) fails
+// alone with EINVALID; the captures of its batch are stored.
+func TestBatchKeepsOthersOfARefusedCapture(t *testing.T) {
+	ctx := context.Background()
+	s, _, ch := openWithChannel(t)
+	var batch []*request
+	for _, name := range []string{"Ann", "Bad\x00Name", "Bob"} {
+		p, err := s.prepare(ctx, &leadwire.Capture{ChannelID: ch.ID, Leads: []*leadwire.Lead{{
+			Payload: leadwire.Payload{FirstName: name, Email: strings.ToLower(name[:3]) + "@example.com"}, Raw: []byte(`{}`)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, &request{ctx: ctx, c: p, done: make(chan error, 1)})
+	}
+	s.w.run(batch)
+	for i, r := range batch {
+		err := <-r.done
+		switch {
+		case i == 1 && leadwire.ErrorCode(err) != leadwire.EINVALID:
+			t.Errorf("the capture holding NUL: %v, want EINVALID", err)
+		case i != 1 && (err != nil || len(r.c.result) != 1):
+			t.Errorf("capture %d of the batch: %v", i, err)
+		}
+	}
+	leads, err := s.FindLeads(ctx, leadwire.LeadFilter{})
+	if err != nil || len(leads) != 2 {
+		t.Errorf("stored %d leads (%v), want the 2 others", len(leads), err)
+	}
 }

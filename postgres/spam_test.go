@@ -75,11 +75,7 @@ func TestScreeningMigratesInPlace(t *testing.T) {
 // Idempotency-Key), and the audit records which leads went, without them.
 func TestDeleteSpamLeavesNoTrace(t *testing.T) {
 	ctx := context.Background()
-	s, setNow := openTest(t)
-	ch := &leadwire.Channel{Name: "Site"}
-	if err := s.CreateChannel(ctx, ch); err != nil {
-		t.Fatal(err)
-	}
+	s, setNow, ch := openWithChannel(t)
 	p := leadwire.Payload{FirstName: "Zqxjvbot", Email: "zqxjvbot@spam.example", PhoneNumber: "+12145550166", Note: "zqxjvbot pills"}
 	p.Normalize()
 	raw, _ := json.Marshal(p)

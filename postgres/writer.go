@@ -130,7 +130,9 @@ func (w *writer) stop() {
 }
 
 // run stores the batch in one transaction and answers every capture once
-// it is committed, or refused.
+// it is committed, or refused. When the database refuses the data of the
+// batch (a text it cannot store), the captures are stored one by one, so
+// that only the one at fault fails.
 func (w *writer) run(batch []*request) {
 	live := batch[:0:0]
 	for _, r := range batch {
@@ -148,6 +150,28 @@ func (w *writer) run(batch []*request) {
 	for i, r := range live {
 		captures[i] = r.c
 	}
+	errs := make([]error, len(live))
+	if err := w.store(captures); err != nil && len(captures) > 1 && leadwire.ErrorCode(err) == leadwire.EINVALID {
+		for i := range captures {
+			errs[i] = w.store(captures[i : i+1])
+		}
+	} else {
+		for i := range errs {
+			errs[i] = err
+		}
+	}
+	for i, r := range live {
+		if errs[i] != nil {
+			r.done <- errs[i]
+		} else {
+			r.done <- captures[i].err
+		}
+	}
+}
+
+// store stores the captures in one transaction, again when PostgreSQL
+// aborted it to break a deadlock, and returns storageFault's error.
+func (w *writer) store(captures []*pendingCapture) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		// A waiter's cancellation must not interrupt the others' commit;
@@ -161,15 +185,8 @@ func (w *writer) run(batch []*request) {
 	}
 	if err != nil {
 		metrics.DBErrors.WithLabelValues("postgres").Inc()
-		err = storageFault(err)
 	}
-	for i, r := range live {
-		if err != nil {
-			r.done <- err
-		} else {
-			r.done <- captures[i].err
-		}
-	}
+	return storageFault(err)
 }
 
 // retryable reports whether PostgreSQL rolled the transaction back to

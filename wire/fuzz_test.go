@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/leadwire/leadwire"
@@ -32,6 +33,9 @@ func checkResult(t *testing.T, leads []*leadwire.Lead, err error) {
 		b, err := json.Marshal(l.Payload)
 		if err != nil {
 			t.Fatalf("lead %d: payload does not marshal: %v", i, err)
+		}
+		if escapesNUL(b) {
+			t.Fatalf("lead %d: payload %s holds the NUL character", i, b)
 		}
 		var back leadwire.Payload
 		if err := json.Unmarshal(b, &back); err != nil {
@@ -117,4 +121,37 @@ func FuzzDecodeActivity(f *testing.F) {
 			t.Fatalf("activity does not marshal: %v", err)
 		}
 	})
+}
+
+// FuzzEscapesNUL: escapesNUL finds the NUL character in the JSON encoding
+// of any text, and only there.
+func FuzzEscapesNUL(f *testing.F) {
+	for _, s := range []string{"", "a\x00b", `\u0000`, `\\u0000`, "\\", "\x00", `"\u0000"`, "é\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, _ := json.Marshal(s)
+		if got, want := escapesNUL(b), strings.ContainsRune(s, 0); got != want {
+			t.Errorf("escapesNUL(%s) = %v, want %v", b, got, want)
+		}
+	})
+}
+
+// TestDecodeLeadsRefusesNUL: a lead holding the NUL character is a 400 in
+// every format; the text \u0000 itself is a lead's like any other.
+func TestDecodeLeadsRefusesNUL(t *testing.T) {
+	for _, tc := range []struct{ mediaType, body string }{
+		{"application/json", `{"first_name":"a\u0000b","email":"a@example.com"}`},
+		{"application/json", `{"email":"a@example.com","extra":{"deep":["\u0000"]}}`},
+		{"application/x-www-form-urlencoded", "first_name=a%00b&email=a%40example.com"},
+	} {
+		_, err := DecodeLeads(tc.mediaType, []byte(tc.body), 0)
+		if leadwire.ErrorCode(err) != leadwire.EINVALID || !strings.Contains(leadwire.ErrorMessage(err), "NUL") {
+			t.Errorf("%s %s: %v, want an invalid error naming NUL", tc.mediaType, tc.body, err)
+		}
+	}
+	leads, err := DecodeLeads("application/json", []byte(`{"first_name":"back\\u0000slash"}`), 0)
+	if err != nil || leads[0].Payload.FirstName != `back\u0000slash` {
+		t.Errorf("a literal \\u0000: %v %v", leads, err)
+	}
 }

@@ -87,7 +87,11 @@ func DecodeLeads(mediaType string, body []byte, maxLeads int) ([]*leadwire.Lead,
 	}
 	for i, l := range leads {
 		l.Payload.Normalize()
-		if err := l.Payload.Validate(); err != nil {
+		err := l.Payload.Validate()
+		if err == nil && escapesNUL(l.Raw) {
+			err = invalid("the lead holds the NUL character (\\u0000), which no text of a lead may hold")
+		}
+		if err != nil {
 			if f == formatXML {
 				return nil, invalid("lead %d of the list: %s", i+1, leadwire.ErrorMessage(err))
 			}
@@ -178,4 +182,23 @@ func checkUTF8(body []byte) error {
 // invalid returns an EINVALID error.
 func invalid(format string, args ...any) error {
 	return leadwire.Errorf(leadwire.EINVALID, format, args...)
+}
+
+// escapesNUL reports whether the JSON text b holds the escape \u0000, the
+// NUL character (U+0000): the one character a text column of PostgreSQL
+// cannot store. Raw, the lead as received, is JSON for every format, and
+// every text of the payload comes from it.
+func escapesNUL(b []byte) bool {
+	for i := bytes.IndexByte(b, '\\'); i >= 0 && i+1 < len(b); {
+		if b[i+1] == 'u' && i+6 <= len(b) && string(b[i+2:i+6]) == "0000" {
+			return true
+		}
+		// Past the escape: \\ is two bytes, and \uXXXX holds no backslash.
+		next := bytes.IndexByte(b[i+2:], '\\')
+		if next < 0 {
+			return false
+		}
+		i += 2 + next
+	}
+	return false
 }
