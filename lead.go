@@ -249,10 +249,18 @@ func (p *Payload) Normalize() {
 }
 
 // EmailKey is the form of an email address used to match contacts:
-// trimmed and lower-cased.
+// trimmed and lower-cased; "" for none, or for text longer than any
+// address (MaxEmailLen), which matches nobody.
 func EmailKey(email string) string {
-	return strings.ToLower(strings.TrimSpace(email))
+	if k := strings.ToLower(strings.TrimSpace(email)); len(k) <= MaxEmailLen {
+		return k
+	}
+	return ""
 }
+
+// MaxEmailLen is the longest email address, in bytes (RFC 5321's path of
+// 256 bytes, less its angle brackets).
+const MaxEmailLen = 254
 
 // PhoneKey is the E.164 form of a phone number used to match contacts, or
 // "" when the number cannot be parsed.

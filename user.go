@@ -45,7 +45,7 @@ type User struct {
 // becomes RoleAgent.
 func (u *User) Validate() error {
 	u.Email, u.Name, u.MLSID = strings.TrimSpace(u.Email), strings.TrimSpace(u.Name), strings.TrimSpace(u.MLSID)
-	if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email {
+	if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email || len(u.Email) > MaxEmailLen {
 		return Errorf(EINVALID, "email %q is not an address like agent@example.com", u.Email)
 	}
 	switch u.Role {

@@ -221,7 +221,8 @@ func unavailable(cause error, format string, args ...any) error {
 // storageFault turns an error the client did not cause (the database
 // unreachable, restarting, out of connections or disk) into EUNAVAILABLE,
 // so the SDKs keep the lead and send it again, a text the database cannot
-// store (NUL) into EINVALID, and returns any other error as it is. An error that is not the database's own answer is one of the
+// store (NUL, or too long for an index) into EINVALID, and returns any
+// other error as it is. An error that is not the database's own answer is one of the
 // connection: the request may or may not have been committed, which a
 // retry with its Idempotency-Key settles.
 func storageFault(err error) error {
@@ -245,6 +246,8 @@ func storageFault(err error) error {
 			return unavailable(err, "cannot store now: the database is read-only; retry later")
 		case pe.Code == "22021": // a byte sequence the encoding refuses: NUL
 			return fmt.Errorf("%w: %w", leadwire.Errorf(leadwire.EINVALID, "the request holds the NUL character (\\u0000), which cannot be stored"), err)
+		case pe.Code == "54000": // program limit exceeded: a value too long for an index
+			return fmt.Errorf("%w: %w", leadwire.Errorf(leadwire.EINVALID, "a value of the request is too long to store"), err)
 		}
 		return err
 	}

@@ -88,9 +88,15 @@ func LeadWords(p *leadwire.Payload) []string {
 		}
 	}
 	// Each word once, in no particular order: a search matches a set.
+	// Longer words are no one's name or number, and PostgreSQL refuses
+	// them in an index (2 KB).
+	words = slices.DeleteFunc(words, func(w string) bool { return len(w) > MaxWordLen })
 	slices.Sort(words)
 	return slices.Compact(words)
 }
+
+// MaxWordLen is the longest word LeadWords returns, in bytes.
+const MaxWordLen = 200
 
 // appendFields appends the words of t, the runs of letters and digits
 // between separators (IsSeparator), to words.

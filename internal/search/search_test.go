@@ -2,6 +2,7 @@ package search
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"unicode"
 
@@ -55,11 +56,14 @@ func FuzzQueryWords(f *testing.F) {
 
 func TestLeadWords(t *testing.T) {
 	p := leadwire.Payload{FirstName: "Jane", LastName: "Smith-Ortiz", Email: "jane@example.org", PhoneNumber: "+12145550100",
-		PhoneNumberOriginal: "(214) 555-0100", Extra: leadwire.Fields{"message": "Call me"}, Note: "José; ÑANDÚ!",
+		PhoneNumberOriginal: "(214) 555-0100", Extra: leadwire.Fields{"message": "Call me"}, Note: "José; ÑANDÚ! " + strings.Repeat("x", MaxWordLen+1),
 		Address: &leadwire.Address{City: "Plano", PostalCode: "75024"}}
 	got := LeadWords(&p)
 	if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) || slices.Contains(got, "") {
 		t.Errorf("LeadWords = %q: not each word once, sorted", got)
+	}
+	if slices.ContainsFunc(got, func(w string) bool { return len(w) > MaxWordLen }) {
+		t.Errorf("LeadWords holds a word longer than %d bytes", MaxWordLen)
 	}
 	for _, w := range []string{"jane", "smith", "ortiz", "example", "org", "12145550100", "2145550100", "5550100", "call", "plano", "75024", "josé", "ñandú"} {
 		if !slices.Contains(got, w) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -51,7 +52,7 @@ func Run(t *testing.T, open Open) {
 		{"WalkLeads", testWalkLeads},
 		{"ConcurrentCaptures", testConcurrentCaptures},
 		{"IDs", testIDs}, {"FindLeadByID", testFindLeadByID}, {"Assignees", testAssignees},
-		{"LeadsStored", testLeadsStored},
+		{"LeadsStored", testLeadsStored}, {"LongValues", testLongValues},
 	}
 	for _, tc := range slices.Concat(cases, userCases, readCases, spamCases, deliveryCases) {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
@@ -76,6 +77,27 @@ func testLeadsStored(t *testing.T, open Open) {
 	case <-s.LeadsStored():
 	case <-time.After(time.Second):
 		t.Error("LeadsStored was not signaled within a second of a capture")
+	}
+}
+
+// testLongValues: a lead whose email, name, phone and words are longer
+// than anyone's (a form that put its message in the wrong field) is
+// stored, and found by its other words; its email matches no contact.
+func testLongValues(t *testing.T, open Open) {
+	s, _ := open(t)
+	ch := mustChannel(t, s, leadwire.Channel{Name: "Site"})
+	long := strings.Repeat("w", 3000)
+	p := leadwire.Payload{FirstName: long, Email: long + "@example.com", PhoneNumber: strings.Repeat("1", 3000),
+		Note: "findme " + long}
+	p.Normalize()
+	first := capture(t, s, ch, p)
+	second := capture(t, s, ch, p)
+	if first.ContactID == second.ContactID {
+		t.Error("two leads joined one contact by an email longer than any address")
+	}
+	found, _, err := s.SearchLeads(context.Background(), leadwire.LeadFilter{Query: "findme"})
+	if err != nil || len(found) != 2 {
+		t.Errorf("search: %d leads, %v; want 2", len(found), err)
 	}
 }
 
