@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/leadwire/leadwire"
+	"github.com/leadwire/leadwire/wire"
 )
 
 // Store is what a leadwire store implements.
@@ -52,7 +53,7 @@ func Run(t *testing.T, open Open) {
 		{"WalkLeads", testWalkLeads},
 		{"ConcurrentCaptures", testConcurrentCaptures},
 		{"IDs", testIDs}, {"FindLeadByID", testFindLeadByID}, {"Assignees", testAssignees},
-		{"LeadsStored", testLeadsStored}, {"LongValues", testLongValues},
+		{"LeadsStored", testLeadsStored}, {"LongValues", testLongValues}, {"OddValues", testOddValues},
 	}
 	for _, tc := range slices.Concat(cases, userCases, readCases, spamCases, deliveryCases) {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
@@ -98,6 +99,37 @@ func testLongValues(t *testing.T, open Open) {
 	found, _, err := s.SearchLeads(context.Background(), leadwire.LeadFilter{Query: "findme"})
 	if err != nil || len(found) != 2 {
 		t.Errorf("search: %d leads, %v; want 2", len(found), err)
+	}
+}
+
+// testOddValues: whatever lead the wire decoding accepts, the store
+// stores: scripts of every kind, emoji, control characters, numbers no
+// float holds, deep extra fields, tags and assignees by the hundred.
+func testOddValues(t *testing.T, open Open) {
+	s, _ := open(t)
+	ch := mustChannel(t, s, leadwire.Channel{Name: "Site"})
+	many := func(n int, item string) string {
+		items := make([]string, n)
+		for i := range items {
+			items[i] = fmt.Sprintf(item, i)
+		}
+		return strings.Join(items, ",")
+	}
+	for i, body := range []string{
+		`{"first_name":"Zoë 😀","last_name":"O'Brien-Ñúñez","email":"zoë@例え.jp","note":"שלום مرحبا 你好 \t\u0007\u001f"}`,
+		`{"first_name":"x","budget":1e999,"id":123456789012345678901234567890,"extra":{"a":{"b":{"c":[1,[2,[3,{"d":null}]]]}}}}`,
+		`{"email":"tags@example.com","tag":[` + many(300, `"tag-%d"`) + `]}`,
+		`{"email":"assigned@example.com","assignees":[` + many(200, `{"email":"agent-%d@example.com"}`) + `,{"email":"not an email"},{"email":""}]}`,
+		`{"first_name":"\\u0000 is text","phone_number":"+44 20 7946 0958 ext. 12","address":{"line1":"1 Main St","city":"","postal_code":75024}}`,
+		`{"message":"` + strings.Repeat("word ", 10000) + `"}`,
+	} {
+		leads, err := wire.DecodeLeads("application/json", []byte(body), 0)
+		if err != nil {
+			t.Fatalf("body %d: %v", i, err)
+		}
+		if _, _, err := s.CaptureLeads(context.Background(), &leadwire.Capture{ChannelID: ch.ID, Leads: leads}); err != nil {
+			t.Errorf("body %d: %v", i, err)
+		}
 	}
 }
 
