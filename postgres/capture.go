@@ -227,9 +227,9 @@ const (
 )
 
 // storeBatch stores the captures in one transaction at time at (Unix
-// milliseconds), setting each one's outcome. It takes three round trips
-// and the commit, however many captures there are: the statements of each
-// step go out together (a pgx batch) and take arrays.
+// milliseconds), setting each one's outcome. It takes two round trips,
+// the second ending in the commit, however many captures there are: the
+// statements of each step go out together (a pgx batch) and take arrays.
 //
 //  1. The captures' idempotency keys are claimed (claimKeys), the
 //     advisory locks of every match key of their leads taken, and the
@@ -244,7 +244,8 @@ const (
 // Locks are taken in one order by every process (keys, then match keys
 // sorted), so batches of several servers wait on each other without
 // deadlocking; only two batches filling the same two contacts through
-// different keys can, and PostgreSQL then aborts one, which run repeats.
+// different keys can, and PostgreSQL then aborts one, which the writer
+// repeats (store).
 func (s *Store) storeBatch(ctx context.Context, captures []*pendingCapture, at int64) error {
 	for _, c := range captures {
 		c.err, c.result, c.replayed = nil, nil, false
