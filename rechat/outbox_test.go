@@ -288,6 +288,7 @@ func TestCloseMakesLastAttempt(t *testing.T) {
 // reported queued exactly once, plus at most the one it was writing.
 func TestOutboxSurvivesKill(t *testing.T) {
 	s := testserver.Start(t)
+	s.Unlimited(t, s.ChannelID)
 	dir := t.TempDir()
 	s.Down(t)
 	sdk := newSdk(t, s.URL, dir)

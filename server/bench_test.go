@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -9,9 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/internal/testserver"
-	"github.com/leadwire/leadwire/screen"
 )
 
 // BenchmarkCapture runs captures through the real handler and store, in
@@ -21,10 +18,7 @@ func BenchmarkCapture(b *testing.B) {
 	s := testserver.Start(b)
 	// Screened, each capture from a visitor of its own, without the
 	// channel's flood limit, which a benchmark exceeds by design.
-	if _, err := s.Store.UpdateChannel(context.Background(), s.ChannelID, leadwire.ChannelUpdate{
-		Screening: &leadwire.ScreeningSettings{Disabled: []string{screen.ReasonChannelRate}}}); err != nil {
-		b.Fatal(err)
-	}
+	s.Unlimited(b, s.ChannelID)
 	url := "/leads/channels/" + s.ChannelID + "/webhook"
 	var seq atomic.Int64
 	b.ReportAllocs()

@@ -18,7 +18,6 @@ import (
 	"github.com/leadwire/leadwire"
 	"github.com/leadwire/leadwire/internal/pgtest"
 	"github.com/leadwire/leadwire/internal/testserver"
-	"github.com/leadwire/leadwire/screen"
 )
 
 // TestVisitorPhones holds the workload to its promise: every new visitor
@@ -208,12 +207,7 @@ func TestLoadAgainstServer(t *testing.T) {
 	} {
 		t.Run(tt.w.name, func(t *testing.T) {
 			s := testserver.Start(t)
-			// As the load test's targets: the channel's flood limit,
-			// which a fast machine exceeds in this short run, is off.
-			if _, err := s.Store.UpdateChannel(context.Background(), s.ChannelID, leadwire.ChannelUpdate{
-				Screening: &leadwire.ScreeningSettings{Disabled: []string{screen.ReasonChannelRate}}}); err != nil {
-				t.Fatal(err)
-			}
+			s.Unlimited(t, s.ChannelID) // as the load test's targets
 			r := &run{w: tt.w, t: &target{urls: []string{s.URL + "/leads/channels/" + s.ChannelID + "/webhook"}}}
 			r.load(4, 50*time.Millisecond, 200*time.Millisecond)
 			if r.next == 0 || len(r.latencies) == 0 || len(r.perRound) != 1 || r.clientCPU <= 0 {

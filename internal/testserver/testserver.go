@@ -121,6 +121,17 @@ func (s *Server) Unscreened(t testing.TB, channelID string) {
 	}
 }
 
+// Unlimited turns a channel's flood limit off (it stays screened
+// otherwise), for tests that send more leads at once than any site, which
+// a fast machine sends faster than the limit allows.
+func (s *Server) Unlimited(t testing.TB, channelID string) {
+	t.Helper()
+	if _, err := s.Store.UpdateChannel(context.Background(), channelID,
+		leadwire.ChannelUpdate{Screening: &leadwire.ScreeningSettings{Disabled: []string{screen.ReasonChannelRate}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Password is the password of the users NewUser creates.
 const Password = "correct horse battery staple"
 
