@@ -58,8 +58,10 @@ func TestHealthzAndCapturesWhenTheDatabaseIsDeleted(t *testing.T) {
 	wantUnavailable(t, "healthz", waitHealthz(t, s, http.StatusServiceUnavailable), "deleted")
 }
 
+// TestHeaderLimit: headers up to 48 KB are read, a megabyte is a 431.
 func TestHeaderLimit(t *testing.T) {
 	s := testserver.Start(t)
+	waitHealthz(t, s, http.StatusOK) // the store loads its memory after the start
 	for _, tt := range []struct {
 		size   int
 		status int
