@@ -61,7 +61,7 @@ func TestHealthzAndCapturesWhenTheDatabaseIsDeleted(t *testing.T) {
 // TestHeaderLimit: headers up to 48 KB are read, a megabyte is a 431.
 func TestHeaderLimit(t *testing.T) {
 	s := testserver.Start(t)
-	waitHealthz(t, s, http.StatusOK) // the store loads its memory after the start
+	<-s.Store.Ready() // starting, /healthz answers 503
 	for _, tt := range []struct {
 		size   int
 		status int
