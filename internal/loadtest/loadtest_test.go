@@ -210,8 +210,9 @@ func TestLoadAgainstServer(t *testing.T) {
 			s.Unlimited(t, s.ChannelID) // as the load test's targets
 			r := &run{w: tt.w, t: &target{urls: []string{s.URL + "/leads/channels/" + s.ChannelID + "/webhook"}}}
 			r.load(4, 50*time.Millisecond, 200*time.Millisecond)
-			if r.next == 0 || len(r.latencies) == 0 || len(r.perRound) != 1 || r.clientCPU <= 0 {
-				t.Fatalf("the run counted %d leads, %d latencies, %d rounds, client CPU %s", r.next, len(r.latencies), len(r.perRound), r.clientCPU)
+			if r.next == 0 || len(r.latencies) == 0 || len(r.perRound) != 1 || r.clientCPU <= 0 || r.machineCPU < r.clientCPU/4 {
+				t.Fatalf("the run counted %d leads, %d latencies, %d rounds, client CPU %s, machine CPU %s",
+					r.next, len(r.latencies), len(r.perRound), r.clientCPU, r.machineCPU)
 			}
 			leads := s.Leads(t)
 			contacts := make(map[string]bool)
@@ -233,8 +234,8 @@ func TestPgbenchBaseline(t *testing.T) {
 	p := newPgbench(pgtest.ServerURL(t), 4)
 	defer p.drop()
 	p.round(time.Second)
-	if len(p.perRound) != 1 || p.perRound[0] <= 0 {
-		t.Errorf("pgbench measured %v transactions/s", p.perRound)
+	if len(p.perRound) != 1 || p.perRound[0] <= 0 || p.transactions <= 0 || p.machineCPU <= 0 {
+		t.Errorf("pgbench measured %v transactions/s, %d transactions, machine CPU %s", p.perRound, p.transactions, p.machineCPU)
 	}
 }
 

@@ -34,8 +34,10 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,14 +146,15 @@ type run struct {
 	// p99Target: its p99 is held to targetP99Ratio (the SQLite capture's).
 	p99Target bool
 
-	next      int64           // the number of the last lead sent
-	warm      int64           // how many leads the first warm-up sent
-	latencies []time.Duration // of every measured request
-	measured  time.Duration   // the measuring time of all rounds
-	perRound  []float64       // requests/s in each round
-	clientCPU time.Duration   // this process's CPU time, while loading the target
-	serverCPU time.Duration   // the target's CPU time
-	after     time.Duration   // the part of it spent once each round's load stopped
+	next       int64           // the number of the last lead sent
+	warm       int64           // how many leads the first warm-up sent
+	latencies  []time.Duration // of every measured request
+	measured   time.Duration   // the measuring time of all rounds
+	perRound   []float64       // requests/s in each round
+	clientCPU  time.Duration   // this process's CPU time, while loading the target
+	machineCPU time.Duration   // the machine's, all processes, while measuring
+	serverCPU  time.Duration   // the target's CPU time
+	after      time.Duration   // the part of it spent once each round's load stopped
 }
 
 // load posts the leads of r's workload to its target from conns
@@ -204,9 +207,11 @@ func (r *run) load(conns int, pause, d time.Duration) {
 	if r.next == 0 {
 		r.warm = seq.Load()
 	}
+	busy := machineBusy()
 	measuring.Store(true)
 	time.Sleep(d)
 	measuring.Store(false)
+	r.machineCPU += machineBusy() - busy
 	stop.Store(true)
 	wg.Wait()
 	r.clientCPU += cpuTime() - cpuBefore
@@ -224,11 +229,34 @@ func cpuTime() time.Duration {
 	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
+// machineBusy is the CPU time the machine has spent, all its cores and
+// processes (the database's too), from /proc/stat: all but idle and
+// waiting for I/O.
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	fields := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	var ticks int64
+	for i, f := range fields[1:min(len(fields), 9)] {
+		if n, err := strconv.ParseInt(f, 10, 64); err == nil && i != 3 && i != 4 {
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// clockTicks is the unit of /proc/stat: USER_HZ, 100 a second on Linux.
+const clockTicks = 100
+
 // figures are what report prints of a run.
 type figures struct {
 	perSecond            float64
 	p50, p99, max        time.Duration
 	serverCPU, clientCPU time.Duration // per request sent, warm-up included
+	machineCPU           time.Duration // per request measured
 }
 
 func (r *run) figures() figures {
@@ -236,12 +264,13 @@ func (r *run) figures() figures {
 	at := func(q float64) time.Duration { return r.latencies[int(q*float64(len(r.latencies)-1))] }
 	n := time.Duration(r.next)
 	return figures{
-		perSecond: float64(len(r.latencies)) / r.measured.Seconds(),
-		p50:       at(0.50),
-		p99:       at(0.99),
-		max:       r.latencies[len(r.latencies)-1],
-		serverCPU: r.serverCPU / n,
-		clientCPU: r.clientCPU / n,
+		perSecond:  float64(len(r.latencies)) / r.measured.Seconds(),
+		p50:        at(0.50),
+		p99:        at(0.99),
+		max:        r.latencies[len(r.latencies)-1],
+		serverCPU:  r.serverCPU / n,
+		clientCPU:  r.clientCPU / n,
+		machineCPU: r.machineCPU / time.Duration(len(r.latencies)),
 	}
 }
 
@@ -250,16 +279,16 @@ func (r *run) figures() figures {
 // (b), nil when it did not run.
 func report(runs []*run, newVisitor *run) {
 	ceiling := runs[0].figures()
-	fmt.Printf("%-34s %10s %9s %9s %9s %11s %11s %6s %6s\n",
-		"target", "requests/s", "p50", "p99", "max", "server CPU", "client CPU", "ratio", "p99 x")
+	fmt.Printf("%-34s %10s %9s %9s %9s %11s %11s %12s %6s %6s\n",
+		"target", "requests/s", "p50", "p99", "max", "server CPU", "client CPU", "machine CPU", "ratio", "p99 x")
 	for _, r := range runs {
 		f := r.figures()
-		fmt.Printf("%-34s %10.0f %9s %9s %9s %11s %11s %6.2f %6.2f\n", r.name, f.perSecond,
+		fmt.Printf("%-34s %10.0f %9s %9s %9s %11s %11s %12s %6.2f %6.2f\n", r.name, f.perSecond,
 			f.p50.Round(10*time.Microsecond), f.p99.Round(10*time.Microsecond), f.max.Round(10*time.Microsecond),
-			f.serverCPU.Round(100*time.Nanosecond), f.clientCPU.Round(100*time.Nanosecond),
+			f.serverCPU.Round(100*time.Nanosecond), f.clientCPU.Round(100*time.Nanosecond), f.machineCPU.Round(time.Microsecond),
 			f.perSecond/ceiling.perSecond, float64(f.p99)/float64(ceiling.p99))
 	}
-	fmt.Println("(CPU per request; ratio: requests/s over the ceiling's; p99 x: p99 over the ceiling's p99)")
+	fmt.Println("(CPU per request; machine CPU: every process of the machine, the database's too, while measuring; ratio: requests/s over the ceiling's; p99 x: p99 over the ceiling's p99)")
 	for _, r := range runs[1:] {
 		fmt.Printf("%s: %s of the server CPU per request was spent after the rounds (deferred search indexing)\n",
 			r.name, (r.after / time.Duration(r.next)).Round(100*time.Nanosecond))

@@ -81,7 +81,9 @@ func postgresDatabases(base string) (one, three string, drop func()) {
 type pgbench struct {
 	base, table, script string
 	clients             int
-	perRound            []float64 // transactions/s in each round
+	perRound            []float64     // transactions/s in each round
+	transactions        int64         // in all rounds
+	machineCPU          time.Duration // the machine's while pgbench ran, connecting included
 }
 
 func newPgbench(base string, clients int) *pgbench {
@@ -126,17 +128,24 @@ const minPgbenchRound = 5 * time.Second
 // open.
 func (p *pgbench) round(d time.Duration) {
 	secs := int(max(d, minPgbenchRound).Round(time.Second).Seconds())
+	busy := machineBusy()
 	out, err := exec.Command("pgbench", "-n", "-c", strconv.Itoa(p.clients), "-j", "2", "-T", strconv.Itoa(secs),
 		"-f", p.script, p.base).CombinedOutput()
-	m := tpsLine.FindSubmatch(out)
-	if err != nil || m == nil {
+	busy = machineBusy() - busy
+	m, n := tpsLine.FindSubmatch(out), transactionsLine.FindSubmatch(out)
+	if err != nil || m == nil || n == nil {
 		log.Printf("pgbench measured nothing this round (%v):\n%s", err, out)
 		p.perRound = append(p.perRound, 0)
 		return
 	}
 	tps, _ := strconv.ParseFloat(string(m[1]), 64)
+	transactions, _ := strconv.ParseInt(string(n[1]), 10, 64)
 	p.perRound = append(p.perRound, tps)
+	p.transactions += transactions
+	p.machineCPU += busy
 }
+
+var transactionsLine = regexp.MustCompile(`number of transactions actually processed: ([0-9]+)`)
 
 func (p *pgbench) drop() {
 	os.Remove(p.script)
@@ -159,6 +168,10 @@ func reportPostgres(one, three *run, p *pgbench) {
 	if p != nil {
 		fmt.Printf("(f) pgbench baseline, %d clients, one INSERT a transaction: %.0f transactions/s by round %.0f, median %.0f\n",
 			p.clients, median(p.perRound), p.perRound, median(p.perRound))
+		if p.transactions > 0 {
+			fmt.Printf("(f) pgbench baseline: %s of machine CPU a transaction, its connections' start included\n",
+				(p.machineCPU / time.Duration(p.transactions)).Round(time.Microsecond))
+		}
 		for _, r := range []*run{one, three} {
 			if r != nil {
 				fmt.Printf("%s over pgbench: by round %.2f, median %.2f\n", r.name, r.over(p.perRound), median(r.over(p.perRound)))
