@@ -14,10 +14,10 @@ import (
 
 // leadFeed wakes the inbox's open Leads pages when the store has new
 // leads (LeadsStored), captured by this server or by another one sharing
-// its database. It carries no leads: each page's stream asks the services for the new
-// leads of its own filter, as its user, so what a page is sent is decided
-// where everything else an agent sees is decided, and a burst of captures
-// costs each page one read.
+// its database. It carries no leads: each page's stream asks the services
+// for the new leads of its own filter, as its user, so what a page is sent
+// is decided where everything else an agent sees is decided, and a burst
+// of captures costs each page one read.
 type leadFeed struct {
 	mu     sync.Mutex
 	subs   map[chan struct{}]struct{}
