@@ -227,15 +227,20 @@ func TestLoadAgainstServer(t *testing.T) {
 	}
 }
 
-// TestPgbenchBaseline runs the baseline for one short round with a few
+// TestPgbenchBaselines runs each baseline for one short round with a few
 // clients against the tests' PostgreSQL and checks that it measured
-// transactions.
-func TestPgbenchBaseline(t *testing.T) {
-	p := newPgbench(pgtest.ServerURL(t), 4)
-	defer p.drop()
-	p.round(time.Second)
-	if len(p.perRound) != 1 || p.perRound[0] <= 0 || p.transactions <= 0 || p.machineCPU <= 0 {
-		t.Errorf("pgbench measured %v transactions/s, %d transactions, machine CPU %s", p.perRound, p.transactions, p.machineCPU)
+// transactions: the script runs on the schema as it is.
+func TestPgbenchBaselines(t *testing.T) {
+	for name, newBaseline := range map[string]func(string, int) *pgbench{"f": newPgbench, "g": newLeadPgbench} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p := newBaseline(pgtest.ServerURL(t), 4)
+			defer p.drop()
+			p.round(time.Second)
+			if len(p.perRound) != 1 || p.perRound[0] <= 0 || p.transactions <= 0 || p.machineCPU <= 0 {
+				t.Errorf("pgbench measured %v transactions/s, %d transactions, machine CPU %s", p.perRound, p.transactions, p.machineCPU)
+			}
+		})
 	}
 }
 

@@ -12,10 +12,12 @@
 //	(f) the naive baseline on the same PostgreSQL: pgbench with as many
 //	    clients, each transaction one single-row INSERT of a lead-sized
 //	    row,
+//	(g) pgbench again, each transaction the rows a new visitor's capture
+//	    writes into leadwire's tables, without its reads and locks,
 //
 // each in a server process of its own, and prints for each requests/s,
-// p50, p99 and max latency, the server's and the client's CPU time per
-// request and the ratios to the ceiling. The targets take turns in short
+// p50, p99 and max latency, the server's, the client's and the whole
+// machine's CPU time per request and the ratios to the ceiling. The targets take turns in short
 // rounds, so that a change in what else the machine runs weighs on all of
 // them alike; the spread of the ratio over the rounds shows how much it
 // did.
@@ -65,7 +67,7 @@ func main() {
 	rounds := flag.Int("rounds", 5, "rounds the measuring time of each target is split into")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the capture server under new visitors (b), else of (d), else of the first server of (e), to this file")
 	pgURL := flag.String("postgres", defaultPostgres(), "the PostgreSQL server of targets (d) to (f); empty leaves them out")
-	only := flag.String("only", "abcdef", "the targets to run, by letter; the ceiling (a) always runs")
+	only := flag.String("only", "abcdefg", "the targets to run, by letter; the ceiling (a) always runs")
 	serve := flag.String("serve", "", "internal: run one target server (ceiling, capture or capture-postgres) instead of the load")
 	db := flag.String("db", "", "internal: the database of a capture-postgres target")
 	flag.Parse()
@@ -94,8 +96,8 @@ func main() {
 		returning = &run{name: "(c) capture, returning visitor", w: returningVisitors, t: startTarget("capture", "", 1), p99Target: true}
 		runs = append(runs, returning)
 	}
-	var bench *pgbench
-	if *pgURL != "" && (want("d") || want("e") || want("f")) {
+	var bench, leadBench *pgbench
+	if *pgURL != "" && (want("d") || want("e") || want("f") || want("g")) {
 		one, three, drop := postgresDatabases(*pgURL)
 		defer drop()
 		if want("d") {
@@ -111,6 +113,10 @@ func main() {
 			bench = newPgbench(*pgURL, *conns)
 			defer bench.drop()
 		}
+		if want("g") {
+			leadBench = newLeadPgbench(*pgURL, *conns)
+			defer leadBench.drop()
+		}
 	}
 	for i := range *rounds {
 		pause := settle
@@ -124,8 +130,10 @@ func main() {
 			// is measured, which it would slow down.
 			r.after += r.t.settle()
 		}
-		if bench != nil {
-			bench.round(*duration / time.Duration(*rounds))
+		for _, b := range []*pgbench{bench, leadBench} {
+			if b != nil {
+				b.round(*duration / time.Duration(*rounds))
+			}
 		}
 	}
 	for _, r := range runs {
@@ -135,7 +143,7 @@ func main() {
 		log.Printf("warning: the warm-up sent %d leads, fewer than the %d returning visitors: some of (c) were new", returning.warm, returningPool)
 	}
 	report(runs, newVisitor)
-	reportPostgres(pgOne, pgThree, bench)
+	reportPostgres(pgOne, pgThree, bench, leadBench)
 }
 
 // A run is one target under one workload, over all rounds.
