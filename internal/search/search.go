@@ -75,7 +75,7 @@ func LeadWords(p *leadwire.Payload) []string {
 	text := append([]string{p.FirstName, p.LastName, p.Email, p.Note, message}, addressValues(p.Address)...)
 	words := make([]string, 0, 32)
 	for _, t := range text {
-		words = appendFields(words, strings.ToLower(t))
+		words = slices.AppendSeq(words, strings.FieldsFuncSeq(strings.ToLower(t), IsSeparator))
 	}
 	for _, phone := range []string{p.PhoneNumber, p.PhoneNumberOriginal} {
 		if d := digits(phone); d != "" {
@@ -97,26 +97,6 @@ func LeadWords(p *leadwire.Payload) []string {
 
 // MaxWordLen is the longest word LeadWords returns, in bytes.
 const MaxWordLen = 200
-
-// appendFields appends the words of t, the runs of letters and digits
-// between separators (IsSeparator), to words.
-func appendFields(words []string, t string) []string {
-	start := -1
-	for i, r := range t {
-		switch {
-		case !IsSeparator(r):
-			if start < 0 {
-				start = i
-			}
-		case start >= 0:
-			words, start = append(words, t[start:i]), -1
-		}
-	}
-	if start >= 0 {
-		words = append(words, t[start:])
-	}
-	return words
-}
 
 // addressValues returns the scalar values of an address: its one line of
 // text, or each part of the object.
