@@ -211,7 +211,13 @@ func newID() uuid.UUID {
 // unavailable returns an EUNAVAILABLE error whose message is for the
 // client, wrapping cause (when not nil) for the log.
 func unavailable(cause error, format string, args ...any) error {
-	e := leadwire.Errorf(leadwire.EUNAVAILABLE, format, args...)
+	return wrapped(leadwire.EUNAVAILABLE, cause, format, args...)
+}
+
+// wrapped returns an error of code whose message is for the client,
+// wrapping cause (when not nil) for the log.
+func wrapped(code string, cause error, format string, args ...any) error {
+	e := leadwire.Errorf(code, format, args...)
 	if cause == nil {
 		return e
 	}
@@ -222,9 +228,9 @@ func unavailable(cause error, format string, args ...any) error {
 // unreachable, restarting, out of connections or disk) into EUNAVAILABLE,
 // so the SDKs keep the lead and send it again, a text the database cannot
 // store (NUL, or too long for an index) into EINVALID, and returns any
-// other error as it is. An error that is not the database's own answer is one of the
-// connection: the request may or may not have been committed, which a
-// retry with its Idempotency-Key settles.
+// other error as it is. An error that is not the database's own answer is
+// one of the connection: the request may or may not have been committed,
+// which a retry with its Idempotency-Key settles.
 func storageFault(err error) error {
 	if err == nil {
 		return nil
@@ -245,9 +251,9 @@ func storageFault(err error) error {
 		case pe.Code == "25006": // read-only transaction: a standby
 			return unavailable(err, "cannot store now: the database is read-only; retry later")
 		case pe.Code == "22021": // a byte sequence the encoding refuses: NUL
-			return fmt.Errorf("%w: %w", leadwire.Errorf(leadwire.EINVALID, "the request holds the NUL character (\\u0000), which cannot be stored"), err)
+			return wrapped(leadwire.EINVALID, err, "the request holds the NUL character (\\u0000), which cannot be stored")
 		case pe.Code == "54000": // program limit exceeded: a value too long for an index
-			return fmt.Errorf("%w: %w", leadwire.Errorf(leadwire.EINVALID, "a value of the request is too long to store"), err)
+			return wrapped(leadwire.EINVALID, err, "a value of the request is too long to store")
 		}
 		return err
 	}
