@@ -236,6 +236,17 @@ func TestAPIContactOfManyLeads(t *testing.T) {
 	if a := api(t, owner, "GET", s.URL+"/api/leads?contact=nobody", "", ""); a.status != 400 || !strings.Contains(fmt.Sprint(a.body), "contact") {
 		t.Errorf("a contact that is not an id: %d %v", a.status, a.body)
 	}
+	// The contact's leads are no one else's business.
+	if a := do(t, "GET", s.URL+"/api/leads?contact="+contact, "", ""); a.status != 401 {
+		t.Errorf("the contact's leads without a credential: %d", a.status)
+	}
+	_, agent := s.NewUser(t, leadwire.User{Email: "agent@example.com"})
+	if a := api(t, agent, "GET", s.URL+"/api/leads?contact="+contact, "", ""); a.status != 200 || len(ids(t, a)) != 0 {
+		t.Errorf("an agent of none of them lists the contact's leads: %d, %d leads", a.status, len(ids(t, a)))
+	}
+	if a := api(t, agent, "GET", s.URL+"/api/contacts/"+contact, "", ""); a.status != 404 {
+		t.Errorf("an agent of none of its leads reads the contact: %d", a.status)
+	}
 	in := newInboxClient(t, s)
 	in.signIn("owner@example.com", testserver.Password)
 	if p := in.get("/inbox/leads/" + newest); p.status != 200 || !strings.Contains(p.body, `href="/inbox/?contact=`+contact+`"`) {
@@ -243,5 +254,35 @@ func TestAPIContactOfManyLeads(t *testing.T) {
 	}
 	if p := in.get("/inbox/?contact=" + contact); p.status != 200 || strings.Count(p.body, `class="lead`) < 50 {
 		t.Errorf("the Leads page of the contact: %d", p.status)
+	}
+	if p := in.get("/inbox/?contact=" + url.QueryEscape("<img src=x onerror=alert(1)>")); p.status != 400 || strings.Contains(p.body, "<img") {
+		t.Errorf("a contact filter of markup: %d, shown unescaped: %v", p.status, strings.Contains(p.body, "<img"))
+	}
+}
+
+// TestContactPagesEscapeVisitorValues: the pages that list a contact's
+// leads show a visitor's markup as text, and its CSV export does not
+// start a cell with a formula.
+func TestContactPagesEscapeVisitorValues(t *testing.T) {
+	s := testserver.Start(t)
+	s.Unscreened(t, s.ChannelID)
+	_, owner := s.NewUser(t, leadwire.User{Email: "owner@example.com", Role: leadwire.RoleOwner})
+	markup := captureID(t, s, s.ChannelID, `{"first_name":"<img src=x onerror=alert(1)>","email":"same@example.com"}`)
+	formula := captureID(t, s, s.ChannelID, `{"first_name":"=HYPERLINK(\"x\")","email":"same@example.com"}`)
+	contact := api(t, owner, "GET", s.URL+"/api/leads/"+markup, "", "").data()["contact"].(string)
+	in := newInboxClient(t, s)
+	in.signIn("owner@example.com", testserver.Password)
+	for _, path := range []string{"/inbox/leads/" + formula, "/inbox/?contact=" + contact} {
+		if p := in.get(path); p.status != 200 || strings.Contains(p.body, "<img src=x") || !strings.Contains(p.body, "&lt;img src=x") {
+			t.Errorf("GET %s: %d, the markup not shown as text", path, p.status)
+		}
+	}
+	rows := exportRows(t, owner, s.URL+"/api/export/leads.csv?contact="+contact)
+	names := map[string]string{}
+	for _, r := range rows {
+		names[r["id"]] = r["first_name"]
+	}
+	if len(rows) != 2 || names[formula] != `'=HYPERLINK("x")` || names[markup] != "<img src=x onerror=alert(1)>" {
+		t.Errorf("the contact's CSV export: %v", names)
 	}
 }
